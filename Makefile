@@ -1,0 +1,64 @@
+# Makefile for otan_enbek
+#
+# Building is plain PGXS: "make" and "make install" against the PostgreSQL
+# whose pg_config comes first in PATH, or the one named by PG_CONFIG.
+#
+# The set-up targets run scripts that first install the Debian packages the
+# project needs, so they must work before pg_config exists.  They do not
+# include PGXS:
+#   make check      build, install and run every test suite
+#   make demo       run the main job on the bundled sample log (LOG=, FORMAT=)
+#   make demo-stop  stop the demo cluster and the local Enbek service
+
+SETUP_GOALS := check demo demo-stop bench
+
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+
+.PHONY: $(SETUP_GOALS)
+
+check:
+	test/run-tests
+
+demo:
+	test/demo/run-demo $(if $(LOG),--log "$(LOG)") $(if $(FORMAT),--format "$(FORMAT)") $(if $(MONTH),--month "$(MONTH)")
+
+demo-stop:
+	test/demo/run-demo --stop
+
+bench:
+	bench/run-bench
+
+else
+
+EXTENSION = otan_enbek
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" otan_enbek.control)
+
+MODULE_big = otan_enbek
+SRCS := $(sort $(wildcard src/*.c src/*/*.c))
+OBJS = $(SRCS:.c=.o)
+
+# The install script of the current version is assembled from the parts in
+# sql/install, in file name order.  Upgrade scripts are written by hand.
+INSTALL_PARTS := $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
+
+# Server headers are included as system headers so that -Wextra reports only
+# this project's code.
+PG_CPPFLAGS = -Isrc -isystem $(SERVER_INCLUDE) \
+	$(shell pkg-config --cflags xmlsec1-openssl libxml-2.0 libcurl openssl)
+PG_CFLAGS = -std=gnu11 -Wall -Wextra
+SHLIB_LINK = $(shell pkg-config --libs xmlsec1-openssl libxml-2.0 libcurl openssl)
+
+EXTRA_CLEAN = $(DATA_built)
+
+include $(PGXS)
+
+$(DATA_built): $(INSTALL_PARTS) otan_enbek.control
+	cat $(INSTALL_PARTS) > $@
+
+endif

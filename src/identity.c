@@ -1,0 +1,232 @@
+/*-------------------------------------------------------------------------
+ *
+ * identity.c
+ *	  Validation of Kazakhstan's 12-digit identification numbers.
+ *
+ * An IIN identifies a person and a BIN a legal entity.  Both end in a check
+ * digit computed from the first 11 digits: weigh them 1..11 and take the sum
+ * modulo 11; if that gives 10, weigh them 3..11,1,2 instead; if that gives 10
+ * again the number is never issued.  Digits 1-6 of an IIN are the birth date
+ * (YYMMDD) and digit 7 gives the century of birth and the sex (1-6).  Digits
+ * 1-4 of a BIN are the year and month of registration (YYMM).
+ *
+ * An IIN is personal data, so messages show it masked: the birth date part
+ * is replaced by asterisks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "identity.h"
+
+PG_FUNCTION_INFO_V1(otan_enbek_iin_check);
+PG_FUNCTION_INFO_V1(otan_enbek_bin_check);
+PG_FUNCTION_INFO_V1(otan_enbek_is_valid_iin);
+PG_FUNCTION_INFO_V1(otan_enbek_is_valid_bin);
+PG_FUNCTION_INFO_V1(otan_enbek_mask_iin);
+
+static const int first_weights[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+static const int second_weights[11] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2};
+
+/*
+ * Computes the check digit of a 12-digit number from its first 11 digits.
+ * Returns -1 when both weightings give 10, which marks a number that is
+ * never issued.  The caller has checked that the first 11 characters are
+ * digits.
+ */
+int
+kz_id_check_digit(const char *digits)
+{
+	int			sum = 0;
+	int			i;
+
+	for (i = 0; i < 11; i++)
+		sum += (digits[i] - '0') * first_weights[i];
+	if (sum % 11 != 10)
+		return sum % 11;
+
+	sum = 0;
+	for (i = 0; i < 11; i++)
+		sum += (digits[i] - '0') * second_weights[i];
+	if (sum % 11 != 10)
+		return sum % 11;
+	return -1;
+}
+
+/* Tells whether the string is exactly 12 ASCII digits. */
+static bool
+is_twelve_digits(const char *value, size_t len)
+{
+	size_t		i;
+
+	if (len != KZ_ID_LENGTH)
+		return false;
+	for (i = 0; i < len; i++)
+		if (value[i] < '0' || value[i] > '9')
+			return false;
+	return true;
+}
+
+/* Tells whether YYMMDD with the given century is a real calendar date. */
+static bool
+is_valid_birth_date(const char *digits, int century)
+{
+	static const int month_days[12] =
+	{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			year = century + (digits[0] - '0') * 10 + (digits[1] - '0');
+	int			month = (digits[2] - '0') * 10 + (digits[3] - '0');
+	int			day = (digits[4] - '0') * 10 + (digits[5] - '0');
+	bool		leap;
+
+	if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1])
+		return false;
+	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return !(month == 2 && day == 29 && !leap);
+}
+
+/*
+ * Checks an IIN.  Returns NULL when it is valid, otherwise a static
+ * sentence that says what is wrong, without the value itself.
+ */
+const char *
+kz_iin_problem(const char *value, size_t len)
+{
+	int			century_digit;
+	int			check;
+
+	if (!is_twelve_digits(value, len))
+		return "An IIN consists of exactly 12 digits.";
+
+	century_digit = value[6] - '0';
+	if (century_digit < 1 || century_digit > 6)
+		return "Digit 7 of an IIN gives the century of birth and the sex and must be 1 to 6.";
+	if (!is_valid_birth_date(value, 1800 + ((century_digit - 1) / 2) * 100))
+		return "Digits 1 to 6 of an IIN must be a valid birth date (YYMMDD).";
+
+	check = kz_id_check_digit(value);
+	if (check < 0)
+		return "The first 11 digits give no valid check digit, so no such IIN is issued.";
+	if (check != value[11] - '0')
+		return "The last digit of the IIN does not match the check digit computed from the first 11 digits.";
+	return NULL;
+}
+
+/*
+ * Checks a BIN.  Returns NULL when it is valid, otherwise a static sentence
+ * that says what is wrong.
+ */
+const char *
+kz_bin_problem(const char *value, size_t len)
+{
+	int			month;
+	int			check;
+
+	if (!is_twelve_digits(value, len))
+		return "A BIN consists of exactly 12 digits.";
+
+	month = (value[2] - '0') * 10 + (value[3] - '0');
+	if (month < 1 || month > 12)
+		return "Digits 3 and 4 of a BIN are the month of registration and must be 01 to 12.";
+
+	check = kz_id_check_digit(value);
+	if (check < 0)
+		return "The first 11 digits give no valid check digit, so no such BIN is issued.";
+	if (check != value[11] - '0')
+		return "The last digit of the BIN does not match the check digit computed from the first 11 digits.";
+	return NULL;
+}
+
+/*
+ * Returns the IIN with its first six characters (the birth date) replaced
+ * by asterisks, in palloc'd memory.  Shorter strings are masked entirely.
+ */
+char *
+kz_mask_iin(const char *value, size_t len)
+{
+	char	   *masked = palloc(len + 1);
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		masked[i] = (i < 6 || len <= 6) ? '*' : value[i];
+	masked[len] = '\0';
+	return masked;
+}
+
+/*
+ * iin_check(text) returns boolean
+ *
+ * Returns true for a valid IIN and raises an error naming the masked value
+ * otherwise.  Used as the check of the domain otan_enbek.iin.
+ */
+Datum
+otan_enbek_iin_check(PG_FUNCTION_ARGS)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+	const char *value = VARDATA_ANY(arg);
+	size_t		len = VARSIZE_ANY_EXHDR(arg);
+	const char *problem = kz_iin_problem(value, len);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid IIN \"%s\"", kz_mask_iin(value, len)),
+				 errdetail("%s", problem),
+				 errhint("Copy the IIN again from the employee's identity document; the first six digits are hidden here because they are the birth date.")));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * bin_check(text) returns boolean
+ *
+ * Returns true for a valid BIN and raises an error naming the value
+ * otherwise.  Used as the check of the domain otan_enbek.bin.
+ */
+Datum
+otan_enbek_bin_check(PG_FUNCTION_ARGS)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+	const char *value = VARDATA_ANY(arg);
+	size_t		len = VARSIZE_ANY_EXHDR(arg);
+	const char *problem = kz_bin_problem(value, len);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid BIN \"%s\"", text_to_cstring(arg)),
+				 errdetail("%s", problem),
+				 errhint("Copy the BIN again from the organization's registration certificate.")));
+	PG_RETURN_BOOL(true);
+}
+
+/* is_valid_iin(text) returns boolean, without raising an error */
+Datum
+otan_enbek_is_valid_iin(PG_FUNCTION_ARGS)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(kz_iin_problem(VARDATA_ANY(arg),
+								  VARSIZE_ANY_EXHDR(arg)) == NULL);
+}
+
+/* is_valid_bin(text) returns boolean, without raising an error */
+Datum
+otan_enbek_is_valid_bin(PG_FUNCTION_ARGS)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(kz_bin_problem(VARDATA_ANY(arg),
+								  VARSIZE_ANY_EXHDR(arg)) == NULL);
+}
+
+/* mask_iin(text) returns text: the IIN with its birth date hidden */
+Datum
+otan_enbek_mask_iin(PG_FUNCTION_ARGS)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(kz_mask_iin(VARDATA_ANY(arg),
+												 VARSIZE_ANY_EXHDR(arg))));
+}

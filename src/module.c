@@ -1,0 +1,161 @@
+/*-------------------------------------------------------------------------
+ *
+ * module.c
+ *	  Module entry point: configuration parameters and worker registration.
+ *
+ * otan_enbek must be loaded through shared_preload_libraries, because its
+ * delivery worker is a background worker started by the postmaster.  When
+ * the library is loaded any other way (by CREATE EXTENSION in a server that
+ * does not preload it) the SQL functions that do not need the worker still
+ * work, and the delivery functions raise an error with a hint.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "otan_enbek.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+char	   *otan_enbek_enbek_url = NULL;
+char	   *otan_enbek_service_id = NULL;
+char	   *otan_enbek_status_service_id = NULL;
+char	   *otan_enbek_sender_id = NULL;
+char	   *otan_enbek_sender_password = NULL;
+char	   *otan_enbek_ca_file = NULL;
+char	   *otan_enbek_signing_key_file = NULL;
+char	   *otan_enbek_signing_key_password = NULL;
+bool		otan_enbek_delivery_enabled = true;
+int			otan_enbek_connect_timeout_ms = 10000;
+int			otan_enbek_request_timeout_ms = 60000;
+int			otan_enbek_max_attempts = 10;
+int			otan_enbek_retry_delay_s = 30;
+int			otan_enbek_retry_max_delay_s = 3600;
+int			otan_enbek_status_poll_interval_s = 60;
+int			otan_enbek_batch_size = 10;
+
+/*
+ * Defines the string parameters.  The two passwords are PGC_POSTMASTER: a
+ * reload logs every changed parameter together with its new value, so a
+ * password that could be changed by reload would end up in the server log.
+ */
+static void
+define_string_settings(void)
+{
+	DefineCustomStringVariable("otan_enbek.enbek_url",
+							   "HTTPS address of the Enbek SOAP endpoint that receives timesheets.",
+							   "Empty disables delivery: submissions stay queued.",
+							   &otan_enbek_enbek_url, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.service_id",
+							   "Service identifier sent in requestInfo/serviceId with a timesheet.",
+							   NULL,
+							   &otan_enbek_service_id, "OTAN_TIMESHEET_V1",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.status_service_id",
+							   "Service identifier of the status query for a sent timesheet.",
+							   NULL,
+							   &otan_enbek_status_service_id,
+							   "OTAN_TIMESHEET_STATUS_V1",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.sender_id",
+							   "Sender identifier issued to the employer by the Enbek gateway.",
+							   NULL,
+							   &otan_enbek_sender_id, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.sender_password",
+							   "Sender password issued with the sender identifier.",
+							   "Read at server start only, and visible to superusers only.",
+							   &otan_enbek_sender_password, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.ca_file",
+							   "File of CA certificates that verify the Enbek server's TLS certificate.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.signing_key_file",
+							   "PKCS#12 file with the employer's signing key and certificate.",
+							   NULL,
+							   &otan_enbek_signing_key_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.signing_key_password",
+							   "Password of the PKCS#12 signing key file.",
+							   "Read at server start only, and visible to superusers only.",
+							   &otan_enbek_signing_key_password, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
+}
+
+/* Defines the parameters that tune the delivery worker. */
+static void
+define_worker_settings(void)
+{
+	DefineCustomBoolVariable("otan_enbek.delivery_enabled",
+							 "Starts the delivery worker in each database that has the extension.",
+							 NULL,
+							 &otan_enbek_delivery_enabled, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.connect_timeout",
+							"Time allowed to connect to Enbek, TLS handshake included.",
+							NULL,
+							&otan_enbek_connect_timeout_ms, 10000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.request_timeout",
+							"Time allowed for a whole request to Enbek, from connecting to the last byte of the answer.",
+							NULL,
+							&otan_enbek_request_timeout_ms, 60000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.max_attempts",
+							"Number of send attempts before a submission is marked failed.",
+							NULL,
+							&otan_enbek_max_attempts, 10, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.retry_delay",
+							"Delay before the first retry; each further retry doubles it, with jitter.",
+							NULL,
+							&otan_enbek_retry_delay_s, 30, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.retry_max_delay",
+							"Upper bound of the delay between two retries.",
+							NULL,
+							&otan_enbek_retry_max_delay_s, 3600, 1, 604800,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.status_poll_interval",
+							"Delay between status queries for a timesheet that Enbek is still checking.",
+							NULL,
+							&otan_enbek_status_poll_interval_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.batch_size",
+							"Number of submissions the delivery worker claims at a time.",
+							NULL,
+							&otan_enbek_batch_size, 10, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
+/*
+ * Defines the settings and, when loaded from shared_preload_libraries,
+ * registers the launcher of the delivery workers.
+ */
+void
+_PG_init(void)
+{
+	define_string_settings();
+	define_worker_settings();
+	MarkGUCPrefixReserved("otan_enbek");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	/* pg_upgrade starts the server in binary upgrade mode: no workers then */
+	if (IsBinaryUpgrade)
+		return;
+
+	otan_enbek_register_launcher();
+}

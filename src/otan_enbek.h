@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * otan_enbek.h
+ *	  Settings and entry points shared by the parts of otan_enbek.
+ *
+ * Each part of the extension keeps its own header next to its sources; this
+ * one holds only what the module as a whole defines: the configuration
+ * parameters (GUCs) registered in _PG_init and the hooks that _PG_init calls.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OTAN_ENBEK_H
+#define OTAN_ENBEK_H
+
+#include <stdbool.h>
+
+/* Delivery to Enbek: endpoint and identity (see module.c for descriptions) */
+extern char *otan_enbek_enbek_url;
+extern char *otan_enbek_service_id;
+extern char *otan_enbek_status_service_id;
+extern char *otan_enbek_sender_id;
+extern char *otan_enbek_sender_password;
+extern char *otan_enbek_ca_file;
+
+/* Signing key (PKCS#12) */
+extern char *otan_enbek_signing_key_file;
+extern char *otan_enbek_signing_key_password;
+
+/* Delivery worker behaviour */
+extern bool otan_enbek_delivery_enabled;
+extern int	otan_enbek_connect_timeout_ms;
+extern int	otan_enbek_request_timeout_ms;
+extern int	otan_enbek_max_attempts;
+extern int	otan_enbek_retry_delay_s;
+extern int	otan_enbek_retry_max_delay_s;
+extern int	otan_enbek_status_poll_interval_s;
+extern int	otan_enbek_batch_size;
+
+/* Registers the launcher background worker; called from _PG_init. */
+extern void otan_enbek_register_launcher(void);
+
+#endif							/* OTAN_ENBEK_H */
