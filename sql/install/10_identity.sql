@@ -1,0 +1,59 @@
+-- Identification numbers: IIN (person) and BIN (legal entity), checked with
+-- their check digit wherever they are stored.
+
+CREATE FUNCTION otan_enbek.iin_check(text) RETURNS boolean
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_iin_check';
+COMMENT ON FUNCTION otan_enbek.iin_check(text) IS
+    'Returns true for a valid IIN; raises an error that names the masked value otherwise';
+
+CREATE FUNCTION otan_enbek.bin_check(text) RETURNS boolean
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_bin_check';
+COMMENT ON FUNCTION otan_enbek.bin_check(text) IS
+    'Returns true for a valid BIN; raises an error that names the value otherwise';
+
+CREATE FUNCTION otan_enbek.is_valid_iin(text) RETURNS boolean
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_is_valid_iin';
+COMMENT ON FUNCTION otan_enbek.is_valid_iin(text) IS
+    'Tells whether the text is a valid IIN: 12 digits, a birth date, a century digit and the check digit';
+
+CREATE FUNCTION otan_enbek.is_valid_bin(text) RETURNS boolean
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_is_valid_bin';
+COMMENT ON FUNCTION otan_enbek.is_valid_bin(text) IS
+    'Tells whether the text is a valid BIN: 12 digits, a registration month and the check digit';
+
+CREATE FUNCTION otan_enbek.mask_iin(text) RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_mask_iin';
+COMMENT ON FUNCTION otan_enbek.mask_iin(text) IS
+    'Returns the IIN with its first six digits (the birth date) replaced by asterisks';
+
+CREATE DOMAIN otan_enbek.iin AS text
+    CHECK (otan_enbek.iin_check(VALUE));
+COMMENT ON DOMAIN otan_enbek.iin IS
+    'Individual identification number of a person, validated with its check digit';
+
+CREATE DOMAIN otan_enbek.bin AS text
+    CHECK (otan_enbek.bin_check(VALUE));
+COMMENT ON DOMAIN otan_enbek.bin IS
+    'Business identification number of a legal entity, validated with its check digit';
+
+-- Time zone names are checked against the tz database, so that a typo is
+-- caught when the organization is created, not when events are read.
+CREATE FUNCTION otan_enbek.time_zone_check(zone text) RETURNS boolean
+    LANGUAGE plpgsql STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE name = zone) THEN
+        RAISE EXCEPTION 'unknown time zone "%"', zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The name is not in the server''s tz database.',
+                  HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
+    END IF;
+    RETURN true;
+END
+$$;
