@@ -126,3 +126,42 @@ END
 $$;
 COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz) IS
     'Creates the missing monthly partitions of skud_event between two times; returns how many were created';
+
+-- Sets employee_id on the events of an organization whose credential was
+-- unknown when they were read and is known now.  A credential applies on the
+-- local dates of its validity; one limited to the event's source wins over
+-- one that applies to every source.
+CREATE FUNCTION otan_enbek.resolve_credentials(org integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    resolved bigint;
+BEGIN
+    WITH match AS (
+        SELECT DISTINCT ON (e.event_id, e.occurred_at)
+               e.event_id, e.occurred_at, c.employee_id
+        FROM otan_enbek.skud_event e
+        JOIN otan_enbek.organization o ON o.org_id = e.org_id
+        JOIN otan_enbek.credential c
+          ON c.org_id = e.org_id
+         AND c.kind = e.credential_kind
+         AND c.value = e.credential
+         AND (c.source_id IS NULL OR c.source_id = e.source_id)
+         AND (c.valid_from IS NULL OR c.valid_from <= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+         AND (c.valid_to IS NULL OR c.valid_to >= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+        WHERE e.org_id = org AND e.employee_id IS NULL
+        ORDER BY e.event_id, e.occurred_at, c.source_id IS NULL
+    )
+    UPDATE otan_enbek.skud_event e
+    SET employee_id = match.employee_id
+    FROM match
+    WHERE e.org_id = org
+      AND e.event_id = match.event_id
+      AND e.occurred_at = match.occurred_at;
+    GET DIAGNOSTICS resolved = ROW_COUNT;
+    RETURN resolved;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.resolve_credentials(integer) IS
+    'Assigns employees to stored events whose credential was unknown when read; returns the number of events assigned';
