@@ -11,6 +11,9 @@ A document passes when all of these hold, checked in this order:
    (the only trusted root), and is a signing key: extended key usage
    emailProtection.  An authentication key (clientAuth) is rejected.
 4. xmlsec verifies the digest and the signature value with that key.
+
+NOTE: revocation is not checked (no CRL or OCSP), because the test PKI of
+test/harness/make-pki publishes neither.
 """
 import base64
 import binascii
