@@ -1,10 +1,13 @@
 -- Attendance rules on hand-made punches: one week of February 2026 (UTC+5),
 -- a holiday in March 2026, dates before 2024-03-01 (Almaty at UTC+6) and a
 -- period in the future.  Every figure below can be checked by hand.
-CREATE EXTENSION IF NOT EXISTS otan_enbek;
-SET timezone = 'Asia/Almaty';
-SET client_min_messages = notice;
+-- The whole test runs in one transaction that is rolled back, the
+-- extension included when this test created it.
 BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS otan_enbek;
+SET LOCAL client_min_messages = notice;
+SET LOCAL timezone = 'Asia/Almaty';
 
 INSERT INTO otan_enbek.organization (org_id, bin, name, time_zone, dedup_window_sec)
 VALUES (4201, '090440004210', 'School 42', 'Asia/Almaty', 60);
