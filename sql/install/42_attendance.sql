@@ -130,7 +130,7 @@ COMMENT ON AGGREGATE otan_enbek.attendance_days(bytea, date, date, timestamptz, 
 CREATE FUNCTION otan_enbek.attendance_plans(org integer, first_day date, last_day date,
         as_of timestamptz)
     RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
 WITH settings AS (
     SELECT o.time_zone, o.default_schedule_id, o.dedup_window_sec
@@ -320,6 +320,10 @@ BEGIN
         RAISE EXCEPTION 'organization, first_day and last_day must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
+        RAISE EXCEPTION 'attendance period must have finite dates'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF last_day < first_day THEN
         RAISE EXCEPTION 'invalid attendance period: last_day % is before first_day %',
                 last_day, first_day
@@ -332,10 +336,6 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   DETAIL = 'A period has at most 366 days.',
                   HINT = 'Compute a longer period one month at a time.';
-    END IF;
-    IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
-        RAISE EXCEPTION 'attendance period must have finite dates'
-            USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
     SELECT o.time_zone, o.dedup_window_sec INTO zone, dedup_sec
