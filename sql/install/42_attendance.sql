@@ -254,7 +254,8 @@ WITH settings AS (
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
     GROUP BY c.schedules
-), plans AS (
+), plans AS MATERIALIZED (
+    -- materialized, so that each plan is packed once and not once per employee
     SELECT d.schedules,
            otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
                                       attendance_plans.as_of, s.dedup_window_sec,
@@ -449,7 +450,10 @@ BEGIN
                                             AND ap.source_id = e.source_id
                                             AND ap.device = e.device
                                             AND NOT ap.counts_for_attendance))) u
-              GROUP BY u.employee_id) g
+              GROUP BY u.employee_id
+              -- rows in key order take the B-tree's fast path for
+              -- insertions at the right end of the index
+              ORDER BY u.employee_id) g
         CROSS JOIN LATERAL unnest(g.days) AS d;
         GET DIAGNOSTICS n = ROW_COUNT;
         written := written + n;
