@@ -11,7 +11,7 @@ CREATE TYPE otan_enbek.attendance_plan_day AS (
 COMMENT ON TYPE otan_enbek.attendance_plan_day IS
     'A date of a work plan: day kind, schedule (NULL for none) and the UTC offset of its local midnight in seconds';
 
--- One shift of a date; times are seconds from the date's local midnight.
+-- One shift of a date, in seconds from the date's local midnight.
 CREATE TYPE otan_enbek.attendance_plan_shift AS (
     work_day        date,
     start_sec       integer,
@@ -29,8 +29,8 @@ CREATE TYPE otan_enbek.attendance_plan_shift AS (
 COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
     'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day';
 
--- Figures of one work day, as the attendance_days aggregate returns them;
--- the fields are the columns of attendance_day after employee_id.
+-- Figures of one work day, as the attendance_days aggregate returns them.
+-- The fields are the columns of attendance_day after employee_id.
 CREATE TYPE otan_enbek.attendance_day_figures AS (
     work_day        date,
     schedule_id     integer,
@@ -179,8 +179,9 @@ WITH settings AS (
     CROSS JOIN settings s
     LEFT JOIN dated dt ON dt.employee_id = em.employee_id
 ), rule AS (
-    -- shifts in seconds from midnight; a break that starts before the shift
-    -- is taken to be on the next day, and breaks are clipped to the shift
+    -- Shifts in seconds from midnight.  A break that starts before the
+    -- shift is taken to be on the next day, and a break is clipped to its
+    -- shift.
     SELECT t.schedule_id, t.day_no, t.start_sec, t.end_sec,
            CASE WHEN t.bs < t.be THEN t.bs END AS break_start_sec,
            CASE WHEN t.bs < t.be THEN t.be END AS break_end_sec,
@@ -279,9 +280,10 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 -- (resolve_credentials).  Then each chunk of employees is one INSERT ...
 -- SELECT: the attendance_days aggregate grouped by employee over the plan
 -- rows and the events, with a hash aggregate instead of a sort of all
--- events.  Chunks of about a million employee-days keep the punches held in
--- memory near 100 MB however large the organization is; work_mem is raised
--- so that the hash aggregate of a chunk does not spill to disk.
+-- events.  Chunks of about a million employee-days keep the punches in
+-- memory near 100 MB (an estimate) however large the organization is, and
+-- work_mem is raised so that the hash aggregate of a chunk does not spill
+-- to disk.
 --
 -- Only events that count for attendance are read: the event's flag must be
 -- set and its access point, if one is configured, must count.  An event
@@ -295,8 +297,8 @@ CREATE FUNCTION otan_enbek.compute_attendance(org integer, first_day date, last_
     SET work_mem = '256MB'
     AS $$
 DECLARE
-    -- Employee-days per chunk; at about five punches a day of 16 bytes each
-    -- and the arrays' spare room, a chunk holds about 100 MB of punches.
+    -- Employee-days per chunk.  At about five punches a day of 16 bytes each,
+    -- with the arrays' spare room, a chunk keeps about 100 MB of punches.
     chunk_employee_days constant integer := 1000000;
     -- How long after an entry an exit outside every window may still pair
     -- with it (MAX_UNSCHEDULED_PAIR_SEC in src/attendance/engine.c).
@@ -352,10 +354,10 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), org);
     PERFORM otan_enbek.resolve_credentials(org);
 
-    -- Read events as far as any window reaches beyond the period, at least
-    -- as far as an exit may pair with an entry outside every window, and one
-    -- de-duplication window earlier, so that the days at the edges come out
-    -- as they would in a longer period.
+    -- The days at the edges of the period must come out as they would in a
+    -- longer period.  So events are read as far as any window reaches beyond
+    -- the period, at least as far as an exit may pair with an entry outside
+    -- every window, and one de-duplication window earlier.
     SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
            coalesce(max(extract(epoch FROM r.end_time)
                         + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END

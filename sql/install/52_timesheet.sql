@@ -20,7 +20,7 @@ COMMENT ON FUNCTION otan_enbek.absence_code(text) IS
 -- given date and returns its timesheet_id.
 --
 -- If the latest version for the month has status built, it is rebuilt in
--- place; if it was submitted, accepted, returned, failed or superseded, a
+-- place.  If it was submitted, accepted, returned, failed or superseded, a
 -- new version is created and the old one stays as it is.
 --
 -- Attendance is computed for the month first when an employee employed in

@@ -8,9 +8,9 @@
  * that carries the work plan and the employment dates (with a NULL time),
  * so that an employee without punches still forms a group, and one row per
  * punch (with a NULL plan).  The transition function only appends the punch
- * to an array in the aggregate context; the final function sorts the
- * employee's few hundred punches and runs the rules of engine.c.  Grouping
- * by employee with a hash aggregate thus avoids sorting all events.
+ * to an array in the aggregate context.  The final function sorts the
+ * employee's few hundred punches and runs the rules of engine.c, so a hash
+ * aggregate grouped by employee never sorts all events.
  *
  * Employees with the same schedule assignment share one plan; each distinct
  * plan is copied once per query into a cache and the states point to it.
@@ -43,7 +43,7 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_serialfn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_deserialfn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_finalfn);
 
-/* Version of the serialized state; bump it when the layout changes. */
+/* Version of the serialized state, raised whenever the layout changes */
 #define STATE_FORMAT_VERSION	1
 #define STATE_HAS_PLAN			0x0001
 

@@ -3,10 +3,10 @@
  * attendance.h
  *	  Work plans, punches and day figures of the attendance engine.
  *
- * The engine has three parts: plan.c packs and checks the work plan of a
- * period (what each local date expects), aggregate.c collects an employee's
- * punches in the attendance_days aggregate, and engine.c turns a plan and
- * the punches into one set of figures per work day.
+ * The engine has three parts.  plan.c packs and checks the work plan of a
+ * period, which says what each local date expects.  aggregate.c collects an
+ * employee's punches in the attendance_days aggregate.  engine.c turns a
+ * plan and the punches into one set of figures per work day.
  *
  * Times inside the engine are whole seconds since 2000-01-01 00:00 UTC (the
  * PostgreSQL epoch); sub-second parts of event times are dropped.
@@ -20,7 +20,7 @@
 
 #include "utils/date.h"
 
-/* Version of the packed plan layout; bump it when a field changes. */
+/* Version of the packed plan layout, raised whenever a field changes */
 #define ATT_PLAN_VERSION	1
 
 /* Limits that keep a plan small enough to be copied per group. */
@@ -43,7 +43,7 @@
 #define ATT_SHIFT_COUNT_EARLY		0x0002
 #define ATT_SHIFT_HAS_BREAK			0x0004
 
-/* Shift kinds; only fixed shifts exist so far */
+/* Shift kinds (only fixed shifts exist so far) */
 #define ATT_SHIFT_FIXED		0
 
 /* Anomaly flags of a day, in the order they are listed in anomalies[] */
@@ -60,7 +60,7 @@
 
 /*
  * Header of a packed plan (a bytea).  The day array follows the header and
- * the shift array follows the days; all three are 8-byte aligned.
+ * the shift array follows the days.  All three are 8-byte aligned.
  */
 typedef struct AttPlanHeader
 {
@@ -89,10 +89,10 @@ typedef struct AttPlanDay
 } AttPlanDay;
 
 /*
- * One shift of a date.  Times are seconds from the date's local midnight;
- * end may pass 86400 for a shift that ends the next day.  On a work day the
- * shifts are due; on other days they only guide the attribution of punches
- * and the break that is not working time.
+ * One shift of a date.  Times are seconds from the date's local midnight,
+ * and the end passes 86400 for a shift that ends the next day.  On a work
+ * day the shifts are due.  On other days they only guide the attribution of
+ * punches, and their break is still not working time.
  */
 typedef struct AttPlanShift
 {

@@ -10,8 +10,8 @@
  *    direction, or when either of the two has no direction.  An exit and an
  *    entry at the same second are both kept.
  * 2. Attribution: a punch belongs to the day whose window (first shift start
- *    minus window_before to last shift end plus window_after) contains it;
- *    where windows overlap, the day with the nearest shift start wins.  A
+ *    minus window_before to last shift end plus window_after) contains it.
+ *    Where windows overlap, the day with the nearest shift start wins.  A
  *    punch in no window belongs to its local calendar date, except that an
  *    exit (or a punch without direction) joins the latest open entry of an
  *    earlier date when it comes at most MAX_UNSCHEDULED_PAIR_SEC after it,
@@ -131,7 +131,7 @@ midnight_of(const Engine *e, int32 k)
 	return e->days[k].midnight;
 }
 
-/* Returns the index of the local date that contains t (may be outside). */
+/* Returns the index of the local date of t, which may be outside the plan. */
 static int32
 calendar_day(const Engine *e, int64 t)
 {

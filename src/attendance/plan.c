@@ -7,8 +7,8 @@
  * context around it, the day kind, the schedule, the UTC offset of the date
  * in the organization's time zone and the shifts.  The SQL side builds one
  * plan for each distinct schedule assignment with otan_enbek.attendance_plan
- * and hands it to the attendance_days aggregate, which reads it in place: a
- * plan is one flat bytea, so it is copied and serialized as a single block.
+ * and hands it to the attendance_days aggregate, which reads it in place.
+ * A plan is one flat bytea, so it is copied and serialized as one block.
  *
  * Each date carries the UTC offset of its own local midnight, so the engine
  * converts times without a time zone lookup per punch.  This assumes that
@@ -99,7 +99,7 @@ kind_code(const char *name)
 	return 0;					/* not reached */
 }
 
-/* Reads a field of a composite value; raises an error if it is NULL. */
+/* Reads a field of a composite value and raises an error if it is NULL. */
 static Datum
 required_field(HeapTupleHeader tuple, int attno, const char *what,
 			   const char *field)
@@ -114,7 +114,7 @@ required_field(HeapTupleHeader tuple, int attno, const char *what,
 	return value;
 }
 
-/* Reads an optional integer field; returns -1 when it is NULL. */
+/* Reads an optional integer field, or returns -1 when it is NULL. */
 static int32
 optional_int_field(HeapTupleHeader tuple, int attno)
 {
@@ -175,7 +175,7 @@ dateadt_qsort_cmp(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* Checks that an int is within [low, high]; names the field otherwise. */
+/* Raises an error that names the field unless low <= value <= high. */
 static void
 check_range(int32 value, int32 low, int32 high, DateADT day, const char *field)
 {
@@ -240,8 +240,8 @@ read_shift(HeapTupleHeader tuple, ShiftInput *out)
 /*
  * Packs a work plan from its days and shifts, both given as arrays of
  * composites (otan_enbek.attendance_plan_day and attendance_plan_shift).
- * The days must be consecutive dates in any order and cover the period;
- * the shifts of one date must not overlap.
+ * The days must be consecutive dates, in any order, that cover the period.
+ * The shifts of one date must not overlap.
  */
 Datum
 otan_enbek_attendance_plan(PG_FUNCTION_ARGS)

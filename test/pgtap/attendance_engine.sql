@@ -99,8 +99,9 @@ SELECT is((pg_temp.day(3, '2026-02-02')).early_leave_sec, 0, 'no early leave aft
 SELECT is(to_char((pg_temp.day(3, '2026-02-02')).shift_end, 'HH24:MI'), '19:00',
           'shift end is the end of the last part');
 
--- overlapping windows: Monday's night shift window reaches Tuesday 20:00,
--- Tuesday's starts at 16:00; a punch at 17:00 is nearer Tuesday's start
+-- overlapping windows: Monday's night shift window reaches Tuesday 20:00
+-- and Tuesday's starts at 16:00, so a punch at 17:00 is nearer Tuesday's
+-- start
 SELECT is((pg_temp.day(4, '2026-02-02')).event_ids, '{401,402}', 'Monday keeps its own night');
 SELECT is((pg_temp.day(4, '2026-02-03')).event_ids, '{403,404}',
           'a punch in two windows goes to the nearer shift start');

@@ -188,8 +188,8 @@ FROM otan_enbek.attendance_day
 WHERE org_id = 4201 AND employee_id = 1 AND work_day < '2024-03-02'
 ORDER BY work_day;
 
--- Days whose window has not closed are not final and never absent; an
--- entry already made counts as it stands.
+-- Days whose window has not closed are not final and never absent.  An
+-- entry already made is counted as it is.
 SELECT pg_temp.punch(801, 1, '2099-01-05 09:00', 'in');
 SELECT otan_enbek.compute_attendance(4201, '2099-01-05', '2099-01-06') AS rows_written;
 SELECT * FROM figures WHERE work_day >= '2099-01-01' ORDER BY emp, work_day;
