@@ -395,6 +395,8 @@ BEGIN
         END IF;
     END IF;
 
+    -- NOTE: a recompute deletes and rewrites every row of the period, even
+    -- rows that come out the same.
     DELETE FROM otan_enbek.attendance_day d
     WHERE d.org_id = compute_attendance.org
       AND d.work_day BETWEEN first_day AND last_day;

@@ -446,6 +446,10 @@ finish_day(const Engine *e, int32 k, bool employed, AttDayResult *r)
 			}
 		}
 	}
+	/*
+	 * NOTE: an exit outside every window can still join this day's open entry
+	 * up to MAX_UNSCHEDULED_PAIR_SEC later, after the day is already final.
+	 */
 	r->is_final = window_end <= e->plan->as_of;
 
 	if (d->kind == ATT_KIND_WORK && r->is_final && w->punch_count == 0 && employed)
