@@ -22,8 +22,7 @@ CREATE TABLE otan_enbek.attendance_day (
     anomalies       text[] NOT NULL DEFAULT '{}',
     event_ids       bigint[] NOT NULL DEFAULT '{}',
     computed_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (org_id, employee_id, work_day),
-    FOREIGN KEY (org_id, employee_id) REFERENCES otan_enbek.employee ON DELETE CASCADE
+    PRIMARY KEY (org_id, employee_id, work_day)
 );
 COMMENT ON TABLE otan_enbek.attendance_day IS
     'Working time of an employee on a work day, computed from the events; a night shift belongs to the day it starts';
@@ -34,10 +33,38 @@ COMMENT ON COLUMN otan_enbek.attendance_day.present_sec IS
 COMMENT ON COLUMN otan_enbek.attendance_day.worked_sec IS
     'Seconds present inside the scheduled shift, minus the break';
 COMMENT ON COLUMN otan_enbek.attendance_day.late_sec IS
-    'Seconds between shift start and the first entry: 0 within the grace period, the whole lateness beyond it; NULL when not known';
+    'Seconds between shift start and the first entry: 0 within the grace period, the whole lateness beyond it; NULL when the day''s first punch is not an entry';
 COMMENT ON COLUMN otan_enbek.attendance_day.night_sec IS
-    'Seconds present between 22:00 and 06:00 local time';
+    'Seconds present between 22:00 and 06:00 local time, less the break';
+COMMENT ON COLUMN otan_enbek.attendance_day.early_leave_sec IS
+    'Seconds between the last exit and shift end: 0 within the grace period, the whole early leave beyond it; NULL when the day''s last punch is not an exit';
+COMMENT ON COLUMN otan_enbek.attendance_day.early_arrival_sec IS
+    'Seconds present before the shift start';
+COMMENT ON COLUMN otan_enbek.attendance_day.overtime_sec IS
+    'Seconds present after the shift end (and before its start when the schedule counts early arrival), each part counted only when it reaches min_overtime_sec and the schedule allows overtime';
+COMMENT ON COLUMN otan_enbek.attendance_day.punch_count IS
+    'Punches of the day after de-duplication, paired or not';
+
+-- Rows are written only by compute_attendance, for employees it has just
+-- read, so the table has no foreign key to employee: checking one for each
+-- of hundreds of thousands of rows would cost as much as computing them.
+-- This trigger removes the rows of deleted employees instead.
+CREATE FUNCTION otan_enbek.attendance_day_delete_employees() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    DELETE FROM otan_enbek.attendance_day a
+    USING deleted_employee d
+    WHERE a.org_id = d.org_id AND a.employee_id = d.employee_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER attendance_day_employee_deleted
+    AFTER DELETE ON otan_enbek.employee
+    REFERENCING OLD TABLE AS deleted_employee
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.attendance_day_delete_employees();
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
-    'Named flags, such as missing_entry and missing_exit, for HR to review';
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates)';
 COMMENT ON COLUMN otan_enbek.attendance_day.event_ids IS
     'Events the figures were computed from, so that each number can be traced to the turnstile log';

@@ -41,6 +41,7 @@ CREATE TABLE otan_enbek.timesheet_line (
     holiday_hours   numeric(7,2) NOT NULL DEFAULT 0,
     days_off        integer NOT NULL DEFAULT 0,
     absence_days    jsonb NOT NULL DEFAULT '{}',
+    norm_hours      numeric(7,2) NOT NULL DEFAULT 0,
     PRIMARY KEY (org_id, timesheet_id, employee_id),
     UNIQUE (org_id, timesheet_id, line_no),
     FOREIGN KEY (org_id, timesheet_id) REFERENCES otan_enbek.timesheet ON DELETE CASCADE
@@ -51,5 +52,7 @@ COMMENT ON COLUMN otan_enbek.timesheet_line.day_codes IS
     'Code of each day of the month (element 1 is the 1st), from form No. 421: Я attendance, В weekend or holiday, РП work on a holiday, П absence without a documented reason, О vacation, Б sick leave, К business trip, Р maternity leave, Г state duties, А leave with permission, ОУ study leave';
 COMMENT ON COLUMN otan_enbek.timesheet_line.day_hours IS
     'Hours worked on each day of the month, to two decimals';
+COMMENT ON COLUMN otan_enbek.timesheet_line.norm_hours IS
+    'Hours the employee should work in the month: 8 h on each working day of the production calendar within the employment, times week_hours / 40 of that day''s schedule';
 COMMENT ON COLUMN otan_enbek.timesheet_line.absence_days IS
     'Number of days by absence code, for example {"О": 3, "П": 1}';

@@ -1,0 +1,469 @@
+-- Attendance engine: work plans, the attendance_days aggregate and
+-- compute_attendance, which fills attendance_day.
+
+-- One local date of a work plan, as otan_enbek.attendance_plan reads it.
+CREATE TYPE otan_enbek.attendance_plan_day AS (
+    work_day        date,
+    day_kind        text,
+    schedule_id     integer,
+    utc_offset_sec  integer
+);
+COMMENT ON TYPE otan_enbek.attendance_plan_day IS
+    'A date of a work plan: day kind, schedule (NULL for none) and the UTC offset of its local midnight in seconds';
+
+-- One shift of a date, in seconds from the date's local midnight.
+CREATE TYPE otan_enbek.attendance_plan_shift AS (
+    work_day        date,
+    start_sec       integer,
+    end_sec         integer,
+    break_start_sec integer,
+    break_end_sec   integer,
+    grace_late_sec  integer,
+    grace_early_sec integer,
+    window_before_sec integer,
+    window_after_sec integer,
+    min_overtime_sec integer,
+    allow_overtime  boolean,
+    count_early_arrival boolean
+);
+COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
+    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day';
+
+-- Figures of one work day, as the attendance_days aggregate returns them.
+-- The fields are the columns of attendance_day after employee_id.
+CREATE TYPE otan_enbek.attendance_day_figures AS (
+    work_day        date,
+    schedule_id     integer,
+    day_kind        text,
+    is_final        boolean,
+    shift_start     timestamptz,
+    shift_end       timestamptz,
+    first_in        timestamptz,
+    last_out        timestamptz,
+    present_sec     integer,
+    worked_sec      integer,
+    late_sec        integer,
+    early_leave_sec integer,
+    early_arrival_sec integer,
+    overtime_sec    integer,
+    night_sec       integer,
+    punch_count     integer,
+    anomalies       text[],
+    event_ids       bigint[]
+);
+
+CREATE FUNCTION otan_enbek.attendance_plan(
+        period_first date, period_last date, as_of timestamptz,
+        dedup_window_sec integer,
+        days otan_enbek.attendance_plan_day[],
+        shifts otan_enbek.attendance_plan_shift[])
+    RETURNS bytea
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_plan';
+COMMENT ON FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
+        otan_enbek.attendance_plan_day[], otan_enbek.attendance_plan_shift[]) IS
+    'Packs a work plan for the attendance_days aggregate; days are consecutive dates covering the period, and days whose window ends by as_of are final';
+
+CREATE FUNCTION otan_enbek.attendance_transfn(internal, bytea, date, date,
+        timestamptz, text, bigint)
+    RETURNS internal
+    LANGUAGE C PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_transfn';
+
+CREATE FUNCTION otan_enbek.attendance_combinefn(internal, internal)
+    RETURNS internal
+    LANGUAGE C PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_combinefn';
+
+CREATE FUNCTION otan_enbek.attendance_serialfn(internal)
+    RETURNS bytea
+    LANGUAGE C STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_serialfn';
+
+CREATE FUNCTION otan_enbek.attendance_deserialfn(bytea, internal)
+    RETURNS internal
+    LANGUAGE C STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_deserialfn';
+
+CREATE FUNCTION otan_enbek.attendance_finalfn(internal, bytea, date, date,
+        timestamptz, text, bigint)
+    RETURNS otan_enbek.attendance_day_figures[]
+    LANGUAGE C PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_finalfn';
+
+-- SSPACE is the planner's estimate of one employee's state (about 130
+-- punches of 16 bytes for a month, with the array's spare room), so that it
+-- chooses a hash aggregate without sorting the events.
+CREATE AGGREGATE otan_enbek.attendance_days(plan bytea, emit_from date, emit_to date,
+        occurred_at timestamptz, direction text, event_id bigint) (
+    SFUNC = otan_enbek.attendance_transfn,
+    STYPE = internal,
+    SSPACE = 4096,
+    FINALFUNC = otan_enbek.attendance_finalfn,
+    FINALFUNC_EXTRA,
+    FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = otan_enbek.attendance_combinefn,
+    SERIALFUNC = otan_enbek.attendance_serialfn,
+    DESERIALFUNC = otan_enbek.attendance_deserialfn,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE otan_enbek.attendance_days(bytea, date, date, timestamptz, text, bigint) IS
+    'Attendance of one employee: group by employee, give one row with the work plan and employment dates (NULL time) and one row per punch (NULL plan); returns the days of the plan''s period';
+
+-- Work plans of an organization's employees for a period: one row per
+-- employee employed on some day of the period, with the packed plan and the
+-- employment dates within the period.  A plan covers the period and two days
+-- on each side, so that punches near its edges are attributed as they would
+-- be in a longer period.
+--
+-- A day's schedule is the dated assignment (employee_schedule) that covers
+-- it, else the employee's schedule_id, else the organization's default.
+-- Without any, the day is in calendar-day mode: Monday to Friday are work
+-- days without shifts and punches belong to their local date.  The day kind
+-- comes from the weekly rules and the calendar, org_calendar_day overriding
+-- calendar_day: a holiday or a transferred day off on a scheduled day keeps
+-- its shifts only to attribute punches, and a weekend day made working takes
+-- the shifts of the schedule's first working weekday.
+--
+-- Employees with the same schedules on every day share one plan, which is
+-- packed once.
+CREATE FUNCTION otan_enbek.attendance_plans(org integer, first_day date, last_day date,
+        as_of timestamptz)
+    RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+WITH settings AS (
+    SELECT o.time_zone, o.default_schedule_id, o.dedup_window_sec
+    FROM otan_enbek.organization o
+    WHERE o.org_id = attendance_plans.org
+), plan_day AS (
+    SELECT g.i + 1 AS day_no,
+           attendance_plans.first_day - 2 + g.i AS day
+    FROM generate_series(0, attendance_plans.last_day - attendance_plans.first_day + 4) AS g(i)
+), employed AS (
+    SELECT e.employee_id, e.schedule_id,
+           greatest(attendance_plans.first_day, e.contract_start) AS emit_from,
+           least(attendance_plans.last_day, e.dismissed_on, e.contract_end) AS emit_to
+    FROM otan_enbek.employee e
+    WHERE e.org_id = attendance_plans.org
+      AND (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+      AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
+          >= attendance_plans.first_day
+), dated AS (
+    -- schedule of every plan day, for employees with a dated assignment
+    SELECT em.employee_id,
+           array_agg(coalesce(a.schedule_id, em.schedule_id, s.default_schedule_id)
+                     ORDER BY pd.day_no) AS schedules
+    FROM employed em
+    CROSS JOIN settings s
+    CROSS JOIN plan_day pd
+    LEFT JOIN otan_enbek.employee_schedule a
+           ON a.org_id = attendance_plans.org
+          AND a.employee_id = em.employee_id
+          AND pd.day >= a.valid_from
+          AND (a.valid_to IS NULL OR pd.day <= a.valid_to)
+    WHERE em.employee_id IN (
+            SELECT x.employee_id
+            FROM otan_enbek.employee_schedule x
+            WHERE x.org_id = attendance_plans.org
+              AND x.valid_from <= attendance_plans.last_day + 2
+              AND (x.valid_to IS NULL OR x.valid_to >= attendance_plans.first_day - 2))
+    GROUP BY em.employee_id
+), assigned AS (
+    SELECT em.employee_id, em.emit_from, em.emit_to,
+           coalesce(dt.schedules,
+                    array_fill(coalesce(em.schedule_id, s.default_schedule_id),
+                               ARRAY[attendance_plans.last_day - attendance_plans.first_day + 5]))
+               AS schedules
+    FROM employed em
+    CROSS JOIN settings s
+    LEFT JOIN dated dt ON dt.employee_id = em.employee_id
+), rule AS (
+    -- Shifts in seconds from midnight.  A break that starts before the
+    -- shift is taken to be on the next day, and a break is clipped to its
+    -- shift.
+    SELECT t.schedule_id, t.day_no, t.start_sec, t.end_sec,
+           CASE WHEN t.bs < t.be THEN t.bs END AS break_start_sec,
+           CASE WHEN t.bs < t.be THEN t.be END AS break_end_sec,
+           t.grace_late_min * 60 AS grace_late_sec,
+           t.grace_early_min * 60 AS grace_early_sec,
+           t.window_before_min * 60 AS window_before_sec,
+           t.window_after_min * 60 AS window_after_sec,
+           t.min_overtime_sec, t.allow_overtime, t.count_early_arrival
+    FROM (SELECT u.*,
+                 CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs,
+                 CASE WHEN u.bs0 IS NOT NULL THEN least(u.bs0 + u.break_len, u.end_sec) END AS be
+          FROM (SELECT r.schedule_id, r.day_no, ws.grace_late_min, ws.grace_early_min,
+                       ws.window_before_min, ws.window_after_min, ws.min_overtime_sec,
+                       ws.allow_overtime, ws.count_early_arrival,
+                       extract(epoch FROM r.start_time)::integer AS start_sec,
+                       extract(epoch FROM r.end_time)::integer
+                           + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END AS end_sec,
+                       extract(epoch FROM r.break_start)::integer
+                           + CASE WHEN r.break_start < r.start_time THEN 86400 ELSE 0 END AS bs0,
+                       (extract(epoch FROM r.break_end - r.break_start)::integer + 86400) % 86400
+                           AS break_len
+                FROM otan_enbek.work_schedule_rule r
+                JOIN otan_enbek.work_schedule ws
+                  ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+                WHERE r.org_id = attendance_plans.org) u) t
+), schedule_week AS (
+    SELECT r.schedule_id, array_agg(DISTINCT r.day_no) AS day_nos, min(r.day_no) AS first_day_no
+    FROM rule r
+    GROUP BY r.schedule_id
+), calendar AS (
+    SELECT pd.day, pd.day_no, coalesce(oc.kind, c.kind) AS kind,
+           extract(isodow FROM pd.day)::integer AS iso_day,
+           (extract(epoch FROM pd.day::timestamp)
+            - extract(epoch FROM timezone(s.time_zone, pd.day::timestamp)))::integer AS utc_offset_sec
+    FROM plan_day pd
+    CROSS JOIN settings s
+    LEFT JOIN otan_enbek.calendar_day c ON c.day = pd.day
+    LEFT JOIN otan_enbek.org_calendar_day oc
+           ON oc.org_id = attendance_plans.org AND oc.day = pd.day
+), classified AS (
+    SELECT sg.schedules, cal.day, cal.utc_offset_sec, sw.schedule_id,
+           CASE WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
+                WHEN cal.kind = 'working' THEN sw.first_day_no
+           END AS rule_day_no,
+           CASE WHEN cal.kind = 'holiday' THEN 'holiday'
+                WHEN sg.schedules[cal.day_no] IS NULL THEN
+                     CASE WHEN cal.kind = 'working' OR (cal.kind IS NULL AND cal.iso_day <= 5) THEN 'work'
+                          WHEN cal.kind = 'day_off' THEN 'day_off'
+                          ELSE 'weekend' END
+                WHEN cal.iso_day = ANY (sw.day_nos) THEN
+                     CASE WHEN cal.kind = 'day_off' THEN 'day_off' ELSE 'work' END
+                WHEN cal.kind = 'working' AND sw.day_nos IS NOT NULL THEN 'work'
+                ELSE 'weekend'
+           END AS day_kind,
+           sg.schedules[cal.day_no] AS day_schedule_id
+    FROM (SELECT DISTINCT a.schedules FROM assigned a) sg
+    CROSS JOIN calendar cal
+    LEFT JOIN schedule_week sw ON sw.schedule_id = sg.schedules[cal.day_no]
+), plan_days AS (
+    SELECT c.schedules,
+           array_agg(ROW(c.day, c.day_kind, c.day_schedule_id, c.utc_offset_sec)
+                     ::otan_enbek.attendance_plan_day) AS days
+    FROM classified c
+    GROUP BY c.schedules
+), plan_shifts AS (
+    SELECT c.schedules,
+           array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
+                         r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
+                         r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
+                         r.count_early_arrival)::otan_enbek.attendance_plan_shift) AS shifts
+    FROM classified c
+    JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
+    GROUP BY c.schedules
+), plans AS MATERIALIZED (
+    -- materialized, so that each plan is packed once and not once per employee
+    SELECT d.schedules,
+           otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
+                                      attendance_plans.as_of, s.dedup_window_sec,
+                                      d.days, coalesce(sh.shifts, '{}')) AS plan
+    FROM plan_days d
+    CROSS JOIN settings s
+    LEFT JOIN plan_shifts sh ON sh.schedules = d.schedules
+)
+SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
+FROM assigned a
+JOIN plans p ON p.schedules = a.schedules
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz) IS
+    'Work plans for the attendance_days aggregate: one row per employee employed during the period, with the packed plan and the employment dates within the period';
+
+-- Computes attendance of an organization's employees for the days
+-- first_day..last_day and replaces their attendance_day rows; returns the
+-- number of rows written.  Running it twice gives the same rows.
+--
+-- Events of credentials that became known are assigned first
+-- (resolve_credentials).  Then each chunk of employees is one INSERT ...
+-- SELECT: the attendance_days aggregate grouped by employee over the plan
+-- rows and the events, with a hash aggregate instead of a sort of all
+-- events.  Chunks of about a million employee-days keep the punches in
+-- memory near 100 MB (an estimate) however large the organization is, and
+-- work_mem is raised so that the hash aggregate of a chunk does not spill
+-- to disk.
+--
+-- Only events that count for attendance are read: the event's flag must be
+-- set and its access point, if one is configured, must count.  An event
+-- without a direction takes the direction of its access point when that is
+-- in or out.  Events of employees not employed on any day of the period are
+-- not counted.
+CREATE FUNCTION otan_enbek.compute_attendance(org integer, first_day date, last_day date)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET work_mem = '256MB'
+    AS $$
+DECLARE
+    -- Employee-days per chunk.  At about five punches a day of 16 bytes each,
+    -- with the arrays' spare room, a chunk keeps about 100 MB of punches.
+    chunk_employee_days constant integer := 1000000;
+    -- How long after an entry an exit outside every window may still pair
+    -- with it (MAX_UNSCHEDULED_PAIR_SEC in src/attendance/engine.c).
+    unscheduled_pair_sec constant integer := 16 * 3600;
+    zone text;
+    dedup_sec integer;
+    reach_before integer;
+    reach_after integer;
+    fetch_from timestamptz;
+    fetch_to timestamptz;
+    has_excluded_points boolean;
+    has_directed_points boolean;
+    chunk_size integer;
+    bounds integer[];
+    lo integer;
+    hi integer;
+    written integer := 0;
+    n integer;
+    i integer;
+BEGIN
+    IF org IS NULL OR first_day IS NULL OR last_day IS NULL THEN
+        RAISE EXCEPTION 'organization, first_day and last_day must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
+        RAISE EXCEPTION 'attendance period must have finite dates'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF last_day < first_day THEN
+        RAISE EXCEPTION 'invalid attendance period: last_day % is before first_day %',
+                last_day, first_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give the first and the last day of the period, in that order.';
+    END IF;
+    IF last_day - first_day + 1 > 366 THEN
+        RAISE EXCEPTION 'attendance period % to % is % days long', first_day, last_day,
+                last_day - first_day + 1
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = 'A period has at most 366 days.',
+                  HINT = 'Compute a longer period one month at a time.';
+    END IF;
+
+    SELECT o.time_zone, o.dedup_window_sec INTO zone, dedup_sec
+    FROM otan_enbek.organization o
+    WHERE o.org_id = compute_attendance.org;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'organization % does not exist', org
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Use the org_id of a row of otan_enbek.organization.';
+    END IF;
+
+    -- Two computations of one organization would replace each other's rows.
+    PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), org);
+    PERFORM otan_enbek.resolve_credentials(org);
+
+    -- The days at the edges of the period must come out as they would in a
+    -- longer period.  So events are read as far as any window reaches beyond
+    -- the period, at least as far as an exit may pair with an entry outside
+    -- every window, and one de-duplication window earlier.
+    SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
+           coalesce(max(extract(epoch FROM r.end_time)
+                        + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
+                        + ws.window_after_min * 60 - 86400), 0)
+      INTO reach_before, reach_after
+    FROM otan_enbek.work_schedule_rule r
+    JOIN otan_enbek.work_schedule ws
+      ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+    WHERE r.org_id = compute_attendance.org;
+    fetch_from := timezone(zone, first_day::timestamp)
+        - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec);
+    fetch_to := timezone(zone, (last_day + 1)::timestamp)
+        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+
+    SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
+           coalesce(bool_or(ap.direction IN ('in', 'out')), false)
+      INTO has_excluded_points, has_directed_points
+    FROM otan_enbek.access_point ap
+    WHERE ap.org_id = compute_attendance.org;
+
+    IF EXISTS (SELECT FROM otan_enbek.organization o
+               WHERE o.org_id = compute_attendance.org AND o.default_schedule_id IS NULL) THEN
+        SELECT count(*) INTO n
+        FROM otan_enbek.employee e
+        WHERE e.org_id = compute_attendance.org
+          AND e.schedule_id IS NULL
+          AND NOT EXISTS (SELECT FROM otan_enbek.employee_schedule a
+                          WHERE a.org_id = e.org_id AND a.employee_id = e.employee_id
+                            AND a.valid_from <= last_day
+                            AND (a.valid_to IS NULL OR a.valid_to >= first_day));
+        IF n > 0 THEN
+            RAISE NOTICE '% employees of organization % have no work schedule', n, org
+                USING DETAIL = 'Their days follow the production calendar without shifts: no lateness, early leave or overtime, and punches belong to their local date.',
+                      HINT = 'Set employee.schedule_id, an employee_schedule row or organization.default_schedule_id.';
+        END IF;
+    END IF;
+
+    -- NOTE: a recompute deletes and rewrites every row of the period, even
+    -- rows that come out the same.
+    DELETE FROM otan_enbek.attendance_day d
+    WHERE d.org_id = compute_attendance.org
+      AND d.work_day BETWEEN first_day AND last_day;
+
+    chunk_size := greatest(chunk_employee_days / (last_day - first_day + 1), 100);
+    SELECT array_agg(x.employee_id ORDER BY x.employee_id) INTO bounds
+    FROM (SELECT e.employee_id, row_number() OVER (ORDER BY e.employee_id) AS rn
+          FROM otan_enbek.employee e
+          WHERE e.org_id = compute_attendance.org) x
+    WHERE (x.rn - 1) % chunk_size = 0;
+
+    FOR i IN 1 .. coalesce(array_length(bounds, 1), 0) LOOP
+        lo := CASE WHEN i = 1 THEN NULL ELSE bounds[i] END;
+        hi := CASE WHEN i = array_length(bounds, 1) THEN NULL ELSE bounds[i + 1] - 1 END;
+
+        INSERT INTO otan_enbek.attendance_day
+            (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
+             shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
+             late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
+             punch_count, anomalies, event_ids)
+        SELECT compute_attendance.org, g.employee_id, d.*
+        FROM (SELECT u.employee_id,
+                     otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
+                                                u.occurred_at, u.direction, u.event_id) AS days
+              FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
+                           NULL::timestamptz AS occurred_at, NULL::text AS direction,
+                           NULL::bigint AS event_id
+                    FROM otan_enbek.attendance_plans(compute_attendance.org, first_day,
+                                                     last_day, now()) p
+                    WHERE (lo IS NULL OR p.employee_id >= lo)
+                      AND (hi IS NULL OR p.employee_id <= hi)
+                    UNION ALL
+                    SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                           CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
+                                THEN e.direction
+                                ELSE (SELECT ap.direction
+                                      FROM otan_enbek.access_point ap
+                                      WHERE ap.org_id = e.org_id
+                                        AND ap.source_id = e.source_id
+                                        AND ap.device = e.device
+                                        AND ap.direction IN ('in', 'out'))
+                           END,
+                           e.event_id
+                    FROM otan_enbek.skud_event e
+                    WHERE e.org_id = compute_attendance.org
+                      AND e.occurred_at >= fetch_from
+                      AND e.occurred_at < fetch_to
+                      AND e.employee_id IS NOT NULL
+                      AND (lo IS NULL OR e.employee_id >= lo)
+                      AND (hi IS NULL OR e.employee_id <= hi)
+                      AND e.counts_for_attendance
+                      AND (NOT has_excluded_points
+                           OR NOT EXISTS (SELECT FROM otan_enbek.access_point ap
+                                          WHERE ap.org_id = e.org_id
+                                            AND ap.source_id = e.source_id
+                                            AND ap.device = e.device
+                                            AND NOT ap.counts_for_attendance))) u
+              GROUP BY u.employee_id
+              -- rows in key order take the B-tree's fast path for
+              -- insertions at the right end of the index
+              ORDER BY u.employee_id) g
+        CROSS JOIN LATERAL unnest(g.days) AS d;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        written := written + n;
+    END LOOP;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.compute_attendance(integer, date, date) IS
+    'Computes attendance_day rows of an organization for first_day..last_day from its events, replacing the rows of those days; returns the number of rows written';
