@@ -27,14 +27,13 @@ CREATE FUNCTION otan_enbek.parse_events(format text, content bytea,
 COMMENT ON FUNCTION otan_enbek.parse_events(text, bytea) IS
     'Returns the records of a file given as UTF-8 bytes, as parse_events(text, text) does';
 
-CREATE FUNCTION otan_enbek.event_time_range(format text, content bytea,
-        time_zone text, not_before timestamptz, not_after timestamptz,
-        OUT first_at timestamptz, OUT last_at timestamptz)
-    RETURNS record
+CREATE FUNCTION otan_enbek.event_months(format text, content bytea,
+        time_zone text, not_before timestamptz, not_after timestamptz)
+    RETURNS SETOF timestamptz
     LANGUAGE C STABLE STRICT PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'otan_enbek_event_time_range';
-COMMENT ON FUNCTION otan_enbek.event_time_range(text, bytea, text, timestamptz, timestamptz) IS
-    'Returns the first and last time of the readable events of a file between two limits, local times taken in time_zone; ingest creates the partitions for this span';
+    AS 'MODULE_PATHNAME', 'otan_enbek_event_months';
+COMMENT ON FUNCTION otan_enbek.event_months(text, bytea, text, timestamptz, timestamptz) IS
+    'Returns the start of each UTC month with a readable event of a file between two limits, local times taken in time_zone; ingest creates the partitions of these months';
 
 CREATE FUNCTION otan_enbek.invalid_utf8_offset(content bytea) RETURNS bigint
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
@@ -58,7 +57,7 @@ DECLARE
     fmt text;
     not_before timestamptz;
     not_after timestamptz;
-    span record;
+    months timestamptz[];
     batch otan_enbek.ingest_batch;
     counts record;
 BEGIN
@@ -96,8 +95,9 @@ BEGIN
 
     -- This first pass also raises the errors of unreadable content, so
     -- that such content stores nothing, not even a batch row.
-    SELECT * INTO span
-    FROM otan_enbek.event_time_range(fmt, content, src.time_zone, not_before, not_after);
+    months := ARRAY(SELECT m.month
+                    FROM otan_enbek.event_months(fmt, content, src.time_zone,
+                                                 not_before, not_after) AS m(month));
 
     INSERT INTO otan_enbek.ingest_batch (org_id, source_id, format, file_name,
                                          content_sha256, content_bytes)
@@ -105,7 +105,8 @@ BEGIN
             sha256(content), octet_length(content))
     RETURNING * INTO batch;
 
-    PERFORM otan_enbek.ensure_event_partitions(span.first_at, span.last_at);
+    PERFORM otan_enbek.ensure_event_partitions(month, month)
+    FROM unnest(months) AS month;
 
     WITH parsed AS (
         SELECT p.record_no, p.external_id, t.occurred_at,

@@ -2,8 +2,8 @@
  *
  * parse_events.c
  *	  SQL functions over the event parsers: parse_events, which returns the
- *	  records of a file as rows, event_time_range, which finds the time span
- *	  of its events before they are stored, and invalid_utf8_offset.
+ *	  records of a file as rows, event_months, which finds the months of its
+ *	  events before they are stored, and invalid_utf8_offset.
  *
  * This is the only file of src/ingest that includes PostgreSQL headers; the
  * parsers themselves are plain C (see ingest.h).  The parsers call back for
@@ -28,7 +28,7 @@
 
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_text);
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_bytea);
-PG_FUNCTION_INFO_V1(otan_enbek_event_time_range);
+PG_FUNCTION_INFO_V1(otan_enbek_event_months);
 PG_FUNCTION_INFO_V1(otan_enbek_invalid_utf8_offset);
 
 /* Maximum length of the raw text kept for a rejected record, in bytes */
@@ -60,16 +60,17 @@ typedef struct ParseEventsState
 	MemoryContext row_context;	/* reset after each row */
 } ParseEventsState;
 
-/* State of event_time_range while the parser runs */
-typedef struct TimeRangeState
+/* State of event_months while the parser runs */
+typedef struct EventMonthsState
 {
 	text	   *time_zone;
 	TimestampTz not_before;
 	TimestampTz not_after;
-	bool		found;
-	TimestampTz first;
-	TimestampTz last;
-} TimeRangeState;
+	int			first_month;	/* UTC month of not_before, as year * 12 +
+								 * month - 1 */
+	int			month_count;	/* months from not_before to not_after */
+	bool	   *seen;			/* seen[i]: an event in first_month + i */
+} EventMonthsState;
 
 /*
  * Returns the offset of the first byte that is not valid UTF-8, or -1 when
@@ -352,14 +353,28 @@ otan_enbek_parse_events_bytea(PG_FUNCTION_ARGS)
 						VARSIZE_ANY_EXHDR(content));
 }
 
+/* Returns the UTC month of a time as year * 12 + month - 1. */
+static int
+utc_month(TimestampTz at)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return tm.tm_year * 12 + tm.tm_mon - 1;
+}
+
 /*
- * Parser callback of event_time_range: widens the range by the event's
- * time, converted to UTC as ingest converts it.
+ * Parser callback of event_months: marks the UTC month of the event's time,
+ * converted as ingest converts it, when the time is within the limits.
  */
 static void
-widen_time_range(const IngestRecord *record, void *arg)
+mark_event_month(const IngestRecord *record, void *arg)
 {
-	TimeRangeState *state = (TimeRangeState *) arg;
+	EventMonthsState *state = (EventMonthsState *) arg;
 	Timestamp	local_time;
 	TimestampTz at;
 
@@ -375,52 +390,64 @@ widen_time_range(const IngestRecord *record, void *arg)
 													 TimestampGetDatum(local_time)));
 	if (at < state->not_before || at > state->not_after)
 		return;
-	if (!state->found || at < state->first)
-		state->first = at;
-	if (!state->found || at > state->last)
-		state->last = at;
-	state->found = true;
+	state->seen[utc_month(at) - state->first_month] = true;
 }
 
 /*
- * event_time_range(format text, content bytea, time_zone text,
- *					not_before timestamptz, not_after timestamptz,
- *					OUT first_at timestamptz, OUT last_at timestamptz)
+ * event_months(format text, content bytea, time_zone text,
+ *				not_before timestamptz, not_after timestamptz)
+ *		returns setof timestamptz
  *
- * Returns the first and last time of the events in content that fall
- * between not_before and not_after, with local times taken in time_zone;
- * NULLs when there is none.  ingest calls it to create the partitions
- * before it stores the events.
+ * Returns the start of each UTC month that has an event of content between
+ * not_before and not_after, with local times taken in time_zone.  ingest
+ * calls it to create the partitions that the events need, and only those:
+ * a device clock that was wrong for a while must not add years of empty
+ * partitions.
  */
 Datum
-otan_enbek_event_time_range(PG_FUNCTION_ARGS)
+otan_enbek_event_months(PG_FUNCTION_ARGS)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bytea	   *content = PG_GETARG_BYTEA_PP(1);
-	TimeRangeState state;
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {true, true};
+	EventMonthsState state;
+	int			i;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "event_time_range must return a record");
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	state.time_zone = PG_GETARG_TEXT_PP(2);
 	state.not_before = PG_GETARG_TIMESTAMPTZ(3);
 	state.not_after = PG_GETARG_TIMESTAMPTZ(4);
-	state.found = false;
-	state.first = state.last = 0;
-	run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
-			   VARSIZE_ANY_EXHDR(content), widen_time_range, &state);
+	if (state.not_after < state.not_before)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not_after is before not_before")));
+	state.first_month = utc_month(state.not_before);
+	state.month_count = utc_month(state.not_after) - state.first_month + 1;
+	state.seen = palloc0(sizeof(bool) * state.month_count);
 
-	if (state.found)
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
+			   VARSIZE_ANY_EXHDR(content), mark_event_month, &state);
+
+	for (i = 0; i < state.month_count; i++)
 	{
-		values[0] = TimestampTzGetDatum(state.first);
-		values[1] = TimestampTzGetDatum(state.last);
-		nulls[0] = nulls[1] = false;
+		int			month = state.first_month + i;
+		struct pg_tm tm;
+		Timestamp	month_start;
+		Datum		value;
+		bool		isnull = false;
+
+		if (!state.seen[i])
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = month / 12;
+		tm.tm_mon = month % 12 + 1;
+		tm.tm_mday = 1;
+		if (tm2timestamp(&tm, 0, NULL, &month_start) != 0)
+			elog(ERROR, "month %d is out of range", month);
+		value = TimestampTzGetDatum(month_start);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	return (Datum) 0;
 }
 
 /*

@@ -43,14 +43,25 @@ FROM otan_enbek.ingest_reject r
 WHERE r.batch_id = (SELECT max(batch_id) FROM otan_enbek.ingest_batch)
 ORDER BY r.line_no;
 
--- ingest creates the monthly partitions that the events need; rejected
--- times create none.
+-- ingest creates the monthly partitions that the events need, and only
+-- those: none for rejected times, none for the months between two events.
+SELECT read_count, inserted_count
+FROM otan_enbek.ingest(:src, 'csv',
+    E'occurred_at,credential\n2005-06-15 12:00:00,4\n2005-09-15 12:00:00,4\n');
 SELECT c.relname
 FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = 'otan_enbek.skud_event'::regclass
-  AND c.relname IN ('skud_event_p199906', 'skud_event_p200012')
+  AND c.relname IN ('skud_event_p199906', 'skud_event_p200012', 'skud_event_p200506',
+                    'skud_event_p200507', 'skud_event_p200508', 'skud_event_p200509')
 ORDER BY c.relname;
+
+-- event_months gives the UTC months of the events before they are stored:
+-- 2024-03-01 00:30 in Almaty is still February in UTC.
+SELECT month
+FROM otan_enbek.event_months('csv',
+    convert_to(E'occurred_at,credential\n2024-03-01 00:30:00,1\n2024-03-02 09:00:00,1\n1990-01-01 00:00:00,1\n', 'UTF8'),
+    'Asia/Almaty', '2001-01-01 00:00:00+06', '2030-01-01 00:00:00+00') AS month;
 
 -- The batch row: format, size and checksum of the content, counts.
 SELECT format, file_name, content_bytes,
