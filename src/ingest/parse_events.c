@@ -455,7 +455,7 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
  *
  * Returns the byte offset of the first byte that is not valid UTF-8, or
  * NULL when all of content is UTF-8.  NUL bytes are allowed, because the
- * parsers reject the records that hold them.
+ * parsers reject the records that contain them.
  */
 Datum
 otan_enbek_invalid_utf8_offset(PG_FUNCTION_ARGS)
