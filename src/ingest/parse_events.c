@@ -95,7 +95,11 @@ find_invalid_utf8(const char *buf, size_t len)
 	return -1;
 }
 
-/* Raises an error unless the database encoding is UTF8. */
+/*
+ * Raises an error unless the database encoding is UTF8.  The parsers decode
+ * JSON \u escapes to UTF-8 and cut values at UTF-8 character boundaries, so
+ * in a database of another encoding they would store wrong text.
+ */
 static void
 check_database_encoding(void)
 {
