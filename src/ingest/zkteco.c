@@ -15,6 +15,11 @@
  * because a PIN is a string on the device.  Fields after the state (verify
  * mode, work code, reserved) are not stored.
  *
+ * NOTE: the fourth column of the older layout is read as the state, as
+ * documented for that export.  A real file of this layout has 1 there on
+ * every line, so on some firmware it may be something else, such as a
+ * device number.
+ *
  * States: 0 check-in, 1 check-out, 2 break out, 3 break in, 4 overtime in,
  * 5 overtime out, 255 no key pressed (no direction).  The log has no event
  * id, so the external id is derived from device, PIN, time and state.
