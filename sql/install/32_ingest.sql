@@ -1,0 +1,257 @@
+-- Ingest: reading access-control files into skud_event.
+--
+-- The parsers are C functions that return the records of a file as rows.
+-- ingest stores them set-based in one statement: every record read is
+-- stored, found to be a duplicate, or kept in ingest_reject with its line
+-- and reason, and the batch row records the counts.
+
+CREATE FUNCTION otan_enbek.parse_events(format text, content text,
+        OUT record_no integer, OUT external_id text, OUT local_time timestamp,
+        OUT utc_offset integer, OUT device text, OUT credential_kind text,
+        OUT credential text, OUT direction text, OUT device_state smallint,
+        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text)
+    RETURNS SETOF record
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_parse_events_text';
+COMMENT ON FUNCTION otan_enbek.parse_events(text, text) IS
+    'Returns the records of a zkteco, hikvision or csv file as rows without storing them; reject_reason is set for a record that cannot be read';
+
+CREATE FUNCTION otan_enbek.parse_events(format text, content bytea,
+        OUT record_no integer, OUT external_id text, OUT local_time timestamp,
+        OUT utc_offset integer, OUT device text, OUT credential_kind text,
+        OUT credential text, OUT direction text, OUT device_state smallint,
+        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text)
+    RETURNS SETOF record
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_parse_events_bytea';
+COMMENT ON FUNCTION otan_enbek.parse_events(text, bytea) IS
+    'Returns the records of a file given as UTF-8 bytes, as parse_events(text, text) does';
+
+CREATE FUNCTION otan_enbek.event_months(format text, content bytea,
+        time_zone text, not_before timestamptz, not_after timestamptz)
+    RETURNS SETOF timestamptz
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_event_months';
+COMMENT ON FUNCTION otan_enbek.event_months(text, bytea, text, timestamptz, timestamptz) IS
+    'Returns the start of each UTC month with a readable event of a file between two limits, local times taken in time_zone; ingest creates the partitions of these months';
+
+CREATE FUNCTION otan_enbek.invalid_utf8_offset(content bytea) RETURNS bigint
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_invalid_utf8_offset';
+COMMENT ON FUNCTION otan_enbek.invalid_utf8_offset(bytea) IS
+    'Returns the offset of the first byte that is not UTF-8, or NULL when all are; NUL bytes are allowed because the parsers reject their lines';
+
+-- Stores the events of a file given as UTF-8 bytes.  Times without a UTC
+-- offset are local times of the organization's zone.  Events before
+-- 2001-01-01 or more than one day after the transaction's start are
+-- rejected: such times come from devices whose clock was never set.
+CREATE FUNCTION otan_enbek.ingest_bytes(source_id integer, format text,
+                                        content bytea, file_name text DEFAULT NULL)
+    RETURNS otan_enbek.ingest_batch
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    src record;
+    fmt text;
+    not_before timestamptz;
+    not_after timestamptz;
+    months timestamptz[];
+    batch otan_enbek.ingest_batch;
+    counts record;
+BEGIN
+    IF ingest_bytes.source_id IS NULL THEN
+        RAISE EXCEPTION 'source_id is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the source_id of a row of otan_enbek.source.';
+    END IF;
+    SELECT s.org_id, s.name, s.default_format, o.time_zone INTO src
+    FROM otan_enbek.source s
+    JOIN otan_enbek.organization o ON o.org_id = s.org_id
+    WHERE s.source_id = ingest_bytes.source_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source % does not exist', ingest_bytes.source_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'List the sources with SELECT source_id, name FROM otan_enbek.source, or add one.';
+    END IF;
+
+    fmt := coalesce(ingest_bytes.format, src.default_format);
+    IF fmt IS NULL THEN
+        RAISE EXCEPTION 'no format given for source %', ingest_bytes.source_id
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Source %s ("%s") has no default_format.',
+                                  ingest_bytes.source_id, src.name),
+                  HINT = 'Pass the format (zkteco, hikvision or csv), or set default_format of the source.';
+    END IF;
+    IF content IS NULL THEN
+        RAISE EXCEPTION 'content is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the text of the file; an empty string is a file without events.';
+    END IF;
+
+    not_before := timestamp '2001-01-01 00:00:00' AT TIME ZONE src.time_zone;
+    not_after := now() + interval '1 day';
+
+    -- This first pass also raises the errors of unreadable content, so
+    -- that such content stores nothing, not even a batch row.
+    months := ARRAY(SELECT m.month
+                    FROM otan_enbek.event_months(fmt, content, src.time_zone,
+                                                 not_before, not_after) AS m(month));
+
+    INSERT INTO otan_enbek.ingest_batch (org_id, source_id, format, file_name,
+                                         content_sha256, content_bytes)
+    VALUES (src.org_id, ingest_bytes.source_id, fmt, ingest_bytes.file_name,
+            sha256(content), octet_length(content))
+    RETURNING * INTO batch;
+
+    PERFORM otan_enbek.ensure_event_partitions(month, month)
+    FROM unnest(months) AS month;
+
+    WITH parsed AS (
+        SELECT p.record_no, p.external_id, t.occurred_at,
+               (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
+               p.device,
+               p.credential_kind, p.credential, p.direction, p.device_state,
+               p.counts_for_attendance, p.raw,
+               CASE
+                   WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
+                   WHEN t.occurred_at < not_before THEN
+                       format('The time %s is before 2001-01-01.',
+                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+                   WHEN t.occurred_at > not_after THEN
+                       format('The time %s is more than one day in the future.',
+                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+               END AS reason
+        FROM otan_enbek.parse_events(fmt, content) AS p
+        CROSS JOIN LATERAL (
+            SELECT CASE
+                       WHEN p.utc_offset IS NULL THEN p.local_time AT TIME ZONE src.time_zone
+                       ELSE (p.local_time - make_interval(secs => p.utc_offset)) AT TIME ZONE 'UTC'
+                   END AS occurred_at
+        ) AS t
+    ),
+    stored AS (
+        INSERT INTO otan_enbek.skud_event AS e
+               (org_id, occurred_at, source_id, external_id, batch_id, line_no,
+                device, credential_kind, credential, employee_id, direction,
+                device_state, counts_for_attendance, raw)
+        SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
+               batch.batch_id, p.record_no, p.device, p.credential_kind,
+               p.credential,
+               -- The credential rule of resolve_credentials: valid on the
+               -- event's local date, and one limited to this source wins
+               -- over one for all sources.  Index lookups keep the plan the
+               -- same whatever the statistics of credential show.
+               coalesce((SELECT c.employee_id
+                         FROM otan_enbek.credential c
+                         WHERE c.org_id = src.org_id
+                           AND c.kind = p.credential_kind
+                           AND c.value = p.credential
+                           AND c.source_id = ingest_bytes.source_id
+                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
+                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
+                         LIMIT 1),
+                        (SELECT c.employee_id
+                         FROM otan_enbek.credential c
+                         WHERE c.org_id = src.org_id
+                           AND c.kind = p.credential_kind
+                           AND c.value = p.credential
+                           AND c.source_id IS NULL
+                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
+                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
+                         LIMIT 1)),
+               p.direction, p.device_state,
+               p.counts_for_attendance, p.raw
+        FROM parsed AS p
+        WHERE p.reason IS NULL
+        ON CONFLICT (org_id, source_id, external_id, occurred_at) DO NOTHING
+        RETURNING e.employee_id, e.counts_for_attendance
+    ),
+    rejected AS (
+        INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
+        SELECT src.org_id, batch.batch_id, p.record_no, p.reason, p.raw
+        FROM parsed AS p
+        WHERE p.reason IS NOT NULL
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM parsed) AS read,
+           (SELECT count(*) FROM stored) AS inserted,
+           (SELECT count(*) FROM rejected) AS rejected,
+           (SELECT count(*) FROM stored s
+            WHERE s.employee_id IS NULL AND s.counts_for_attendance) AS unknown_credential,
+           (SELECT count(*) FROM stored s WHERE NOT s.counts_for_attendance) AS non_attendance
+    INTO counts;
+
+    UPDATE otan_enbek.ingest_batch b
+    SET read_count = counts.read,
+        inserted_count = counts.inserted,
+        duplicate_count = counts.read - counts.inserted - counts.rejected,
+        rejected_count = counts.rejected,
+        unknown_credential_count = counts.unknown_credential,
+        non_attendance_count = counts.non_attendance,
+        finished_at = clock_timestamp()
+    WHERE b.org_id = src.org_id AND b.batch_id = batch.batch_id
+    RETURNING b.* INTO batch;
+    RETURN batch;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.ingest_bytes(integer, text, bytea, text) IS
+    'Stores the events of a file given as UTF-8 bytes and returns the batch: read = inserted + duplicates + rejected';
+
+CREATE FUNCTION otan_enbek.ingest(source_id integer, format text, content text)
+    RETURNS otan_enbek.ingest_batch
+    LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT * FROM otan_enbek.ingest_bytes($1, $2, convert_to($3, 'UTF8'))
+$$;
+COMMENT ON FUNCTION otan_enbek.ingest(integer, text, text) IS
+    'Stores the events of a zkteco, hikvision or csv file (NULL format: the source''s default_format) and returns the batch: read = inserted + duplicates + rejected';
+
+-- Reads a file on the database server.  Only superusers may call it, as
+-- pg_read_binary_file may read any file the server can.  NOTE: the file is
+-- held in memory whole; a 103 MB file took about 310 MB of backend memory
+-- (ingest of text about 400 MB), so split files of several hundred MB.
+CREATE FUNCTION otan_enbek.ingest_file(source_id integer, format text, path text)
+    RETURNS otan_enbek.ingest_batch
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    content bytea;
+    bad_offset bigint;
+BEGIN
+    content := pg_read_binary_file(path);
+    bad_offset := otan_enbek.invalid_utf8_offset(content);
+    IF bad_offset IS NOT NULL THEN
+        RAISE EXCEPTION 'file "%" is not valid UTF-8', path
+            USING ERRCODE = 'character_not_in_repertoire',
+                  DETAIL = format('The byte 0x%s at offset %s does not start a valid UTF-8 character.',
+                                  lpad(to_hex(get_byte(content, bad_offset::integer)), 2, '0'),
+                                  bad_offset),
+                  HINT = 'Exports of Windows programs are often in CP1251: convert the file, for example with iconv -f CP1251 -t UTF-8, or pass convert_from(pg_read_binary_file(path), ''WIN1251'') to otan_enbek.ingest.';
+    END IF;
+    RETURN otan_enbek.ingest_bytes(source_id, format, content, path);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION otan_enbek.ingest_file(integer, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION otan_enbek.ingest_file(integer, text, text) IS
+    'Stores the events of a file on the database server (superusers only) and returns the batch';
+
+CREATE VIEW otan_enbek.unmatched_credential AS
+SELECT e.org_id,
+       e.source_id,
+       e.credential_kind,
+       e.credential,
+       count(*) AS event_count,
+       min(e.occurred_at) AS first_occurred_at,
+       max(e.occurred_at) AS last_occurred_at,
+       array_agg(DISTINCT e.device ORDER BY e.device)
+           FILTER (WHERE e.device IS NOT NULL) AS devices
+FROM otan_enbek.skud_event e
+WHERE e.employee_id IS NULL
+  AND e.counts_for_attendance
+GROUP BY e.org_id, e.source_id, e.credential_kind, e.credential;
+COMMENT ON VIEW otan_enbek.unmatched_credential IS
+    'Credentials of stored attendance events that match no employee; enroll them in credential and run resolve_credentials';
