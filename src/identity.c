@@ -4,9 +4,9 @@
  *	  Validation of Kazakhstan's 12-digit identification numbers.
  *
  * An IIN identifies a person and a BIN a legal entity.  Both end in a check
- * digit computed from the first 11 digits: weigh them 1..11 and take the sum
- * modulo 11; if that gives 10, weigh them 3..11,1,2 instead; if that gives 10
- * again the number is never issued.  Digits 1-6 of an IIN are the birth date
+ * digit computed from the first 11 digits, weighted 1..11 and summed modulo
+ * 11.  When that gives 10, the weights 3..11,1,2 are used instead, and when
+ * that gives 10 again the number is never issued.  Digits 1-6 of an IIN are the birth date
  * (YYMMDD) and digit 7 gives the century of birth and the sex (1-6).  Digits
  * 1-4 of a BIN are the year and month of registration (YYMM).
  *
@@ -89,7 +89,7 @@ is_valid_birth_date(const char *digits, int century)
 
 /*
  * Checks an IIN.  Returns NULL when it is valid, otherwise a static
- * sentence that says what is wrong, without the value itself.
+ * sentence that describes the problem without the value itself.
  */
 const char *
 kz_iin_problem(const char *value, size_t len)
@@ -116,7 +116,7 @@ kz_iin_problem(const char *value, size_t len)
 
 /*
  * Checks a BIN.  Returns NULL when it is valid, otherwise a static sentence
- * that says what is wrong.
+ * that describes the problem.
  */
 const char *
 kz_bin_problem(const char *value, size_t len)

@@ -41,6 +41,26 @@ int			otan_enbek_status_poll_interval_s = 60;
 int			otan_enbek_batch_size = 10;
 
 /*
+ * Shows a password setting as asterisks, or as an empty string when unset.
+ * SHOW and current_setting() call these hooks, so neither a superuser nor a
+ * member of pg_read_all_settings (who may read superuser-only settings)
+ * sees the password.
+ */
+static const char *
+show_sender_password(void)
+{
+	return (otan_enbek_sender_password && otan_enbek_sender_password[0]) ?
+		"********" : "";
+}
+
+static const char *
+show_signing_key_password(void)
+{
+	return (otan_enbek_signing_key_password &&
+			otan_enbek_signing_key_password[0]) ? "********" : "";
+}
+
+/*
  * Context of the two passwords.  They are PGC_POSTMASTER: a reload logs
  * every changed parameter together with its new value, so a password that
  * could be changed by reload would end up in the server log.  PostgreSQL
@@ -83,11 +103,11 @@ define_string_settings(void)
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("otan_enbek.sender_password",
 							   "Sender password issued with the sender identifier.",
-							   "Read at server start only, and visible to superusers only.",
+							   "Read at server start only; SHOW displays asterisks in its place.",
 							   &otan_enbek_sender_password, "",
 							   password_context(),
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   NULL, NULL, show_sender_password);
 	DefineCustomStringVariable("otan_enbek.ca_file",
 							   "File of CA certificates that verify the Enbek server's TLS certificate.",
 							   "Empty uses the system's default CA store.",
@@ -100,11 +120,11 @@ define_string_settings(void)
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomStringVariable("otan_enbek.signing_key_password",
 							   "Password of the PKCS#12 signing key file.",
-							   "Read at server start only, and visible to superusers only.",
+							   "Read at server start only; SHOW displays asterisks in its place.",
 							   &otan_enbek_signing_key_password, "",
 							   password_context(),
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   NULL, NULL, show_signing_key_password);
 }
 
 /* Defines the parameters that tune the delivery worker. */

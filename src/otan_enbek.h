@@ -3,8 +3,8 @@
  * otan_enbek.h
  *	  Settings and entry points shared by the parts of otan_enbek.
  *
- * Each part of the extension keeps its own header next to its sources; this
- * one holds only what the module as a whole defines: the configuration
+ * Each part of the extension keeps its own header next to its sources.  This
+ * one contains what the module as a whole defines: the configuration
  * parameters (GUCs) registered in _PG_init and the hooks that _PG_init calls.
  *
  *-------------------------------------------------------------------------

@@ -1,4 +1,4 @@
--- Delivery: signed documents sent to Enbek, each attempt and answer, and the
+-- Delivery: signed documents sent to Enbek, each attempt and response, and the
 -- notifications that tell the administrator the outcome.
 
 CREATE TABLE otan_enbek.submission (

@@ -1,0 +1,215 @@
+-- Signed submission: the timesheet document (version 1 profile), its
+-- XML-DSig signature with the employer's key, and the submission row that
+-- the delivery worker sends.
+
+-- Formats a timestamp as ISO 8601 local time with the zone's offset at that
+-- moment, for example 2026-12-01T09:00:00+05:00.  Fractions of a second are
+-- dropped.
+CREATE FUNCTION otan_enbek.iso8601_local(at timestamptz, zone text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT to_char(local_time, 'YYYY-MM-DD"T"HH24:MI:SS')
+       || CASE WHEN utc_offset < interval '0' THEN '-' ELSE '+' END
+       || to_char(CASE WHEN utc_offset < interval '0' THEN -utc_offset ELSE utc_offset END,
+                  'HH24:MI')
+FROM (SELECT at AT TIME ZONE zone AS local_time,
+             (at AT TIME ZONE zone) - (at AT TIME ZONE 'UTC') AS utc_offset) AS t
+$$;
+COMMENT ON FUNCTION otan_enbek.iso8601_local(timestamptz, text) IS
+    'Formats a timestamp as ISO 8601 local time in the given tz database zone with its UTC offset, to the second';
+
+-- The document of version 1 of the timesheet schema (namespace
+-- urn:otan-enbek:timesheet:v1), unsigned.  The text is deterministic: no
+-- whitespace between elements, attributes in a fixed order, employees by
+-- line number and days by day of the month.  A day whose code is null or
+-- empty has no ts:day element; a day without hours has hours="0.00".
+CREATE FUNCTION otan_enbek.timesheet_document_v1(timesheet_id integer, message_id uuid)
+    RETURNS xml
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT xmlelement(name "ts:timesheetRequest",
+           xmlattributes('urn:otan-enbek:timesheet:v1' AS "xmlns:ts",
+                         '1.0' AS "schemaVersion"),
+           xmlelement(name "ts:messageId", timesheet_document_v1.message_id),
+           xmlelement(name "ts:employer",
+               xmlelement(name "ts:bin", o.bin),
+               xmlelement(name "ts:name", o.name)),
+           xmlelement(name "ts:period", to_char(t.month, 'YYYY-MM')),
+           xmlelement(name "ts:timesheet",
+               xmlattributes(t.timesheet_id AS id,
+                             t.version AS version,
+                             otan_enbek.iso8601_local(t.built_at, o.time_zone) AS "builtAt")),
+           xmlelement(name "ts:workingDays", t.working_days),
+           xmlelement(name "ts:normHours", t.norm_hours::numeric(8,2)),
+           xmlelement(name "ts:employees",
+               xmlattributes(lines.employee_count AS count),
+               lines.employees))
+FROM otan_enbek.timesheet AS t
+JOIN otan_enbek.organization AS o ON o.org_id = t.org_id
+CROSS JOIN LATERAL (
+    SELECT count(*) AS employee_count,
+           xmlagg(xmlelement(name "ts:employee",
+                      xmlelement(name "ts:iin", l.iin),
+                      CASE WHEN l.contract_id IS NOT NULL
+                           THEN xmlelement(name "ts:contractId", l.contract_id) END,
+                      xmlelement(name "ts:days", days.day_elements),
+                      xmlelement(name "ts:totals",
+                          xmlattributes(l.days_worked AS "daysWorked",
+                                        l.hours_worked::numeric(9,2) AS "hoursWorked",
+                                        l.overtime_hours::numeric(9,2) AS "overtimeHours",
+                                        l.night_hours::numeric(9,2) AS "nightHours",
+                                        l.holiday_hours::numeric(9,2) AS "holidayHours",
+                                        l.days_off AS "daysOff")))
+                  ORDER BY l.line_no) AS employees
+    FROM otan_enbek.timesheet_line AS l
+    CROSS JOIN LATERAL (
+        SELECT xmlagg(xmlelement(name "ts:day",
+                          xmlattributes(d AS n,
+                                        l.day_codes[d] AS code,
+                                        coalesce(l.day_hours[d], 0)::numeric(5,2) AS hours))
+                      ORDER BY d) AS day_elements
+        FROM generate_subscripts(l.day_codes, 1) AS d
+        WHERE l.day_codes[d] <> ''
+    ) AS days
+    WHERE l.org_id = t.org_id
+      AND l.timesheet_id = t.timesheet_id
+) AS lines
+WHERE t.timesheet_id = timesheet_document_v1.timesheet_id
+$$;
+COMMENT ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid) IS
+    'Builds the unsigned ts:timesheetRequest document (timesheet schema version 1) of a timesheet with the given message id';
+REVOKE ALL ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid) FROM PUBLIC;
+
+CREATE FUNCTION otan_enbek.sign_timesheet(timesheet_id integer, message_id uuid,
+        OUT org_id integer, OUT document text, OUT document_sha256 bytea,
+        OUT signature_value text, OUT key_fingerprint text,
+        OUT certificate_serial text, OUT certificate_not_after timestamptz)
+    RETURNS record
+    LANGUAGE C VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'otan_enbek_sign_timesheet';
+COMMENT ON FUNCTION otan_enbek.sign_timesheet(integer, uuid) IS
+    'Builds the timesheet''s document with the message id and signs it with the configured key after checking the key; stores nothing';
+REVOKE ALL ON FUNCTION otan_enbek.sign_timesheet(integer, uuid) FROM PUBLIC;
+
+CREATE FUNCTION otan_enbek.check_signing_key(org_id integer, key_file text DEFAULT NULL,
+        OUT subject text, OUT issuer text, OUT bin text, OUT serial text,
+        OUT not_before timestamptz, OUT not_after timestamptz,
+        OUT key_algorithm text, OUT key_bits integer,
+        OUT key_usage text[], OUT extended_key_usage text[],
+        OUT fingerprint text, OUT trusted boolean)
+    RETURNS record
+    LANGUAGE C VOLATILE
+    AS 'MODULE_PATHNAME', 'otan_enbek_check_signing_key';
+COMMENT ON FUNCTION otan_enbek.check_signing_key(integer, text) IS
+    'Checks a PKCS#12 key (default: otan_enbek.signing_key_file) for signing the organization''s documents and describes its certificate; subject leaves out the IIN, trusted is null without otan_enbek.ca_file; superuser only';
+REVOKE ALL ON FUNCTION otan_enbek.check_signing_key(integer, text) FROM PUBLIC;
+
+CREATE FUNCTION otan_enbek.verify_document(document text, OUT valid boolean, OUT reason text)
+    RETURNS record
+    LANGUAGE C VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'otan_enbek_verify_document';
+COMMENT ON FUNCTION otan_enbek.verify_document(text) IS
+    'Verifies the enveloped XML-DSig signature of a document against the CA certificates in otan_enbek.ca_file; reason says why a signature is not valid';
+REVOKE ALL ON FUNCTION otan_enbek.verify_document(text) FROM PUBLIC;
+
+CREATE FUNCTION otan_enbek.build_envelope(message_id text, service_id text,
+        message_date timestamptz, sender_id text, sender_password text, document text)
+    RETURNS text
+    LANGUAGE C STABLE STRICT
+    AS 'MODULE_PATHNAME', 'otan_enbek_build_envelope';
+COMMENT ON FUNCTION otan_enbek.build_envelope(text, text, timestamptz, text, text, text) IS
+    'Builds the SOAP SendMessage envelope around a signed document; the message date is written in the session time zone; superuser only, because the result contains the sender password';
+REVOKE ALL ON FUNCTION otan_enbek.build_envelope(text, text, timestamptz, text, text, text) FROM PUBLIC;
+
+-- Signs a built timesheet and queues it for delivery, in the caller's
+-- transaction: the submission row with the signed document, its 'created'
+-- event, and the timesheet's status 'submitted'.  The row lock on the
+-- timesheet makes a concurrent second submission wait and then fail.
+CREATE FUNCTION otan_enbek.submit_timesheet(timesheet_id integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    sheet otan_enbek.timesheet;
+    sheet_count bigint;
+    new_message_id uuid := gen_random_uuid();
+    service text := current_setting('otan_enbek.service_id');
+    signed record;
+    new_submission_id bigint;
+BEGIN
+    PERFORM FROM otan_enbek.timesheet AS t
+    WHERE t.timesheet_id = submit_timesheet.timesheet_id
+    FOR UPDATE;
+    GET DIAGNOSTICS sheet_count = ROW_COUNT;
+    IF sheet_count = 0 THEN
+        RAISE EXCEPTION 'timesheet % does not exist', submit_timesheet.timesheet_id
+            USING ERRCODE = 'no_data_found';
+    ELSIF sheet_count > 1 THEN
+        RAISE EXCEPTION 'timesheet id % belongs to more than one organization',
+                submit_timesheet.timesheet_id
+            USING ERRCODE = 'cardinality_violation',
+                  HINT = 'Pass a timesheet id that is unique across organizations.';
+    END IF;
+    SELECT * INTO sheet FROM otan_enbek.timesheet AS t
+    WHERE t.timesheet_id = submit_timesheet.timesheet_id;
+
+    IF sheet.status = 'superseded' THEN
+        RAISE EXCEPTION 'timesheet % has been superseded by a newer version', sheet.timesheet_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Version %s of the timesheet for %s is superseded.',
+                                  sheet.version, to_char(sheet.month, 'YYYY-MM')),
+                  HINT = 'Submit the newest version of the timesheet for this month.';
+    ELSIF sheet.status <> 'built' THEN
+        RAISE EXCEPTION 'timesheet % has already been submitted', sheet.timesheet_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its status is %s. Each version of a timesheet is submitted once, so that Enbek never receives two different documents for it.',
+                                  sheet.status),
+                  HINT = 'Build a new version of the timesheet for this month and submit that version.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM otan_enbek.timesheet_line AS l
+                   WHERE l.org_id = sheet.org_id AND l.timesheet_id = sheet.timesheet_id) THEN
+        RAISE EXCEPTION 'timesheet % has no lines', sheet.timesheet_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A timesheet without employees is not sent to Enbek.',
+                  HINT = 'Check the employees of the organization and build the timesheet again.';
+    END IF;
+    IF coalesce(service, '') = '' THEN
+        RAISE EXCEPTION 'no Enbek service id is configured'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'The setting otan_enbek.service_id is empty.',
+                  HINT = 'Set otan_enbek.service_id in postgresql.conf, for example to OTAN_TIMESHEET_V1, and reload the configuration.';
+    END IF;
+
+    SELECT * INTO signed
+    FROM otan_enbek.sign_timesheet(sheet.timesheet_id, new_message_id);
+
+    INSERT INTO otan_enbek.submission AS s
+        (org_id, timesheet_id, message_id, service_id, document, document_sha256,
+         signature_value, key_fingerprint, certificate_serial, certificate_not_after)
+    VALUES (sheet.org_id, sheet.timesheet_id, new_message_id, service, signed.document,
+            signed.document_sha256, signed.signature_value, signed.key_fingerprint,
+            signed.certificate_serial, signed.certificate_not_after)
+    RETURNING s.submission_id INTO new_submission_id;
+
+    INSERT INTO otan_enbek.submission_event (org_id, submission_id, event_no, kind, detail)
+    VALUES (sheet.org_id, new_submission_id, 1, 'created',
+            jsonb_build_object('message_id', new_message_id,
+                               'timesheet_version', sheet.version,
+                               'key_fingerprint', signed.key_fingerprint,
+                               'document_bytes', octet_length(signed.document)));
+
+    UPDATE otan_enbek.timesheet AS t SET status = 'submitted'
+    WHERE t.org_id = sheet.org_id AND t.timesheet_id = sheet.timesheet_id;
+
+    -- Delivery worker wake-up: register here the call that wakes the
+    -- delivery worker when this transaction commits, so that the queued
+    -- submission is sent at once instead of at the worker's next poll.
+
+    RETURN new_submission_id;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.submit_timesheet(integer) IS
+    'Signs a built timesheet with the configured key and queues it for delivery to Enbek; returns the submission_id';
+REVOKE ALL ON FUNCTION otan_enbek.submit_timesheet(integer) FROM PUBLIC;

@@ -1,0 +1,423 @@
+/*-------------------------------------------------------------------------
+ *
+ * submit.c
+ *	  SQL-callable functions for signed submissions: signing a timesheet's
+ *	  document, checking a signing key, verifying a signed document and
+ *	  building the SendMessage envelope.
+ *
+ * otan_enbek.submit_timesheet (sql/install/62_submit.sql) calls
+ * otan_enbek.sign_timesheet and stores what it returns.  sign_timesheet
+ * signs only the document that the profile function builds from a stored
+ * timesheet, never text given by the caller, so that EXECUTE on it cannot
+ * be used to sign arbitrary content with the employer's key.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/evp.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "delivery/envelope.h"
+#include "delivery/signing_key.h"
+#include "delivery/xmldsig.h"
+#include "otan_enbek.h"
+
+PG_FUNCTION_INFO_V1(otan_enbek_sign_timesheet);
+PG_FUNCTION_INFO_V1(otan_enbek_check_signing_key);
+PG_FUNCTION_INFO_V1(otan_enbek_verify_document);
+PG_FUNCTION_INFO_V1(otan_enbek_build_envelope);
+
+/* A timesheet's unsigned document and the employer it belongs to. */
+typedef struct TimesheetDocument
+{
+	int32		org_id;
+	char	   *bin;
+	char	   *document;		/* UTF-8 */
+} TimesheetDocument;
+
+/* Certificate facts stored with a signed document. */
+typedef struct SignatureFacts
+{
+	char	   *fingerprint;
+	char	   *serial;
+	TimestampTz not_after;
+} SignatureFacts;
+
+/*
+ * Runs a query with one int4 or two (int4, uuid) parameters and returns the
+ * columns of its single row as palloc'd strings in the caller's memory
+ * context.  Returns false when the query returns no row, and raises an
+ * error when it returns more than one.
+ */
+static bool
+fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
+			  char **columns, int ncolumns)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	bool		found;
+
+	SPI_connect();
+	if (SPI_execute_with_args(query, nargs, types, args, NULL, true, 2) !=
+		SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed for: %s", query);
+	found = SPI_processed > 0;
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("timesheet id %d belongs to more than one organization",
+						DatumGetInt32(args[0])),
+				 errhint("Pass a timesheet id that is unique across organizations.")));
+	if (found)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		for (int i = 0; i < ncolumns; i++)
+			columns[i] = SPI_getvalue(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, i + 1);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * Builds the unsigned document of a timesheet with the version 1 profile
+ * function and looks up the employer's BIN.
+ */
+static void
+load_timesheet_document(int32 timesheet_id, pg_uuid_t *message_id,
+						TimesheetDocument *source)
+{
+	Datum		args[2] = {Int32GetDatum(timesheet_id), UUIDPGetDatum(message_id)};
+	Oid			types[2] = {INT4OID, UUIDOID};
+	char	   *columns[3];
+
+	/*
+	 * A later document profile replaces timesheet_document_v1 here, chosen
+	 * by the submission's profile.
+	 */
+	if (!fetch_one_row("SELECT t.org_id, o.bin::text,"
+					   " otan_enbek.timesheet_document_v1(t.timesheet_id, $2)::text"
+					   " FROM otan_enbek.timesheet t"
+					   " JOIN otan_enbek.organization o ON o.org_id = t.org_id"
+					   " WHERE t.timesheet_id = $1",
+					   2, args, types, columns, 3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("timesheet %d does not exist", timesheet_id)));
+	if (columns[2] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the document of timesheet %d is null", timesheet_id),
+				 errdetail("otan_enbek.timesheet_document_v1 returned no document.")));
+
+	source->org_id = pg_strtoint32(columns[0]);
+	source->bin = columns[1];
+	source->document = pg_server_to_any(columns[2], strlen(columns[2]),
+										PG_UTF8);
+}
+
+/*
+ * Loads the configured key, checks it for the employer and signs the
+ * document.  The key is freed on every path.
+ */
+static void
+sign_with_configured_key(const TimesheetDocument *source,
+						 SignedDocument *signed_document,
+						 SignatureFacts *facts)
+{
+	SigningKey *volatile key = NULL;
+
+	PG_TRY();
+	{
+		SigningKeyFacts key_facts;
+
+		key = signing_key_load(otan_enbek_signing_key_file,
+							   otan_enbek_signing_key_password);
+		signing_key_check(key, source->bin);
+		xmldsig_sign(source->document, strlen(source->document), key,
+					 signed_document);
+		signing_key_describe(key, &key_facts);
+		facts->fingerprint = key_facts.fingerprint;
+		facts->serial = key_facts.serial;
+		facts->not_after = key_facts.not_after;
+	}
+	PG_CATCH();
+	{
+		signing_key_free(key);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	signing_key_free(key);
+}
+
+/*
+ * Raises an error when the SendMessage request that will carry the document
+ * would exceed Enbek's size limit.  The envelope is built with the current
+ * sender settings, so the size is the one the request will have unless
+ * those settings change.
+ */
+static void
+check_request_size(int32 timesheet_id, const char *message_id,
+				   const SignedDocument *signed_document)
+{
+	char	   *envelope;
+	size_t		size;
+
+	envelope = envelope_build(message_id, otan_enbek_service_id,
+							  GetCurrentTimestamp(), otan_enbek_sender_id,
+							  otan_enbek_sender_password,
+							  signed_document->text);
+	size = strlen(envelope);
+	explicit_bzero(envelope, size);
+	pfree(envelope);
+
+	/* TODO: split a large timesheet into several documents. */
+	if (size > ENBEK_MAX_REQUEST_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("timesheet %d is too large to send in one request",
+						timesheet_id),
+				 errdetail("The signed document is %d bytes, so the request would be %zu bytes, and Enbek accepts at most %d bytes.",
+						   signed_document->length, size,
+						   ENBEK_MAX_REQUEST_BYTES),
+				 errhint("Splitting a timesheet into several documents is not supported yet.")));
+}
+
+/* Returns the SHA-256 of the bytes as a bytea. */
+static bytea *
+document_digest(const char *data, size_t length)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_length = 0;
+	bytea	   *result;
+
+	if (EVP_Digest(data, length, digest, &digest_length, EVP_sha256(),
+				   NULL) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute a SHA-256 digest")));
+	result = palloc(VARHDRSZ + digest_length);
+	SET_VARSIZE(result, VARHDRSZ + digest_length);
+	memcpy(VARDATA(result), digest, digest_length);
+	return result;
+}
+
+/*
+ * otan_enbek.sign_timesheet(timesheet_id integer, message_id uuid)
+ *
+ * Builds the timesheet's document with the message id, checks the
+ * configured key against the organization and signs the document.  Returns
+ * org_id, the signed document (in the server encoding), the SHA-256 of its
+ * UTF-8 bytes, the signature value, the certificate's fingerprint, serial
+ * number and end of validity.  Writes nothing.
+ */
+Datum
+otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
+{
+	int32		timesheet_id = PG_GETARG_INT32(0);
+	pg_uuid_t  *message_id = PG_GETARG_UUID_P(1);
+	char	   *message_id_text;
+	TimesheetDocument source;
+	SignedDocument signed_document;
+	SignatureFacts facts;
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	message_id_text = DatumGetCString(DirectFunctionCall1(uuid_out,
+														  UUIDPGetDatum(message_id)));
+	load_timesheet_document(timesheet_id, message_id, &source);
+	sign_with_configured_key(&source, &signed_document, &facts);
+	check_request_size(timesheet_id, message_id_text, &signed_document);
+
+	values[0] = Int32GetDatum(source.org_id);
+	values[1] = CStringGetTextDatum(pg_any_to_server(signed_document.text,
+													 signed_document.length,
+													 PG_UTF8));
+	values[2] = PointerGetDatum(document_digest(signed_document.text,
+											 signed_document.length));
+	values[3] = CStringGetTextDatum(signed_document.signature_value);
+	values[4] = CStringGetTextDatum(facts.fingerprint);
+	values[5] = CStringGetTextDatum(facts.serial);
+	values[6] = TimestampTzGetDatum(facts.not_after);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* Returns a text[] of the palloc'd strings in the list. */
+static Datum
+list_to_text_array(List *names)
+{
+	Datum	   *elements = palloc(sizeof(Datum) * (list_length(names) + 1));
+	int			count = 0;
+	ListCell   *cell;
+
+	foreach(cell, names)
+		elements[count++] = CStringGetTextDatum((char *) lfirst(cell));
+	return PointerGetDatum(construct_array(elements, count, TEXTOID,
+										   -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Loads and checks a key as signing would, and describes it.  trusted is
+ * set to -1 when no CA file is configured, else to 1 or 0.
+ */
+static void
+check_and_describe_key(const char *path, const char *bin,
+					   SigningKeyFacts *facts, int *trusted)
+{
+	SigningKey *volatile key = NULL;
+
+	PG_TRY();
+	{
+		key = signing_key_load(path, otan_enbek_signing_key_password);
+		signing_key_check(key, bin);
+		signing_key_describe(key, facts);
+		if (otan_enbek_ca_file == NULL || otan_enbek_ca_file[0] == '\0')
+			*trusted = -1;
+		else
+			*trusted = signing_key_is_trusted(key, otan_enbek_ca_file) ? 1 : 0;
+	}
+	PG_CATCH();
+	{
+		signing_key_free(key);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	signing_key_free(key);
+}
+
+/*
+ * otan_enbek.check_signing_key(org_id integer, key_file text DEFAULT NULL)
+ *
+ * Checks a PKCS#12 key as submit_timesheet would for the organization and
+ * returns its certificate's facts, or raises the same errors.  A null key_file
+ * means otan_enbek.signing_key_file.  The configured password is used in
+ * both cases.  Superuser only, because it reads any file the server can.
+ */
+Datum
+otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
+{
+	const char *path;
+	char	   *bin;
+	SigningKeyFacts facts;
+	int			trusted;
+	TupleDesc	tupdesc;
+	Datum		values[12];
+	bool		nulls[12] = {false};
+	Datum		args[1];
+	Oid			types[1] = {INT4OID};
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to check a signing key"),
+				 errdetail("The function reads key files on the server with the configured key password.")));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("org_id must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	args[0] = PG_GETARG_DATUM(0);
+	if (!fetch_one_row("SELECT bin::text FROM otan_enbek.organization"
+					   " WHERE org_id = $1", 1, args, types, &bin, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("organization %d does not exist", PG_GETARG_INT32(0))));
+	path = PG_ARGISNULL(1) ? otan_enbek_signing_key_file
+		: text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	check_and_describe_key(path, bin, &facts, &trusted);
+
+	values[0] = CStringGetTextDatum(facts.subject);
+	values[1] = CStringGetTextDatum(facts.issuer);
+	values[2] = CStringGetTextDatum(facts.bin);
+	values[3] = CStringGetTextDatum(facts.serial);
+	values[4] = TimestampTzGetDatum(facts.not_before);
+	values[5] = TimestampTzGetDatum(facts.not_after);
+	values[6] = CStringGetTextDatum(facts.key_algorithm);
+	values[7] = Int32GetDatum(facts.key_bits);
+	values[8] = list_to_text_array(facts.key_usage);
+	values[9] = list_to_text_array(facts.extended_key_usage);
+	values[10] = CStringGetTextDatum(facts.fingerprint);
+	values[11] = BoolGetDatum(trusted == 1);
+	nulls[11] = trusted < 0;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * otan_enbek.verify_document(document text, OUT valid boolean, OUT reason text)
+ *
+ * Verifies a signed document against the CA certificates in
+ * otan_enbek.ca_file.  reason is null when the signature is valid.
+ */
+Datum
+otan_enbek_verify_document(PG_FUNCTION_ARGS)
+{
+	text	   *document = PG_GETARG_TEXT_PP(0);
+	char	   *utf8;
+	const char *reason = NULL;
+	bool		valid;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (otan_enbek_ca_file == NULL || otan_enbek_ca_file[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no CA file is configured"),
+				 errdetail("Signatures are verified against the CA certificates in otan_enbek.ca_file, which is empty."),
+				 errhint("Set otan_enbek.ca_file in postgresql.conf to a PEM file with the certificate of the CA that issues signing keys.")));
+
+	utf8 = text_to_cstring(document);
+	utf8 = pg_server_to_any(utf8, strlen(utf8), PG_UTF8);
+	valid = xmldsig_verify(utf8, strlen(utf8), otan_enbek_ca_file, &reason);
+
+	values[0] = BoolGetDatum(valid);
+	if (reason != NULL)
+		values[1] = CStringGetTextDatum(reason);
+	else
+		nulls[1] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * otan_enbek.build_envelope(message_id, service_id, message_date, sender_id,
+ *							 sender_password, document)
+ *
+ * SQL access to envelope_build, for tests and diagnosis.  Superuser only,
+ * since its result contains the sender password.
+ */
+Datum
+otan_enbek_build_envelope(PG_FUNCTION_ARGS)
+{
+	char	   *envelope;
+
+	envelope = envelope_build(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+							  text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							  PG_GETARG_TIMESTAMPTZ(2),
+							  text_to_cstring(PG_GETARG_TEXT_PP(3)),
+							  text_to_cstring(PG_GETARG_TEXT_PP(4)),
+							  text_to_cstring(PG_GETARG_TEXT_PP(5)));
+	PG_RETURN_TEXT_P(cstring_to_text(envelope));
+}

@@ -1,0 +1,92 @@
+"""Business checks of a timesheet: those that run before the response
+(employer, dates) and those that run after the processing delay
+(employees)."""
+import calendar
+import datetime
+
+from .identifiers import has_valid_check_digit
+from .model import SCSE012, SCSE043, SCSE045, SCSE046, SCSE059, SCSE211, Error
+from .signature import certificate_bin
+from .soap import KAZAKHSTAN_TIME
+
+# A message date this far ahead of the service's clock still counts as now,
+# to allow for clocks that differ a little.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
+
+
+def check_message_date(message_date, now):
+    """Return SCSE059 if requestInfo/messageDate is in the future."""
+    if message_date > now + CLOCK_TOLERANCE:
+        return Error(
+            SCSE059,
+            f"requestInfo/messageDate {message_date.isoformat()} is in the future; "
+            f"the service's time is {now.astimezone(KAZAKHSTAN_TIME).isoformat(timespec='seconds')}",
+        )
+    return None
+
+
+def check_employer(timesheet, certificate, message_date, now):
+    """Return the first error of the checks that run before the response, in
+    the order
+    SCSE043 (BIN check digit), SCSE046 (BIN of the certificate), SCSE059
+    (message date or period in the future), or None."""
+    if not has_valid_check_digit(timesheet.bin):
+        return Error(SCSE043, f"the employer BIN {timesheet.bin} fails its check digit")
+
+    signer_bin = certificate_bin(certificate)
+    if signer_bin is None:
+        return Error(SCSE046, "the signing certificate carries no BIN (OU=BIN...) of an organization")
+    if signer_bin != timesheet.bin:
+        return Error(
+            SCSE046,
+            f"the employer BIN {timesheet.bin} differs from the BIN {signer_bin} of the signing certificate",
+        )
+
+    error = check_message_date(message_date, now)
+    if error:
+        return error
+    today = now.astimezone(KAZAKHSTAN_TIME).date()
+    if timesheet.year_month > (today.year, today.month):
+        return Error(
+            SCSE059,
+            f"the period {timesheet.period} is after the current month {today:%Y-%m}",
+        )
+    return None
+
+
+def check_employees(bin_, period, employees, contracts):
+    """Return one error per problem with an employee: SCSE045 for an IIN
+    that fails its check digit, SCSE012 when the employer has no contract
+    for the IIN, SCSE211 when no contract covers the period.
+
+    employees is a list of (iin, contract_id) pairs.  When an employee names
+    a contractId, only the contract with that id counts.
+    """
+    year, month = (int(part) for part in period.split("-"))
+    first_day = datetime.date(year, month, 1)
+    last_day = datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+    errors = []
+    for iin, contract_id in employees:
+        if not has_valid_check_digit(iin):
+            errors.append(Error(SCSE045, "the IIN fails its check digit", iin))
+            continue
+        found = contracts.find(bin_, iin)
+        if contract_id is not None:
+            found = [c for c in found if c.contract_id == contract_id]
+            if not found:
+                errors.append(Error(
+                    SCSE012,
+                    f"no contract {contract_id} of employer {bin_} is registered for this IIN",
+                    iin,
+                ))
+                continue
+        if not found:
+            errors.append(Error(SCSE012, f"no contract of employer {bin_} is registered for this IIN", iin))
+        elif not any(c.covers(first_day, last_day) for c in found):
+            errors.append(Error(
+                SCSE211,
+                f"no contract of employer {bin_} for this IIN is in force in {period}",
+                iin,
+            ))
+    return errors

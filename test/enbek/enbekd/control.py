@@ -1,0 +1,78 @@
+"""The /_control endpoints that tests use to inject faults, add contracts,
+reset the service and inspect the messages it received."""
+import json
+import logging
+
+from .contracts import ContractError, parse_contracts
+from .faults import FaultError, parse_fault
+
+log = logging.getLogger("enbekd.control")
+
+PREFIX = "/_control/"
+
+
+class Control:
+    """Routes /_control requests.  Each handler returns (HTTP status, JSON
+    value)."""
+
+    def __init__(self, store, contracts, faults):
+        self._store = store
+        self._contracts = contracts
+        self._faults = faults
+        self._routes = {
+            ("POST", "fault"): self._add_fault,
+            ("POST", "reset"): self._reset,
+            ("POST", "contracts"): self._add_contracts,
+            ("GET", "messages"): self._list_messages,
+            ("GET", "health"): self._health,
+        }
+
+    def handle(self, method, path, body):
+        """Handle a control request with its raw body and return (HTTP
+        status, JSON value)."""
+        name = path[len(PREFIX):]
+        handler = self._routes.get((method, name))
+        if handler is None:
+            allowed = [m for (m, n) in self._routes if n == name]
+            if allowed:
+                return 405, {"ok": False, "error": f"{path} accepts only {', '.join(allowed)}"}
+            return 404, {"ok": False, "error": f"no control endpoint {path}"}
+        if method == "GET":
+            return handler()
+        try:
+            value = json.loads(body) if body.strip() else None
+        except ValueError as e:
+            return 400, {"ok": False, "error": f"the request body is not valid JSON: {e}"}
+        return handler(value)
+
+    def _add_fault(self, value):
+        try:
+            fault = parse_fault(value)
+        except FaultError as e:
+            return 400, {"ok": False, "error": str(e)}
+        self._faults.add(fault)
+        log.info("fault added: %s", json.dumps(fault.to_json()))
+        return 200, {"ok": True, "fault": fault.to_json(), "pending": self._faults.pending()}
+
+    def _reset(self, value):
+        if value not in (None, {}):
+            return 400, {"ok": False, "error": "reset takes no options"}
+        self._store.reset()
+        self._faults.reset()
+        log.info("all messages and faults forgotten")
+        return 200, {"ok": True}
+
+    def _add_contracts(self, value):
+        try:
+            contracts = parse_contracts(value)
+        except ContractError as e:
+            return 400, {"ok": False, "error": str(e)}
+        self._contracts.add(contracts)
+        log.info("%d contracts added", len(contracts))
+        return 200, {"ok": True, "added": len(contracts)}
+
+    def _list_messages(self):
+        return 200, {"messages": self._store.summaries()}
+
+    def _health(self):
+        return 200, {"ok": True}

@@ -1,0 +1,174 @@
+"""The SendMessage endpoint: authentication, the checks a timesheet gets at
+once, and status queries."""
+import hmac
+import logging
+from dataclasses import dataclass
+
+from . import soap
+from .checks import check_employer, check_message_date
+from .document import parse_status_request, parse_timesheet, standalone_copy, ts
+from .identifiers import is_valid_message_id
+from .model import (
+    RECEIVED,
+    REJECTED,
+    SCSE001,
+    SCSE087,
+    SCSE196,
+    SCSE999,
+    SCSS001,
+    STATUS_SERVICE,
+    TIMESHEET_SERVICE,
+    UNKNOWN,
+    Error,
+    SoapFault,
+)
+from .signature import SignatureRejected
+from .store import MessageRecord
+
+log = logging.getLogger("enbekd.delivery")
+
+
+@dataclass
+class Response:
+    """An HTTP response to a SendMessage, with what the access log shows."""
+
+    status: int
+    body: bytes
+    code: str  # the SCSS/SCSE status code, or the fault code
+    reason: str | None = None  # the first error or the fault string
+
+
+def fault_response(fault):
+    return Response(500, soap.build_fault(fault), f"soap:{fault.kind}", fault.message)
+
+
+class DeliveryService:
+    """Responds to SendMessage requests for the two service ids."""
+
+    def __init__(self, *, sender_id, sender_password, max_size, schema, verifier,
+                 store, processor, clock):
+        self._sender_id = sender_id
+        self._sender_password = sender_password
+        self._max_size = max_size
+        self._schema = schema
+        self._verifier = verifier
+        self._store = store
+        self._processor = processor
+        self._clock = clock
+
+    def handle(self, request, body_size):
+        """Return the response to a parsed SendMessage of body_size bytes."""
+        info = request.info
+        self._authenticate(info)
+        if info.service_id == TIMESHEET_SERVICE:
+            return self._deliver(request, body_size)
+        if info.service_id == STATUS_SERVICE:
+            return self._report_status(request)
+        raise SoapFault.client(
+            f"unknown serviceId {info.service_id!r}; this endpoint serves "
+            f"{TIMESHEET_SERVICE} and {STATUS_SERVICE}"
+        )
+
+    def _authenticate(self, info):
+        # Compare both in constant time, and never reveal which one is wrong.
+        id_ok = hmac.compare_digest(info.sender_id.encode(), self._sender_id.encode())
+        password_ok = hmac.compare_digest(info.password.encode(), self._sender_password.encode())
+        if not (id_ok and password_ok):
+            log.warning("authentication failed for senderId %r", info.sender_id)
+            raise SoapFault.client(
+                f"authentication failed for senderId {info.sender_id!r}: the sender id or password is wrong"
+            )
+
+    def _deliver(self, request, body_size):
+        """Run the checks a timesheet gets at once, in the order of the
+        contract.  The message is recorded unless its id is malformed or the
+        request gets a soap:Client fault."""
+        info = request.info
+        message_id = info.message_id
+        if not is_valid_message_id(message_id):
+            error = Error(SCSE087, f"requestInfo/messageId {message_id!r} is not 32 to 45 Latin letters, digits or '-'")
+            return self._respond_timesheet(message_id, REJECTED, [error])
+        if self._store.count_resend(message_id):
+            return self._respond_resend(message_id)
+        if body_size > self._max_size:
+            error = Error(SCSE999, f"the request is {body_size} bytes, over the limit of {self._max_size} bytes")
+            return self._record(MessageRecord(message_id, REJECTED, [error]))
+
+        document = soap.business_document(request.data, ts("timesheetRequest"), info.service_id)
+        document_message_id = document.findtext(ts("messageId"))
+        if document_message_id is not None and document_message_id != message_id:
+            error = Error(
+                SCSE087,
+                f"requestInfo/messageId {message_id} differs from the document's ts:messageId {document_message_id!r}",
+            )
+            return self._record(MessageRecord(message_id, REJECTED, [error]))
+
+        document = standalone_copy(document)
+        timesheet = parse_timesheet(document, self._schema)
+        record = MessageRecord(
+            message_id, RECEIVED, [], timesheet.bin, timesheet.period,
+            [(e.iin, e.contract_id) for e in timesheet.employees],
+        )
+        try:
+            certificate = self._verifier.verify(document)
+        except SignatureRejected as e:
+            return self._reject(record, Error(SCSE001, str(e)))
+        error = check_employer(timesheet, certificate, info.message_date, self._clock())
+        if error:
+            return self._reject(record, error)
+        return self._record(record)
+
+    def _reject(self, record, error):
+        record.state = REJECTED
+        record.errors = [error]
+        return self._record(record)
+
+    def _record(self, record):
+        """Store a new record and respond with its state, or respond SCSE196
+        if the same message id was stored meanwhile."""
+        sequence = self._store.insert(record)
+        if sequence is None:
+            return self._respond_resend(record.message_id)
+        if record.state == RECEIVED:
+            self._processor.schedule(record.message_id, sequence)
+        return self._respond_timesheet(record.message_id, record.state, record.errors)
+
+    def _respond_timesheet(self, message_id, state, errors):
+        if errors:
+            code, message = errors[0].code, errors[0].message
+        else:
+            code, message = SCSS001, "the message was received; its checks follow and its status can be queried"
+        document = soap.build_timesheet_response(message_id, state, errors)
+        reason = message if errors else None
+        return Response(200, soap.build_response(message_id, code, message, document), code, reason)
+
+    def _respond_resend(self, message_id):
+        message = f"the message {message_id} was received before; query its status instead of sending it again"
+        return Response(200, soap.build_response(message_id, SCSE196, message), SCSE196, message)
+
+    def _report_status(self, request):
+        """Respond to a status query with the state and errors of the
+        timesheet message it names."""
+        info = request.info
+        if not is_valid_message_id(info.message_id):
+            message = f"requestInfo/messageId {info.message_id!r} is not 32 to 45 Latin letters, digits or '-'"
+            return Response(200, soap.build_response(info.message_id, SCSE087, message), SCSE087, message)
+        error = check_message_date(info.message_date, self._clock())
+        if error:
+            response = soap.build_response(info.message_id, error.code, error.message)
+            return Response(200, response, error.code, error.message)
+
+        document = soap.business_document(request.data, ts("statusRequest"), info.service_id)
+        asked_id = parse_status_request(standalone_copy(document), self._schema)
+        record = self._store.get(asked_id)
+        if record is None:
+            state, errors = UNKNOWN, []
+            code, message = SCSS001, f"no message {asked_id} was received"
+        else:
+            state, errors = record.state, record.errors
+            if errors:
+                code, message = errors[0].code, errors[0].message
+            else:
+                code, message = SCSS001, f"the message {asked_id} is {state}"
+        document = soap.build_timesheet_response(asked_id, state, errors)
+        return Response(200, soap.build_response(info.message_id, code, message, document), code)

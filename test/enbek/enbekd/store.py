@@ -1,0 +1,204 @@
+"""The timesheet messages the service has received, kept in a journal so
+that message ids are remembered across a restart."""
+import copy
+import datetime
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+
+from .model import PENDING_STATES, Error
+
+log = logging.getLogger("enbekd.store")
+
+JOURNAL_NAME = "messages.jsonl"
+
+
+@dataclass
+class MessageRecord:
+    """A received timesheet message and what became of it.
+
+    sequence distinguishes a record from an earlier one with the same message
+    id that a reset forgot, so that processing scheduled for the old record
+    does not touch the new one.  employees holds (iin, contract_id) pairs
+    for the checks that run later.
+    """
+
+    message_id: str
+    state: str
+    errors: list
+    bin: str | None = None
+    period: str | None = None
+    employees: list = field(default_factory=list)
+    send_count: int = 1
+    received_at: str = ""
+    sequence: int = 0
+
+    def to_json(self):
+        return {
+            "messageId": self.message_id,
+            "state": self.state,
+            "errors": [e.to_json() for e in self.errors],
+            "bin": self.bin,
+            "period": self.period,
+            "employees": [list(e) for e in self.employees],
+            "sendCount": self.send_count,
+            "receivedAt": self.received_at,
+            "sequence": self.sequence,
+        }
+
+    @classmethod
+    def from_json(cls, value):
+        return cls(
+            message_id=value["messageId"],
+            state=value["state"],
+            errors=[Error.from_json(e) for e in value["errors"]],
+            bin=value["bin"],
+            period=value["period"],
+            employees=[tuple(e) for e in value["employees"]],
+            send_count=value["sendCount"],
+            received_at=value["receivedAt"],
+            sequence=value["sequence"],
+        )
+
+    def summary(self):
+        """Return the record as /_control/messages lists it."""
+        return {
+            "messageId": self.message_id,
+            "sendCount": self.send_count,
+            "state": self.state,
+            "errors": [e.to_json() for e in self.errors],
+            "bin": self.bin,
+            "period": self.period,
+            "employeeCount": len(self.employees),
+            "receivedAt": self.received_at,
+        }
+
+
+class MessageStore:
+    """Received messages by message id, safe for concurrent use.
+
+    With a state directory, every change appends the whole record to a
+    journal, one JSON object a line, and syncs it to disk.  Loading replays
+    the journal, and a reset truncates it.  Without a state directory,
+    messages live in memory only.
+    """
+
+    def __init__(self, state_dir=None):
+        self._lock = threading.Lock()
+        self._records = {}
+        self._next_sequence = 1
+        self._journal = None
+        if state_dir:
+            os.makedirs(state_dir, exist_ok=True)
+            path = os.path.join(state_dir, JOURNAL_NAME)
+            self._load(path)
+            self._rewrite(path)
+
+    def _load(self, path):
+        if not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                try:
+                    record = MessageRecord.from_json(json.loads(line))
+                except (ValueError, KeyError, TypeError) as e:
+                    # A line cut short by a crash during a write.
+                    log.warning("%s line %d is not a message record and is skipped: %s", path, number, e)
+                    continue
+                self._records[record.message_id] = record
+                self._next_sequence = max(self._next_sequence, record.sequence + 1)
+        log.info("loaded %d messages from %s", len(self._records), path)
+
+    def _rewrite(self, path):
+        # Compact the journal to one line per message, then append to it.
+        temporary = path + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            for record in self._records.values():
+                f.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+        self._journal = open(path, "a", encoding="utf-8")
+
+    def _persist(self, record):
+        if self._journal is None:
+            return
+        self._journal.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    def get(self, message_id):
+        """Return a copy of the record of message_id, or None."""
+        with self._lock:
+            record = self._records.get(message_id)
+            return copy.deepcopy(record) if record else None
+
+    def count_resend(self, message_id):
+        """Count one more sending of message_id and return True if it was
+        received before; return False for a new message id."""
+        with self._lock:
+            record = self._records.get(message_id)
+            if record is None:
+                return False
+            record.send_count += 1
+            self._persist(record)
+            return True
+
+    def insert(self, record):
+        """Store a new record and return its sequence number, or count a
+        re-send and return None if its message id arrived meanwhile."""
+        with self._lock:
+            existing = self._records.get(record.message_id)
+            if existing is not None:
+                existing.send_count += 1
+                self._persist(existing)
+                return None
+            record.sequence = self._next_sequence
+            self._next_sequence += 1
+            record.received_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+            self._records[record.message_id] = copy.deepcopy(record)
+            self._persist(record)
+            return record.sequence
+
+    def update_state(self, message_id, sequence, state, errors, expected_states=PENDING_STATES):
+        """Set the state and errors of a record if it is still the record
+        with this sequence number and in one of expected_states.  Return
+        whether it changed."""
+        with self._lock:
+            record = self._records.get(message_id)
+            if record is None or record.sequence != sequence or record.state not in expected_states:
+                return False
+            record.state = state
+            record.errors = list(errors)
+            self._persist(record)
+            return True
+
+    def pending(self):
+        """Return (message_id, sequence) of every record whose checks have
+        not finished."""
+        with self._lock:
+            return [(r.message_id, r.sequence) for r in self._records.values() if r.state in PENDING_STATES]
+
+    def summaries(self):
+        """Return every record as /_control/messages lists it, in the order
+        of first receipt."""
+        with self._lock:
+            records = sorted(self._records.values(), key=lambda r: r.sequence)
+            return [r.summary() for r in records]
+
+    def reset(self):
+        """Forget every message."""
+        with self._lock:
+            self._records.clear()
+            if self._journal is not None:
+                self._journal.truncate(0)
+                self._journal.flush()
+                os.fsync(self._journal.fileno())
+
+    def close(self):
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
