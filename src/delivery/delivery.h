@@ -7,7 +7,7 @@
  * database that has the extension.  Shared memory (registry.c) maps each
  * database to its worker so that a committing transaction can wake the
  * right one (wake.c).  A worker claims due submissions (queue.c), sends each
- * one (exchange.c: soap_request.c builds the request, http.c sends it,
+ * one (exchange.c: envelope.c builds the request, http.c sends it,
  * soap_response.c and verdict.c read the response), and records the
  * outcome, retrying transient failures with backoff (retry.c).
  *
@@ -174,14 +174,6 @@ extern bool delivery_queue_record(DeliveryItem *item, DeliveryVerdict *verdict,
 /* exchange.c: one request and its verdict */
 extern void delivery_transport_init(void);
 extern DeliveryVerdict *delivery_exchange(DeliveryItem *item);
-
-/* soap_request.c */
-extern char *delivery_build_envelope(const char *message_id,
-									 const char *service_id,
-									 TimestampTz message_date,
-									 const char *sender_id,
-									 const char *sender_password,
-									 const char *data);
 
 /* http.c */
 extern const char *delivery_endpoint_problem(const char *url);

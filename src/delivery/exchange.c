@@ -22,6 +22,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "delivery/envelope.h"
 
 /* Initializes libcurl and libxml2 once in the worker process. */
 void
@@ -70,9 +71,9 @@ build_request(DeliveryItem *item)
 		message_date = GetCurrentTimestamp();
 	}
 
-	envelope = delivery_build_envelope(item->request_id, service_id,
-									   message_date, otan_enbek_sender_id,
-									   otan_enbek_sender_password, data);
+	envelope = envelope_build(item->request_id, service_id, message_date,
+							  otan_enbek_sender_id, otan_enbek_sender_password,
+							  data);
 	utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
 	if (utf8 != envelope)
 	{

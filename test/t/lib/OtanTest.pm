@@ -131,7 +131,7 @@ sub service_message
 {
 	my ($message_id) = @_;
 	my ($found) = grep { lc($_->{messageId}) eq lc($message_id) }
-	  @{ control_get('messages') };
+	  @{ control_get('messages')->{messages} };
 	return $found;
 }
 
@@ -231,6 +231,11 @@ XML
 	run [ 'xmlsec1', '--sign', '--privkey-pem', "$files->{key},$files->{cert}",
 		'--output', '-', '-' ], \$template, \$signed, \$err
 	  or die "xmlsec1 could not sign the document: $err";
+
+	# A submission stores the document as it goes inside requestData/data,
+	# without an XML declaration; the signature does not cover it.
+	$signed =~ s/^<\?xml[^>]*\?>\s*//;
+	$signed =~ s/\s+$//;
 	return ($signed, $files);
 }
 
