@@ -157,6 +157,9 @@ extern const char *delivery_registry_state(Oid dboid, int *pid);
 extern void delivery_wake_at_commit(void);
 extern void delivery_install_drop_hook(void);
 
+/* utility.c: stop a worker before DROP DATABASE */
+extern void delivery_install_utility_hook(void);
+
 /* worker.c */
 extern PGDLLEXPORT void otan_enbek_delivery_worker_main(Datum main_arg);
 

@@ -198,8 +198,8 @@ start_due_workers(void)
 	}
 
 	/*
-	 * A worker terminated by DROP DATABASE ... WITH (FORCE) requests a
-	 * restart, so check first that its database still exists.
+	 * A worker terminated by DROP DATABASE requests a restart, so check
+	 * first that its database still exists.
 	 */
 	if (delivery_registry_any_due(GetCurrentTimestamp()))
 	{

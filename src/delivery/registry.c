@@ -117,8 +117,9 @@ registry_shmem_startup(void)
 }
 
 /*
- * Installs the shared memory hooks and the hook that notices DROP EXTENSION.
- * Called from _PG_init, only when loading from shared_preload_libraries.
+ * Installs the shared memory hooks, the hook that notices DROP EXTENSION and
+ * the one that stops a worker before DROP DATABASE.  Called from _PG_init,
+ * only when loading from shared_preload_libraries.
  */
 void
 delivery_registry_install_hooks(void)
@@ -128,6 +129,7 @@ delivery_registry_install_hooks(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = registry_shmem_startup;
 	delivery_install_drop_hook();
+	delivery_install_utility_hook();
 }
 
 /* Tells whether the library was preloaded, so that the registry exists. */
