@@ -49,7 +49,7 @@ is(scalar(grep { $_ eq 'error' || $_ eq 'retry_scheduled' } @kinds), 0,
 
 # The service saw the message once and accepted it.
 my $message = service_message($sub->{message_id});
-is($message->{count}, 1, 'the service received the message once');
+is($message->{sendCount}, 1, 'the service received the message once');
 is($message->{state}, 'ACCEPTED', 'the service accepted the message');
 
 # The timesheet follows, and HR gets a notification in Russian.

@@ -57,7 +57,7 @@ is(submission_row($db, $auth_id), 'returned|1|SCSE001', 'returned with SCSE001')
 is(event_kinds($db, $auth_id), 'attempt,answer,returned', 'rejected by the first answer');
 is(psql($db, "SELECT code || '|' || coalesce(iin, '-') || '|' || coalesce(employee_id::text, '-') FROM otan_enbek.submission_reason WHERE submission_id = $auth_id"),
 	'SCSE001|-|-', 'the reason is about the document, not an employee');
-is(service_message($auth->{message_id})->{count}, 1, 'sent once');
+is(service_message($auth->{message_id})->{sendCount}, 1, 'sent once');
 
 my @kinds = map { $_->{kind} } @{ listen_collect($listener) };
 is_deeply(\@kinds, [ 'submission_returned', 'submission_returned' ],

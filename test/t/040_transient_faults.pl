@@ -42,7 +42,7 @@ ok($events->[2]{detail}{delay_s} >= $retry_delay / 2 &&
 	  $events->[2]{detail}{delay_s} <= $retry_delay,
 	'503: backoff between half and all of retry_delay');
 is($events->[3]{attempt}, 2, '503: the retry is attempt 2');
-is(service_message($sub->{message_id})->{count}, 1, '503: Enbek processed it once');
+is(service_message($sub->{message_id})->{sendCount}, 1, '503: Enbek processed it once');
 
 # HTTP 429 with Retry-After: the retry waits at least that long.
 $sub = deliver_with_fault({ mode => 'http429', retry_after => 2 });
@@ -73,7 +73,7 @@ $events = events($db, $id);
 is($events->[1]{kind}, 'error', 'drop: an error without an HTTP response');
 ok(!defined $events->[1]{http_status}, 'drop: no HTTP status');
 ok(length($events->[1]{message} // '') > 0, 'drop: the network error is recorded');
-is(service_message($sub->{message_id})->{count}, 1, 'drop: Enbek received it once');
+is(service_message($sub->{message_id})->{sendCount}, 1, 'drop: Enbek received it once');
 
 # The connection is closed after Enbek processed the message: the re-send
 # is recognised (SCSE196) and resolved by a status query.
@@ -87,7 +87,7 @@ $events = events($db, $id);
 is($events->[4]{code}, 'SCSE196', 'drop after processing: re-send recognised');
 is(scalar(grep { $_->{kind} eq 'returned' } @$events), 0, 'drop after processing: SCSE196 is no rejection');
 my $message = service_message($sub->{message_id});
-is($message->{count}, 2, 'drop after processing: sent twice');
+is($message->{sendCount}, 2, 'drop after processing: sent twice');
 is($message->{state}, 'ACCEPTED', 'drop after processing: accepted once');
 
 done_testing();

@@ -38,7 +38,7 @@ isnt($events->[5]{detail}{request_message_id}, $sub->{message_id},
 	'the status query has its own message id');
 
 my $message = service_message($sub->{message_id});
-is($message->{count}, 2, 'Enbek received the message twice');
+is($message->{sendCount}, 2, 'Enbek received the message twice');
 is($message->{state}, 'ACCEPTED', 'Enbek processed it once and accepted it');
 is(psql($db, "SELECT count(*) FROM otan_enbek.notification WHERE submission_id = $id"),
 	1, 'one notification');

@@ -44,11 +44,16 @@ $id = $sub->{submission_id};
 is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $id",
 		'failed'),
 	'failed', 'submission fails after max_attempts');
-is(submission_row($db, $id), 'failed|2|', 'two attempts');
+is(psql($db, "SELECT status || '|' || attempts FROM otan_enbek.submission WHERE submission_id = $id"),
+	'failed|2', 'failed after two attempts');
 is(event_kinds($db, $id), 'attempt,answer,retry_scheduled,attempt,answer,failed',
 	'one retry, then failed');
+is(psql($db, "SELECT http_status FROM otan_enbek.submission_event WHERE submission_id = $id AND kind = 'answer' AND attempt = 2"),
+	503, 'the last response was HTTP 503');
+my $last_error = psql($db, "SELECT response_message FROM otan_enbek.submission WHERE submission_id = $id");
+ok(length $last_error, 'the last error is kept');
 like(psql($db, "SELECT body FROM otan_enbek.notification WHERE submission_id = $id"),
-	qr/попыток отправки: 2\. Последняя ошибка: Enbek returned HTTP status 503/,
+	qr/попыток отправки: 2\. Последняя ошибка: .*\Q$last_error\E/,
 	'notification names the attempts and the last error');
 ok(!defined service_message($sub->{message_id}), 'Enbek never took the message');
 

@@ -33,7 +33,7 @@ my $received = 0;
 for (1 .. 600)
 {
 	my $message = service_message($on_wire->{message_id});
-	$received = $message ? $message->{count} : 0;
+	$received = $message ? $message->{sendCount} : 0;
 	last if $received;
 	select(undef, undef, undef, 0.2);
 }
@@ -67,7 +67,7 @@ my $events = events($db, $on_wire_id);
 is($events->[1]{detail}{status}, 'queued', 'requeued as queued');
 is($events->[3]{code}, 'SCSE196', 'Enbek recognised the re-send');
 my $message = service_message($on_wire->{message_id});
-is($message->{count}, 2, 'Enbek received it twice');
+is($message->{sendCount}, 2, 'Enbek received it twice');
 is($message->{state}, 'ACCEPTED', 'and processed it once');
 is(psql($db, "SELECT count(*) FROM otan_enbek.notification WHERE submission_id = $on_wire_id"),
 	1, 'one notification');
@@ -78,7 +78,7 @@ is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id =
 like(event_kinds($db, $claimed_id),
 	qr/^attempt,requeued,attempt,answer,(status_query,answer,)+accepted$/,
 	'requeued, then sent');
-is(service_message($claimed->{message_id})->{count}, 1,
+is(service_message($claimed->{message_id})->{sendCount}, 1,
 	'Enbek received the claimed submission exactly once');
 
 like(server_log(), qr/otan_enbek put back in the queue 2 submissions that a stopped worker had claimed/,

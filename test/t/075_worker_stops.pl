@@ -77,7 +77,7 @@ like(event_kinds($db, $second->{submission_id}),
 	'requeued, re-sent, resolved');
 my $attempts = psql($db, "SELECT attempts FROM otan_enbek.submission WHERE submission_id = $second->{submission_id}");
 my $message = service_message($second->{message_id});
-is($message->{count}, $attempts, 'Enbek received each attempt');
+is($message->{sendCount}, $attempts, 'Enbek received each attempt');
 is($message->{state}, 'ACCEPTED', 'and accepted it once');
 
 done_testing();

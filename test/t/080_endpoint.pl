@@ -66,7 +66,7 @@ reset_config('otan_enbek.ca_file');
 is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $id",
 		'accepted'),
 	'accepted', 'accepted once the CA file is right');
-is(service_message($sub->{message_id})->{count}, 1,
+is(service_message($sub->{message_id})->{sendCount}, 1,
 	'the service received only the request over verified TLS');
 
 done_testing();

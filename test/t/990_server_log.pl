@@ -1,5 +1,6 @@
-# Runs last: the server log of the whole run holds no password and no full
-# IIN of the test employees.  The workers logged at DEBUG1 in the test
+# Runs after the other delivery tests, which its name sorts it after: the
+# server log written so far contains no password and no full IIN of the
+# test employees.  The workers logged at DEBUG1 in the test
 # databases, so their details are checked too.  Lines that echo a failing
 # statement (STATEMENT:) are left out: PostgreSQL writes them verbatim, and
 # log_min_error_statement controls them.
