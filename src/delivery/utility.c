@@ -26,7 +26,7 @@
 
 #include "delivery/delivery.h"
 
-/* Longest wait for the worker to exit before the command goes on */
+/* Maximum wait in milliseconds for the worker to exit */
 #define WORKER_EXIT_WAIT_MS 5000
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
