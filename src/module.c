@@ -61,10 +61,22 @@ show_signing_key_password(void)
 }
 
 /*
- * Defines the string parameters.  The two passwords are PGC_POSTMASTER: a
- * reload logs every changed parameter together with its new value, so a
- * password that could be changed by reload would end up in the server log.
+ * Context of the two passwords.  They are PGC_POSTMASTER: a reload logs
+ * every changed parameter together with its new value, so a password that
+ * could be changed by reload would end up in the server log.  PostgreSQL
+ * refuses to define a PGC_POSTMASTER parameter after startup (the session
+ * ends with FATAL), so a library loaded without shared_preload_libraries
+ * defines them as PGC_SIGHUP; the postmaster then never loaded the library
+ * and treats them as placeholders in any case.
  */
+static GucContext
+password_context(void)
+{
+	return process_shared_preload_libraries_in_progress ?
+		PGC_POSTMASTER : PGC_SIGHUP;
+}
+
+/* Defines the string parameters. */
 static void
 define_string_settings(void)
 {
@@ -93,7 +105,8 @@ define_string_settings(void)
 							   "Sender password issued with the sender identifier.",
 							   "Read at server start only; SHOW displays asterisks in its place.",
 							   &otan_enbek_sender_password, "",
-							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   password_context(),
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
 							   NULL, NULL, show_sender_password);
 	DefineCustomStringVariable("otan_enbek.ca_file",
 							   "File of CA certificates that verify the Enbek server's TLS certificate.",
@@ -109,7 +122,8 @@ define_string_settings(void)
 							   "Password of the PKCS#12 signing key file.",
 							   "Read at server start only; SHOW displays asterisks in its place.",
 							   &otan_enbek_signing_key_password, "",
-							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   password_context(),
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
 							   NULL, NULL, show_signing_key_password);
 }
 

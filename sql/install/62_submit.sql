@@ -203,9 +203,10 @@ BEGIN
     UPDATE otan_enbek.timesheet AS t SET status = 'submitted'
     WHERE t.org_id = sheet.org_id AND t.timesheet_id = sheet.timesheet_id;
 
-    -- Delivery worker wake-up: register here the call that wakes the
-    -- delivery worker when this transaction commits, so that the queued
-    -- submission is sent at once instead of at the worker's next poll.
+    -- Wakes the delivery worker when this transaction commits, so that the
+    -- queued submission is sent at once.  Raises an error when otan_enbek is
+    -- not preloaded, because no worker would ever send it.
+    PERFORM otan_enbek.wake_delivery();
 
     RETURN new_submission_id;
 END

@@ -1,0 +1,447 @@
+-- Delivery by the background worker: the functions the worker calls in its
+-- transactions, the wake-up, the delivery status, the notifications, and a
+-- view of submissions with their last event.
+--
+-- A submission goes queued -> sending (claimed) -> sent (Enbek is checking
+-- it; status queries follow) -> accepted, returned or failed.  A transient
+-- failure puts it back to queued (or sent, for a status query) with a later
+-- next_attempt_at.  Each step adds a submission_event row.  Accepted,
+-- returned and failed each add a notification row and send a NOTIFY on the
+-- channel otan_enbek, whose payload is a JSON object
+--   {"kind": "submission_accepted" | "submission_returned" | "submission_failed",
+--    "org_id": ..., "submission_id": ..., "timesheet_id": ..., "status": ...}
+-- with no personal data.
+
+CREATE FUNCTION otan_enbek.wake_delivery() RETURNS void
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_wake_delivery';
+COMMENT ON FUNCTION otan_enbek.wake_delivery() IS
+    'Wakes this database''s delivery worker when the calling transaction commits; raises an error when otan_enbek is not in shared_preload_libraries';
+
+CREATE FUNCTION otan_enbek.delivery_worker_info(
+    OUT preloaded boolean, OUT worker_pid integer, OUT worker_state text,
+    OUT endpoint_problem text)
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_delivery_worker_info';
+COMMENT ON FUNCTION otan_enbek.delivery_worker_info() IS
+    'Whether otan_enbek is preloaded, this database''s worker (pid and state: running, starting, requested, stopped, not loaded), and what keeps otan_enbek.enbek_url from being used';
+
+CREATE FUNCTION otan_enbek.delivery_status(
+    OUT preloaded boolean, OUT delivery_enabled boolean, OUT endpoint text,
+    OUT endpoint_problem text, OUT worker_pid integer, OUT worker_state text,
+    OUT queued bigint, OUT sending bigint, OUT sent bigint,
+    OUT next_attempt_at timestamptz)
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT w.preloaded,
+       current_setting('otan_enbek.delivery_enabled', true)::boolean,
+       current_setting('otan_enbek.enbek_url', true),
+       w.endpoint_problem, w.worker_pid, w.worker_state,
+       count(*) FILTER (WHERE s.status = 'queued'),
+       count(*) FILTER (WHERE s.status = 'sending'),
+       count(*) FILTER (WHERE s.status = 'sent'),
+       min(s.next_attempt_at) FILTER (WHERE s.status IN ('queued', 'sent'))
+FROM otan_enbek.delivery_worker_info() AS w
+LEFT JOIN otan_enbek.submission AS s ON s.status IN ('queued', 'sending', 'sent')
+GROUP BY w.preloaded, w.endpoint_problem, w.worker_pid, w.worker_state
+$$;
+COMMENT ON FUNCTION otan_enbek.delivery_status() IS
+    'State of delivery in this database: the worker, the endpoint, and the submissions still in delivery';
+
+-- Adds an event to a submission's history and returns its number.  The
+-- caller holds the submission's row lock, so that numbers do not collide.
+CREATE FUNCTION otan_enbek.submission_add_event(
+    p_org_id integer, p_submission_id bigint, p_kind text,
+    p_attempt integer DEFAULT NULL, p_http_status integer DEFAULT NULL,
+    p_code text DEFAULT NULL, p_message text DEFAULT NULL,
+    p_duration_ms integer DEFAULT NULL, p_detail jsonb DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+INSERT INTO otan_enbek.submission_event
+    (org_id, submission_id, event_no, kind, attempt, http_status, code,
+     message, duration_ms, detail)
+SELECT p_org_id, p_submission_id,
+       coalesce(max(e.event_no), 0) + 1, p_kind, p_attempt, p_http_status,
+       p_code, p_message, p_duration_ms, p_detail
+FROM otan_enbek.submission_event AS e
+WHERE e.org_id = p_org_id AND e.submission_id = p_submission_id
+RETURNING event_no
+$$;
+
+-- Claims up to p_batch_size due submissions for the worker: queued ones are
+-- sent, sent ones get a status query with a fresh message id.  Each is
+-- marked sending and gets an attempt or status_query event.  failures is
+-- the number of transient failures in a row so far, read from the last
+-- retry_scheduled event unless a response (an answer event) came after it.
+CREATE FUNCTION otan_enbek.delivery_claim(p_batch_size integer)
+    RETURNS TABLE (org_id integer, submission_id bigint, request text,
+                   message_id uuid, request_id uuid, service_id text,
+                   document text, created_at timestamptz, attempts integer,
+                   failures integer)
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+WITH due AS (
+    SELECT s.org_id, s.submission_id,
+           CASE s.status WHEN 'queued' THEN 'send' ELSE 'status' END AS request,
+           gen_random_uuid() AS query_id
+    FROM otan_enbek.submission AS s
+    WHERE s.status IN ('queued', 'sent') AND s.next_attempt_at <= now()
+    ORDER BY s.next_attempt_at, s.org_id, s.submission_id
+    LIMIT p_batch_size
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE otan_enbek.submission AS s
+    SET status = 'sending',
+        attempts = s.attempts + CASE d.request WHEN 'send' THEN 1 ELSE 0 END,
+        last_attempt_at = CASE d.request WHEN 'send' THEN now() ELSE s.last_attempt_at END
+    FROM due AS d
+    WHERE s.org_id = d.org_id AND s.submission_id = d.submission_id
+    RETURNING s.org_id, s.submission_id, d.request, s.message_id,
+              CASE d.request WHEN 'send' THEN s.message_id ELSE d.query_id END AS request_id,
+              s.service_id, s.document, s.created_at, s.attempts
+), history AS (
+    SELECT c.org_id, c.submission_id,
+           (SELECT max(e.event_no) FROM otan_enbek.submission_event AS e
+            WHERE e.org_id = c.org_id AND e.submission_id = c.submission_id) AS last_event_no,
+           (SELECT CASE e.kind WHEN 'retry_scheduled'
+                   THEN coalesce((e.detail->>'failures')::integer, 0) ELSE 0 END
+            FROM otan_enbek.submission_event AS e
+            WHERE e.org_id = c.org_id AND e.submission_id = c.submission_id
+              AND e.kind IN ('retry_scheduled', 'answer')
+            ORDER BY e.event_no DESC LIMIT 1) AS failures
+    FROM claimed AS c
+), events AS (
+    INSERT INTO otan_enbek.submission_event
+        (org_id, submission_id, event_no, kind, attempt, detail)
+    SELECT c.org_id, c.submission_id, coalesce(h.last_event_no, 0) + 1,
+           CASE c.request WHEN 'send' THEN 'attempt' ELSE 'status_query' END,
+           c.attempts,
+           jsonb_build_object('request', c.request, 'request_message_id', c.request_id)
+    FROM claimed AS c
+    JOIN history AS h USING (org_id, submission_id)
+)
+SELECT c.org_id, c.submission_id, c.request, c.message_id, c.request_id,
+       c.service_id, CASE c.request WHEN 'send' THEN c.document END,
+       c.created_at, c.attempts, coalesce(h.failures, 0)
+FROM claimed AS c
+JOIN history AS h USING (org_id, submission_id)
+ORDER BY c.org_id, c.submission_id
+$$;
+
+-- When the next submission in delivery is due, or NULL when none is.
+CREATE FUNCTION otan_enbek.delivery_next_due() RETURNS timestamptz
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT min(next_attempt_at) FROM otan_enbek.submission
+WHERE status IN ('queued', 'sent')
+$$;
+
+-- Puts back the submissions left in state sending by a worker that stopped
+-- before recording the response: a send goes back to queued, a status query
+-- to sent.  Runs when a worker starts, when no other worker of the database
+-- can hold a claim.  Returns how many were put back.
+CREATE FUNCTION otan_enbek.delivery_requeue() RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    requeued integer;
+BEGIN
+    WITH stale AS (
+        SELECT s.org_id, s.submission_id,
+               (SELECT e.kind FROM otan_enbek.submission_event AS e
+                WHERE e.org_id = s.org_id AND e.submission_id = s.submission_id
+                  AND e.kind IN ('attempt', 'status_query')
+                ORDER BY e.event_no DESC LIMIT 1) AS last_claim
+        FROM otan_enbek.submission AS s
+        WHERE s.status = 'sending'
+        FOR UPDATE OF s
+    ), updated AS (
+        UPDATE otan_enbek.submission AS s
+        SET status = CASE st.last_claim WHEN 'status_query' THEN 'sent' ELSE 'queued' END,
+            next_attempt_at = now()
+        FROM stale AS st
+        WHERE s.org_id = st.org_id AND s.submission_id = st.submission_id
+        RETURNING s.org_id, s.submission_id, s.status
+    )
+    SELECT count(otan_enbek.submission_add_event(
+               u.org_id, u.submission_id, 'requeued',
+               p_detail => jsonb_build_object(
+                   'reason', 'the worker that claimed it stopped before recording a response',
+                   'status', u.status)))
+    INTO requeued
+    FROM updated AS u;
+    RETURN requeued;
+END
+$$;
+
+-- Timesheet statuses follow their submissions: returned or failed as soon
+-- as one submission is, accepted when a submission is accepted and no other
+-- submission of the timesheet is still in delivery.
+-- NOTE: a timesheet split into several documents shows accepted after the
+-- last accepted part even when an earlier part was returned.
+CREATE FUNCTION otan_enbek.delivery_update_timesheet(
+    p_org_id integer, p_timesheet_id integer, p_status text)
+    RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+UPDATE otan_enbek.timesheet AS t
+SET status = p_status
+WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id
+  AND t.status <> 'superseded'
+  AND (p_status <> 'accepted' OR NOT EXISTS (
+          SELECT FROM otan_enbek.submission AS s
+          WHERE s.org_id = p_org_id AND s.timesheet_id = p_timesheet_id
+            AND s.status IN ('queued', 'sending', 'sent')))
+$$;
+
+-- Writes the notification of a final outcome, for HR in Russian, and sends
+-- its payload with NOTIFY on channel otan_enbek.  The subject and body name
+-- the timesheet, never an employee.  Returns the notification's id.
+CREATE FUNCTION otan_enbek.delivery_notify(
+    p_org_id integer, p_submission_id bigint, p_kind text)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    months CONSTANT text[] := ARRAY['январь', 'февраль', 'март', 'апрель', 'май',
+        'июнь', 'июль', 'август', 'сентябрь', 'октябрь', 'ноябрь', 'декабрь'];
+    s record;
+    period text;
+    reasons text;
+    subject text;
+    body text;
+    payload jsonb;
+    id bigint;
+BEGIN
+    SELECT sub.timesheet_id, sub.status, sub.attempts, sub.response_code,
+           sub.response_message, t.month, t.version, o.name, o.bin
+    INTO STRICT s
+    FROM otan_enbek.submission AS sub
+    JOIN otan_enbek.timesheet AS t USING (org_id, timesheet_id)
+    JOIN otan_enbek.organization AS o USING (org_id)
+    WHERE sub.org_id = p_org_id AND sub.submission_id = p_submission_id;
+
+    period := format('%s %s г.', months[extract(month FROM s.month)::integer],
+                     extract(year FROM s.month));
+
+    CASE p_kind
+    WHEN 'submission_accepted' THEN
+        subject := format('Табель за %s принят Enbek', period);
+        body := format('Enbek принял табель № %s (версия %s) организации «%s» (БИН %s) за %s. Отправка № %s.',
+                       s.timesheet_id, s.version, s.name, s.bin, period, p_submission_id);
+    WHEN 'submission_returned' THEN
+        SELECT string_agg(format('%s (%s)', r.code, r.n), ', ' ORDER BY r.code)
+        INTO reasons
+        FROM (SELECT code, count(*) AS n FROM otan_enbek.submission_reason
+              WHERE org_id = p_org_id AND submission_id = p_submission_id
+              GROUP BY code) AS r;
+        subject := format('Табель за %s возвращён Enbek на доработку', period);
+        body := format('Enbek вернул табель № %s (версия %s) организации «%s» (БИН %s) за %s. Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
+                       s.timesheet_id, s.version, s.name, s.bin, period,
+                       coalesce(reasons, s.response_code), p_submission_id);
+    WHEN 'submission_failed' THEN
+        subject := format('Табель за %s не доставлен в Enbek', period);
+        body := format('Табель № %s (версия %s) организации «%s» (БИН %s) за %s не доставлен в Enbek, попыток отправки: %s. Последняя ошибка: %s. Отправка № %s. Проверьте настройки otan_enbek (enbek_url, sender_id, ca_file) и отправьте табель заново.',
+                       s.timesheet_id, s.version, s.name, s.bin, period, s.attempts,
+                       coalesce(s.response_code || ' ', '') || coalesce(s.response_message, 'нет'),
+                       p_submission_id);
+    ELSE
+        RAISE EXCEPTION 'invalid notification kind "%"', p_kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use submission_accepted, submission_returned or submission_failed.';
+    END CASE;
+
+    payload := jsonb_build_object('kind', p_kind, 'org_id', p_org_id,
+                                  'submission_id', p_submission_id,
+                                  'timesheet_id', s.timesheet_id,
+                                  'status', s.status);
+    INSERT INTO otan_enbek.notification
+        (org_id, kind, submission_id, timesheet_id, subject, body, payload)
+    VALUES (p_org_id, p_kind, p_submission_id, s.timesheet_id, subject, body, payload)
+    RETURNING notification_id INTO id;
+    PERFORM pg_notify('otan_enbek', payload::text);
+    RETURN id;
+END
+$$;
+
+-- Records the outcome of one request of the worker, decided by the worker:
+--   sent      Enbek is checking the timesheet: ask again after p_delay
+--   resend    Enbek had the message already (SCSE196): ask its status now
+--   requeue   Enbek has no record of the message: send it again now
+--   retry     transient failure number p_failures: try again after p_delay
+--   accepted, returned, failed   final; returned stores p_reasons
+--   interrupted  the worker stopped during the request: put it back, due now
+--   release   the worker stopped before the request: put it back unchanged
+-- The response (an answer event) or the error (when no HTTP response came) is
+-- recorded first, then the new state.  Returns the submission's new status.
+CREATE FUNCTION otan_enbek.delivery_record(
+    p_org_id integer, p_submission_id bigint, p_request text, p_outcome text,
+    p_http_status integer, p_code text, p_message text, p_duration_ms integer,
+    p_detail jsonb, p_reasons jsonb, p_failures integer, p_delay interval)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s otan_enbek.submission;
+    waiting_status CONSTANT text := CASE p_request WHEN 'send' THEN 'queued' ELSE 'sent' END;
+    new_status text;
+BEGIN
+    SELECT * INTO s FROM otan_enbek.submission
+    WHERE org_id = p_org_id AND submission_id = p_submission_id
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'submission % of organization % not found', p_submission_id, p_org_id
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF s.status <> 'sending' THEN
+        RAISE EXCEPTION 'submission % is not being sent', p_submission_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its status is %s; only the worker that claimed it records its response.', s.status);
+    END IF;
+
+    IF p_outcome = 'release' THEN
+        UPDATE otan_enbek.submission
+        SET status = waiting_status, next_attempt_at = now(),
+            attempts = attempts - CASE p_request WHEN 'send' THEN 1 ELSE 0 END
+        WHERE org_id = p_org_id AND submission_id = p_submission_id;
+        PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, 'requeued',
+            p_message => p_message,
+            p_detail => coalesce(p_detail, '{}') || jsonb_build_object('status', waiting_status));
+        RETURN waiting_status;
+    END IF;
+
+    PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id,
+        CASE WHEN p_http_status IS NULL THEN 'error' ELSE 'answer' END,
+        s.attempts, p_http_status, p_code, p_message, p_duration_ms, p_detail);
+
+    new_status := CASE p_outcome
+        WHEN 'sent' THEN 'sent'
+        WHEN 'resend' THEN 'sent'
+        WHEN 'requeue' THEN 'queued'
+        WHEN 'retry' THEN waiting_status
+        WHEN 'interrupted' THEN waiting_status
+        WHEN 'accepted' THEN 'accepted'
+        WHEN 'returned' THEN 'returned'
+        WHEN 'failed' THEN 'failed'
+    END;
+    IF new_status IS NULL THEN
+        RAISE EXCEPTION 'invalid delivery outcome "%"', p_outcome
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    UPDATE otan_enbek.submission
+    SET status = new_status,
+        response_code = p_code,
+        response_message = p_message,
+        next_attempt_at = CASE p_outcome
+            WHEN 'sent' THEN now() + p_delay
+            WHEN 'retry' THEN now() + p_delay
+            ELSE now() END,
+        finished_at = CASE WHEN new_status IN ('accepted', 'returned', 'failed')
+                           THEN now() END
+    WHERE org_id = p_org_id AND submission_id = p_submission_id;
+
+    IF p_outcome = 'retry' THEN
+        PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, 'retry_scheduled',
+            s.attempts, p_detail => jsonb_build_object(
+                'failures', p_failures,
+                'delay_s', round(extract(epoch FROM p_delay)::numeric, 3),
+                'next_attempt_at', now() + p_delay));
+    ELSIF p_outcome IN ('requeue', 'interrupted') THEN
+        PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, 'requeued',
+            s.attempts, p_detail => jsonb_build_object(
+                'reason', CASE p_outcome
+                    WHEN 'requeue' THEN 'Enbek has no record of the message'
+                    ELSE 'the worker stopped during the request' END,
+                'status', new_status));
+    ELSIF new_status IN ('accepted', 'returned', 'failed') THEN
+        IF new_status = 'returned' THEN
+            INSERT INTO otan_enbek.submission_reason
+                (org_id, submission_id, reason_no, code, message, iin, employee_id)
+            SELECT p_org_id, p_submission_id,
+                   coalesce((SELECT max(reason_no) FROM otan_enbek.submission_reason
+                             WHERE org_id = p_org_id AND submission_id = p_submission_id), 0)
+                       + r.ord,
+                   r.code, r.message, r.iin, l.employee_id
+            FROM ROWS FROM (jsonb_to_recordset(coalesce(p_reasons, '[]'))
+                            AS (code text, message text, iin text))
+                 WITH ORDINALITY AS r (code, message, iin, ord)
+            LEFT JOIN otan_enbek.timesheet_line AS l
+                   ON l.org_id = p_org_id AND l.timesheet_id = s.timesheet_id
+                  AND l.iin = r.iin;
+        END IF;
+        PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, new_status,
+            s.attempts, p_code => p_code, p_message => p_message);
+        PERFORM otan_enbek.delivery_update_timesheet(p_org_id, s.timesheet_id, new_status);
+        PERFORM otan_enbek.delivery_notify(p_org_id, p_submission_id, 'submission_' || new_status);
+    END IF;
+    RETURN new_status;
+END
+$$;
+
+CREATE FUNCTION otan_enbek.delivery_retry_delay(failures integer, retry_after integer DEFAULT NULL)
+    RETURNS interval
+    LANGUAGE C VOLATILE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_delivery_retry_delay';
+COMMENT ON FUNCTION otan_enbek.delivery_retry_delay(integer, integer) IS
+    'Delay before the retry after that many transient failures in a row: retry_delay * 2^(failures-1) capped at retry_max_delay, of which a random part between half and all, and at least retry_after seconds';
+
+CREATE FUNCTION otan_enbek.delivery_judge_response(
+    request text, http_status integer, body text, request_id uuid, message_id uuid)
+    RETURNS jsonb
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_delivery_judge_response';
+COMMENT ON FUNCTION otan_enbek.delivery_judge_response(text, integer, text, uuid, uuid) IS
+    'Reads a response of Enbek to a request (send or status) as the worker does and returns its verdict, without sending anything';
+
+-- Submissions with their last event, without the document.
+CREATE VIEW otan_enbek.submission_overview AS
+SELECT s.org_id, s.submission_id, s.timesheet_id, t.month, t.version,
+       s.message_id, s.status, s.attempts, s.next_attempt_at,
+       s.last_attempt_at, s.response_code, s.response_message,
+       s.created_at, s.finished_at,
+       e.kind AS last_event, e.at AS last_event_at,
+       e.http_status AS last_http_status, e.code AS last_code,
+       e.message AS last_message,
+       (SELECT count(*) FROM otan_enbek.submission_reason AS r
+        WHERE r.org_id = s.org_id AND r.submission_id = s.submission_id) AS reasons
+FROM otan_enbek.submission AS s
+JOIN otan_enbek.timesheet AS t ON t.org_id = s.org_id AND t.timesheet_id = s.timesheet_id
+LEFT JOIN LATERAL (
+    SELECT ev.kind, ev.at, ev.http_status, ev.code, ev.message
+    FROM otan_enbek.submission_event AS ev
+    WHERE ev.org_id = s.org_id AND ev.submission_id = s.submission_id
+    ORDER BY ev.event_no DESC
+    LIMIT 1) AS e ON true;
+COMMENT ON VIEW otan_enbek.submission_overview IS
+    'Submissions with their delivery state and last event, without the signed document';
+
+COMMENT ON COLUMN otan_enbek.submission_reason.iin IS
+    'IIN as Enbek named it, in full: the table is readable by privileged roles only, and the IIN identifies the employee when no timesheet line has it';
+
+-- The worker's own functions are not for other callers.
+REVOKE EXECUTE ON FUNCTION
+    otan_enbek.submission_add_event(integer, bigint, text, integer, integer, text, text, integer, jsonb),
+    otan_enbek.delivery_claim(integer),
+    otan_enbek.delivery_next_due(),
+    otan_enbek.delivery_requeue(),
+    otan_enbek.delivery_update_timesheet(integer, integer, text),
+    otan_enbek.delivery_notify(integer, bigint, text),
+    otan_enbek.delivery_record(integer, bigint, text, text, integer, text, text, integer, jsonb, jsonb, integer, interval),
+    otan_enbek.delivery_judge_response(text, integer, text, uuid, uuid)
+    FROM PUBLIC;
+
+-- A new installation wakes the launcher at commit, so that this database
+-- gets its worker at once.
+SELECT otan_enbek.wake_delivery()
+FROM otan_enbek.delivery_worker_info()
+WHERE preloaded;

@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * retry.c
+ *	  What the worker does after each verdict: retry, poll, finish.
+ *
+ * Transient failures are retried with exponential backoff and jitter.  The
+ * n-th failure in a row waits retry_delay * 2^(n-1), capped at
+ * retry_max_delay.  Of that delay a random part between one half and all is
+ * taken, so that submissions that fail together are not retried together.
+ * A Retry-After header from Enbek (HTTP 429 or 503) is a minimum.  After
+ * max_attempts failures in a row the submission fails.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/pg_prng.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/timestamp.h"
+
+#include "otan_enbek.h"
+#include "delivery/delivery.h"
+
+PG_FUNCTION_INFO_V1(otan_enbek_delivery_retry_delay);
+
+/* Longest Retry-After honoured, in seconds */
+#define MAX_RETRY_AFTER_S 86400
+
+static pg_prng_state jitter_state;
+static bool jitter_seeded = false;
+
+/*
+ * Returns the delay in seconds before the retry that follows the given
+ * number of transient failures in a row (1 for the first).  retry_after_s
+ * is Enbek's Retry-After, or -1.
+ */
+double
+delivery_backoff_seconds(int failures, int retry_after_s)
+{
+	double		base = otan_enbek_retry_delay_s;
+	double		cap = otan_enbek_retry_max_delay_s;
+	double		delay;
+	int			i;
+
+	for (i = 1; i < failures && base < cap; i++)
+		base *= 2;
+	base = Min(base, cap);
+
+	if (!jitter_seeded)
+	{
+		if (!pg_prng_strong_seed(&jitter_state))
+			pg_prng_seed(&jitter_state,
+						 (uint64) MyProcPid ^ (uint64) GetCurrentTimestamp());
+		jitter_seeded = true;
+	}
+	delay = base / 2 + pg_prng_double(&jitter_state) * base / 2;
+
+	if (retry_after_s > 0)
+		delay = Max(delay, Min(retry_after_s, MAX_RETRY_AFTER_S));
+	return delay;
+}
+
+/*
+ * Decides what becomes of a submission after a verdict, as the outcome that
+ * otan_enbek.delivery_record() takes.  *failures is the count of transient
+ * failures in a row after this one, and *delay_s the wait before the next
+ * request (a retry or a status query).
+ */
+const char *
+delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
+					  int *failures, double *delay_s)
+{
+	*failures = 0;
+	*delay_s = 0;
+	switch (verdict->kind)
+	{
+		case VERDICT_SENT:
+			*delay_s = otan_enbek_status_poll_interval_s;
+			return "sent";
+		case VERDICT_ACCEPTED:
+			return "accepted";
+		case VERDICT_RETURNED:
+			return "returned";
+		case VERDICT_RESEND_DETECTED:
+			return "resend";
+		case VERDICT_UNKNOWN:
+			return item->attempts >= otan_enbek_max_attempts ? "failed" : "requeue";
+		case VERDICT_REJECTED_REQUEST:
+			return "failed";
+		case VERDICT_INTERRUPTED:
+			return "interrupted";
+		case VERDICT_NOT_SENT:
+			return "release";
+		case VERDICT_TRANSIENT:
+			break;
+	}
+
+	*failures = item->failures + 1;
+	if (*failures >= otan_enbek_max_attempts)
+		return "failed";
+	*delay_s = delivery_backoff_seconds(*failures, verdict->retry_after_s);
+	return "retry";
+}
+
+/*
+ * SQL function otan_enbek.delivery_retry_delay(failures, retry_after): the
+ * delay before the retry after that many transient failures in a row, under
+ * the current settings.  The jitter makes each call differ.
+ */
+Datum
+otan_enbek_delivery_retry_delay(PG_FUNCTION_ARGS)
+{
+	int32		failures = PG_GETARG_INT32(0);
+	int32		retry_after = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
+	Interval   *result = palloc0(sizeof(Interval));
+
+	if (failures < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid number of failures: %d", failures),
+				 errhint("The first retry follows failure number 1.")));
+
+	result->time = (int64) (delivery_backoff_seconds(failures, retry_after) *
+							USECS_PER_SEC);
+	PG_RETURN_INTERVAL_P(result);
+}
