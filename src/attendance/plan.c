@@ -238,6 +238,149 @@ read_shift(HeapTupleHeader tuple, ShiftInput *out)
 }
 
 /*
+ * Checks the scalar arguments of attendance_plan: none is NULL, the
+ * de-duplication window is within a day, and the dates are finite.
+ */
+static void
+check_plan_arguments(FunctionCallInfo fcinfo)
+{
+	int32		dedup;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of attendance_plan must not be null", i + 1)));
+	dedup = PG_GETARG_INT32(3);
+	if (dedup < 0 || dedup > 86400)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid de-duplication window %d s", dedup),
+				 errdetail("The window must be between 0 and 86400 seconds.")));
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)) ||
+		DATE_NOT_FINITE(PG_GETARG_DATEADT(0)) ||
+		DATE_NOT_FINITE(PG_GETARG_DATEADT(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("attendance plan dates must be finite")));
+}
+
+/* Converts a timestamp to whole seconds since 2000-01-01, rounding down. */
+static int64
+as_of_seconds(TimestampTz as_of)
+{
+	return (as_of >= 0 ? as_of : as_of - (USECS_PER_SEC - 1)) / USECS_PER_SEC;
+}
+
+/*
+ * Returns the sorted dates of the plan's days, after checking that they are
+ * consecutive and cover the period.
+ */
+static DateADT *
+read_plan_dates(Datum *day_elems, int ndays, DateADT period_first,
+				DateADT period_last)
+{
+	DateADT    *dates = palloc(ndays * sizeof(DateADT));
+	int			i;
+
+	for (i = 0; i < ndays; i++)
+		dates[i] = DatumGetDateADT(required_field(DatumGetHeapTupleHeader(day_elems[i]),
+												  PD_WORK_DAY, "day", "work_day"));
+	qsort(dates, ndays, sizeof(DateADT), dateadt_qsort_cmp);
+	for (i = 1; i < ndays; i++)
+		if (dates[i] != dates[i - 1] + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("days of attendance plan are not consecutive dates"),
+					 errdetail("A date is missing or repeated after %s.",
+							   DatumGetCString(DirectFunctionCall1(date_out,
+																   DateADTGetDatum(dates[i - 1]))))));
+	if (period_first > period_last || period_first < dates[0] ||
+		period_last > dates[ndays - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period of attendance plan is not within its days")));
+	return dates;
+}
+
+/* Fills the plan's days from the attendance_plan_day values. */
+static void
+fill_plan_days(AttPlanHeader *plan, Datum *day_elems, DateADT first_day)
+{
+	AttPlanDay *pdays = (AttPlanDay *) att_plan_days(plan);
+	int			i;
+
+	for (i = 0; i < plan->ndays; i++)
+	{
+		HeapTupleHeader tuple = DatumGetHeapTupleHeader(day_elems[i]);
+		DateADT		day = DatumGetDateADT(required_field(tuple, PD_WORK_DAY,
+														 "day", "work_day"));
+		AttPlanDay *d = &pdays[day - first_day];
+		bool		isnull;
+		Datum		schedule;
+
+		d->kind = kind_code(TextDatumGetCString(required_field(tuple, PD_DAY_KIND,
+															   "day", "day_kind")));
+		d->utc_offset = DatumGetInt32(required_field(tuple, PD_UTC_OFFSET,
+													 "day", "utc_offset_sec"));
+		check_range(d->utc_offset, -18 * 3600, 18 * 3600, day, "utc_offset_sec");
+		schedule = GetAttributeByNum(tuple, PD_SCHEDULE_ID, &isnull);
+		d->schedule_id = isnull ? 0 : DatumGetInt32(schedule);
+		d->midnight = (int64) day * ATT_SECS_PER_DAY - d->utc_offset;
+		d->first_shift = 0;
+		d->nshifts = 0;
+	}
+}
+
+/*
+ * Fills the plan's shifts from the attendance_plan_shift values, sorted by
+ * date and start, and links each day to its shifts.  The shifts of one date
+ * must not overlap.
+ */
+static void
+fill_plan_shifts(AttPlanHeader *plan, Datum *shift_elems, DateADT first_day)
+{
+	AttPlanDay *pdays = (AttPlanDay *) att_plan_days(plan);
+	AttPlanShift *pshifts = (AttPlanShift *) att_plan_shifts(plan);
+	int			nshifts = plan->nshifts;
+	ShiftInput *shifts = palloc(Max(nshifts, 1) * sizeof(ShiftInput));
+	DateADT		last_day = first_day + plan->ndays - 1;
+	int			i;
+
+	for (i = 0; i < nshifts; i++)
+		read_shift(DatumGetHeapTupleHeader(shift_elems[i]), &shifts[i]);
+	qsort(shifts, nshifts, sizeof(ShiftInput), shift_input_cmp);
+
+	for (i = 0; i < nshifts; i++)
+	{
+		AttPlanDay *d;
+
+		if (shifts[i].day < first_day || shifts[i].day > last_day)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shift of attendance plan falls on a date outside its days")));
+		d = &pdays[shifts[i].day - first_day];
+		if (d->nshifts == 0)
+			d->first_shift = i;
+		else if (shifts[i].shift.start < pshifts[i - 1].end)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shifts of %s overlap in attendance plan",
+							DatumGetCString(DirectFunctionCall1(date_out,
+																DateADTGetDatum(shifts[i].day)))),
+					 errhint("Give the parts of a day separate, non-overlapping times.")));
+		if (d->nshifts >= ATT_MAX_SHIFTS_PER_DAY)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a day of attendance plan has more than %d shifts",
+							ATT_MAX_SHIFTS_PER_DAY)));
+		d->nshifts++;
+		pshifts[i] = shifts[i].shift;
+	}
+}
+
+/*
  * Packs a work plan from its days and shifts, both given as arrays of
  * composites (otan_enbek.attendance_plan_day and attendance_plan_shift).
  * The days must be consecutive dates, in any order, that cover the period.
@@ -246,42 +389,15 @@ read_shift(HeapTupleHeader tuple, ShiftInput *out)
 Datum
 otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 {
-	DateADT		period_first;
-	DateADT		period_last;
-	TimestampTz as_of;
-	int32		dedup;
 	Datum	   *day_elems;
 	Datum	   *shift_elems = NULL;
 	int			ndays;
 	int			nshifts = 0;
 	DateADT    *dates;
-	ShiftInput *shifts;
 	AttPlanHeader *plan;
-	AttPlanDay *pdays;
-	AttPlanShift *pshifts;
 	Size		size;
-	int			i;
 
-	for (i = 0; i < 5; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of attendance_plan must not be null", i + 1)));
-	period_first = PG_GETARG_DATEADT(0);
-	period_last = PG_GETARG_DATEADT(1);
-	as_of = PG_GETARG_TIMESTAMPTZ(2);
-	dedup = PG_GETARG_INT32(3);
-	if (dedup < 0 || dedup > 86400)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid de-duplication window %d s", dedup),
-				 errdetail("The window must be between 0 and 86400 seconds.")));
-	if (TIMESTAMP_NOT_FINITE(as_of) || DATE_NOT_FINITE(period_first) ||
-		DATE_NOT_FINITE(period_last))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("attendance plan dates must be finite")));
-
+	check_plan_arguments(fcinfo);
 	ndays = composite_elements(PG_GETARG_ARRAYTYPE_P(4),
 							   "otan_enbek.attendance_plan_day", PD_NATTS,
 							   &day_elems);
@@ -300,30 +416,8 @@ otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 				 errmsg("attendance plan has %d shifts for %d days", nshifts, ndays),
 				 errdetail("A day has at most %d shifts.", ATT_MAX_SHIFTS_PER_DAY)));
 
-	/* Dates first, to find each day's index. */
-	dates = palloc(ndays * sizeof(DateADT));
-	for (i = 0; i < ndays; i++)
-		dates[i] = DatumGetDateADT(required_field(DatumGetHeapTupleHeader(day_elems[i]),
-												  PD_WORK_DAY, "day", "work_day"));
-	qsort(dates, ndays, sizeof(DateADT), dateadt_qsort_cmp);
-	for (i = 1; i < ndays; i++)
-		if (dates[i] != dates[i - 1] + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("days of attendance plan are not consecutive dates"),
-					 errdetail("A date is missing or repeated after %s.",
-							   DatumGetCString(DirectFunctionCall1(date_out,
-																   DateADTGetDatum(dates[i - 1]))))));
-	if (period_first > period_last || period_first < dates[0] ||
-		period_last > dates[ndays - 1])
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period of attendance plan is not within its days")));
-
-	shifts = palloc(Max(nshifts, 1) * sizeof(ShiftInput));
-	for (i = 0; i < nshifts; i++)
-		read_shift(DatumGetHeapTupleHeader(shift_elems[i]), &shifts[i]);
-	qsort(shifts, nshifts, sizeof(ShiftInput), shift_input_cmp);
+	dates = read_plan_dates(day_elems, ndays, PG_GETARG_DATEADT(0),
+							PG_GETARG_DATEADT(1));
 
 	size = att_plan_size(ndays, nshifts);
 	plan = palloc0(size);
@@ -332,60 +426,13 @@ otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 	plan->first_day = dates[0];
 	plan->ndays = ndays;
 	plan->nshifts = nshifts;
-	plan->period_first = period_first;
-	plan->period_last = period_last;
-	plan->dedup_window_sec = dedup;
-	plan->as_of = (as_of >= 0 ? as_of : as_of - (USECS_PER_SEC - 1)) / USECS_PER_SEC;
-	pdays = (AttPlanDay *) att_plan_days(plan);
-	pshifts = (AttPlanShift *) att_plan_shifts(plan);
+	plan->period_first = PG_GETARG_DATEADT(0);
+	plan->period_last = PG_GETARG_DATEADT(1);
+	plan->dedup_window_sec = PG_GETARG_INT32(3);
+	plan->as_of = as_of_seconds(PG_GETARG_TIMESTAMPTZ(2));
 
-	for (i = 0; i < ndays; i++)
-	{
-		HeapTupleHeader tuple = DatumGetHeapTupleHeader(day_elems[i]);
-		DateADT		day = DatumGetDateADT(required_field(tuple, PD_WORK_DAY,
-														 "day", "work_day"));
-		AttPlanDay *d = &pdays[day - dates[0]];
-		bool		isnull;
-		Datum		schedule;
-
-		d->kind = kind_code(TextDatumGetCString(required_field(tuple, PD_DAY_KIND,
-															   "day", "day_kind")));
-		d->utc_offset = DatumGetInt32(required_field(tuple, PD_UTC_OFFSET,
-													 "day", "utc_offset_sec"));
-		check_range(d->utc_offset, -18 * 3600, 18 * 3600, day, "utc_offset_sec");
-		schedule = GetAttributeByNum(tuple, PD_SCHEDULE_ID, &isnull);
-		d->schedule_id = isnull ? 0 : DatumGetInt32(schedule);
-		d->midnight = (int64) day * ATT_SECS_PER_DAY - d->utc_offset;
-		d->first_shift = 0;
-		d->nshifts = 0;
-	}
-
-	for (i = 0; i < nshifts; i++)
-	{
-		AttPlanDay *d;
-
-		if (shifts[i].day < dates[0] || shifts[i].day > dates[ndays - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("shift of attendance plan falls on a date outside its days")));
-		d = &pdays[shifts[i].day - dates[0]];
-		if (d->nshifts == 0)
-			d->first_shift = i;
-		else if (shifts[i].shift.start < pshifts[i - 1].end)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("shifts of %s overlap in attendance plan",
-							DatumGetCString(DirectFunctionCall1(date_out,
-																DateADTGetDatum(shifts[i].day)))),
-					 errhint("Give the parts of a day separate, non-overlapping times.")));
-		if (d->nshifts >= ATT_MAX_SHIFTS_PER_DAY)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("a day of attendance plan has more than %d shifts",
-							ATT_MAX_SHIFTS_PER_DAY)));
-		d->nshifts++;
-		pshifts[i] = shifts[i].shift;
-	}
+	fill_plan_days(plan, day_elems, dates[0]);
+	fill_plan_shifts(plan, shift_elems, dates[0]);
 
 	att_plan_check(plan, size);
 	PG_RETURN_BYTEA_P(plan);
