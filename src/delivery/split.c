@@ -133,7 +133,7 @@ count_parts(const SplitSizes *sizes)
 							   sizes->lines[first].bytes,
 							   part_request_bytes(sizes, parts, first, first + 1),
 							   sizes->max_request_bytes),
-					 errhint("The contract id is the only text of a line without a length limit: check the contract id of the employee on this line, then build the timesheet again.")));
+					 errhint("A line with a code on each of 31 days takes about 1.4 kB, so check the text of this line, such as the employee's contract id, then build the timesheet again.")));
 		first = end;
 	}
 	return parts;

@@ -40,8 +40,8 @@ CROSS JOIN november_codes AS c;
 
 -- A timesheet too large for one request is split into parts of whole
 -- lines (test/pgtap/submit_parts.sql), so only a single line over 100 KB
--- cannot be sent.  The contract id is the only text of a line without a
--- length limit.  The lines need no employee rows, so they repeat one IIN.
+-- cannot be sent, here one with a long contract id.  The lines need no
+-- employee rows, so they repeat one IIN.
 INSERT INTO otan_enbek.timesheet_line (org_id, timesheet_id, employee_id, line_no, iin,
                                        full_name, contract_id, day_codes, day_hours,
                                        days_worked, hours_worked, days_off)
