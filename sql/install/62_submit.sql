@@ -24,7 +24,15 @@ COMMENT ON FUNCTION otan_enbek.iso8601_local(timestamptz, text) IS
 -- whitespace between elements, attributes in a fixed order, employees by
 -- line number and days by day of the month.  A day whose code is null or
 -- empty has no ts:day element; a day without hours has hours="0.00".
-CREATE FUNCTION otan_enbek.timesheet_document_v1(timesheet_id integer, message_id uuid)
+--
+-- A part of a timesheet sent in several documents gives part_no and
+-- part_count (written as ts:timesheet/@part and @parts) and the line
+-- numbers of its employees in line_nos.  Everything else is repeated in
+-- each part.  The caller passes both part numbers or neither, and a range
+-- with at least one line: the function does not check them.
+CREATE FUNCTION otan_enbek.timesheet_document_v1(timesheet_id integer, message_id uuid,
+        part_no integer DEFAULT NULL, part_count integer DEFAULT NULL,
+        line_nos int4range DEFAULT NULL)
     RETURNS xml
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -40,7 +48,9 @@ SELECT xmlelement(name "ts:timesheetRequest",
            xmlelement(name "ts:timesheet",
                xmlattributes(t.timesheet_id AS id,
                              t.version AS version,
-                             otan_enbek.iso8601_local(t.built_at, o.time_zone) AS "builtAt")),
+                             otan_enbek.iso8601_local(t.built_at, o.time_zone) AS "builtAt",
+                             timesheet_document_v1.part_no AS part,
+                             timesheet_document_v1.part_count AS parts)),
            xmlelement(name "ts:workingDays", t.working_days),
            xmlelement(name "ts:normHours", t.norm_hours::numeric(8,2)),
            xmlelement(name "ts:employees",
@@ -75,23 +85,35 @@ CROSS JOIN LATERAL (
     ) AS days
     WHERE l.org_id = t.org_id
       AND l.timesheet_id = t.timesheet_id
+      AND (timesheet_document_v1.line_nos IS NULL
+           OR l.line_no <@ timesheet_document_v1.line_nos)
 ) AS lines
 WHERE t.timesheet_id = timesheet_document_v1.timesheet_id
 $$;
-COMMENT ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid) IS
-    'Builds the unsigned ts:timesheetRequest document (timesheet schema version 1) of a timesheet with the given message id';
-REVOKE ALL ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid, integer, integer, int4range) IS
+    'Builds the unsigned ts:timesheetRequest document (timesheet schema version 1) of a timesheet with the given message id, or of one part of it: the part number, the number of parts and the line numbers of the part';
+REVOKE ALL ON FUNCTION otan_enbek.timesheet_document_v1(integer, uuid, integer, integer, int4range) FROM PUBLIC;
 
-CREATE FUNCTION otan_enbek.sign_timesheet(timesheet_id integer, message_id uuid,
-        OUT org_id integer, OUT document text, OUT document_sha256 bytea,
+-- Signs a timesheet's document, or one document per part when the request
+-- with the whole document would exceed Enbek's limit of 102,400 bytes.  The
+-- parts are runs of lines in line_no order: the fewest that fit, cut at
+-- department boundaries where that adds no part (src/delivery/split.c).
+-- Each document gets a new message id.  request_bytes is the size of the
+-- SendMessage request with the current sender settings.
+CREATE FUNCTION otan_enbek.sign_timesheet(timesheet_id integer,
+        OUT org_id integer, OUT part_no integer, OUT part_count integer,
+        OUT first_line_no integer, OUT last_line_no integer,
+        OUT employee_count integer, OUT message_id uuid,
+        OUT document text, OUT document_sha256 bytea,
         OUT signature_value text, OUT key_fingerprint text,
-        OUT certificate_serial text, OUT certificate_not_after timestamptz)
-    RETURNS record
+        OUT certificate_serial text, OUT certificate_not_after timestamptz,
+        OUT request_bytes integer)
+    RETURNS SETOF record
     LANGUAGE C VOLATILE STRICT
     AS 'MODULE_PATHNAME', 'otan_enbek_sign_timesheet';
-COMMENT ON FUNCTION otan_enbek.sign_timesheet(integer, uuid) IS
-    'Builds the timesheet''s document with the message id and signs it with the configured key after checking the key; stores nothing';
-REVOKE ALL ON FUNCTION otan_enbek.sign_timesheet(integer, uuid) FROM PUBLIC;
+COMMENT ON FUNCTION otan_enbek.sign_timesheet(integer) IS
+    'Builds the timesheet''s document, or its parts when one request would exceed 100 KB, and signs each with a new message id and the configured key after checking the key; stores nothing';
+REVOKE ALL ON FUNCTION otan_enbek.sign_timesheet(integer) FROM PUBLIC;
 
 CREATE FUNCTION otan_enbek.check_signing_key(org_id integer, key_file text DEFAULT NULL,
         OUT subject text, OUT issuer text, OUT bin text, OUT serial text,
@@ -124,20 +146,20 @@ COMMENT ON FUNCTION otan_enbek.build_envelope(text, text, timestamptz, text, tex
 REVOKE ALL ON FUNCTION otan_enbek.build_envelope(text, text, timestamptz, text, text, text) FROM PUBLIC;
 
 -- Signs a built timesheet and queues it for delivery, in the caller's
--- transaction: the submission row with the signed document, its 'created'
--- event, and the timesheet's status 'submitted'.  The row lock on the
--- timesheet makes a concurrent second submission wait and then fail.
-CREATE FUNCTION otan_enbek.submit_timesheet(timesheet_id integer) RETURNS bigint
+-- transaction: a submission row with the signed document and its 'created'
+-- event for each part, and the timesheet's status 'submitted'.  A timesheet
+-- whose request fits in 100 KB is one part; a larger one is split as
+-- sign_timesheet describes.  Returns the submission ids in part order.  The
+-- row lock on the timesheet makes a concurrent second submission wait and
+-- then fail.
+CREATE FUNCTION otan_enbek.submit_timesheet(timesheet_id integer) RETURNS SETOF bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     sheet otan_enbek.timesheet;
     sheet_count bigint;
-    new_message_id uuid := gen_random_uuid();
     service text := current_setting('otan_enbek.service_id');
-    signed record;
-    new_submission_id bigint;
 BEGIN
     PERFORM FROM otan_enbek.timesheet AS t
     WHERE t.timesheet_id = submit_timesheet.timesheet_id
@@ -182,35 +204,47 @@ BEGIN
                   HINT = 'Set otan_enbek.service_id in postgresql.conf, for example to OTAN_TIMESHEET_V1, and reload the configuration.';
     END IF;
 
-    SELECT * INTO signed
-    FROM otan_enbek.sign_timesheet(sheet.timesheet_id, new_message_id);
-
-    INSERT INTO otan_enbek.submission AS s
-        (org_id, timesheet_id, message_id, service_id, document, document_sha256,
-         signature_value, key_fingerprint, certificate_serial, certificate_not_after)
-    VALUES (sheet.org_id, sheet.timesheet_id, new_message_id, service, signed.document,
-            signed.document_sha256, signed.signature_value, signed.key_fingerprint,
-            signed.certificate_serial, signed.certificate_not_after)
-    RETURNING s.submission_id INTO new_submission_id;
-
-    INSERT INTO otan_enbek.submission_event (org_id, submission_id, event_no, kind, detail)
-    VALUES (sheet.org_id, new_submission_id, 1, 'created',
-            jsonb_build_object('message_id', new_message_id,
-                               'timesheet_version', sheet.version,
-                               'key_fingerprint', signed.key_fingerprint,
-                               'document_bytes', octet_length(signed.document)));
+    RETURN QUERY
+    WITH signed AS MATERIALIZED (
+        SELECT * FROM otan_enbek.sign_timesheet(sheet.timesheet_id)
+    ), created AS (
+        INSERT INTO otan_enbek.submission AS s
+            (org_id, timesheet_id, part_no, part_count, message_id, service_id, document,
+             document_sha256, signature_value, key_fingerprint, certificate_serial,
+             certificate_not_after)
+        SELECT sheet.org_id, sheet.timesheet_id, g.part_no, g.part_count, g.message_id,
+               service, g.document, g.document_sha256, g.signature_value,
+               g.key_fingerprint, g.certificate_serial, g.certificate_not_after
+        FROM signed AS g
+        ORDER BY g.part_no
+        RETURNING s.org_id, s.submission_id, s.part_no
+    ), created_event AS (
+        INSERT INTO otan_enbek.submission_event (org_id, submission_id, event_no, kind, detail)
+        SELECT c.org_id, c.submission_id, 1, 'created',
+               jsonb_build_object('message_id', g.message_id,
+                                  'timesheet_version', sheet.version,
+                                  'part_no', g.part_no,
+                                  'part_count', g.part_count,
+                                  'first_line_no', g.first_line_no,
+                                  'last_line_no', g.last_line_no,
+                                  'employee_count', g.employee_count,
+                                  'key_fingerprint', g.key_fingerprint,
+                                  'document_bytes', octet_length(g.document),
+                                  'request_bytes', g.request_bytes)
+        FROM created AS c
+        JOIN signed AS g ON g.part_no = c.part_no
+    )
+    SELECT c.submission_id FROM created AS c ORDER BY c.part_no;
 
     UPDATE otan_enbek.timesheet AS t SET status = 'submitted'
     WHERE t.org_id = sheet.org_id AND t.timesheet_id = sheet.timesheet_id;
 
     -- Wakes the delivery worker when this transaction commits, so that the
-    -- queued submission is sent at once.  Raises an error when otan_enbek is
-    -- not preloaded, because no worker would ever send it.
+    -- queued submissions are sent at once.  Raises an error when otan_enbek
+    -- is not preloaded, because no worker would ever send them.
     PERFORM otan_enbek.wake_delivery();
-
-    RETURN new_submission_id;
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.submit_timesheet(integer) IS
-    'Signs a built timesheet with the configured key and queues it for delivery to Enbek; returns the submission_id';
+    'Signs a built timesheet with the configured key and queues it for delivery to Enbek, in parts when one request would exceed 100 KB; returns one submission_id per part, in part order';
 REVOKE ALL ON FUNCTION otan_enbek.submit_timesheet(integer) FROM PUBLIC;

@@ -9,8 +9,10 @@
 -- returned and failed each add a notification row and send a NOTIFY on the
 -- channel otan_enbek, whose payload is a JSON object
 --   {"kind": "submission_accepted" | "submission_returned" | "submission_failed",
---    "org_id": ..., "submission_id": ..., "timesheet_id": ..., "status": ...}
--- with no personal data.
+--    "org_id": ..., "submission_id": ..., "timesheet_id": ..., "part_no": ...,
+--    "part_count": ..., "status": ..., "timesheet_status": ...}
+-- with no personal data.  A timesheet sent in parts has one submission per
+-- part, and its status follows all of them (delivery_update_timesheet).
 
 CREATE FUNCTION otan_enbek.wake_delivery() RETURNS void
     LANGUAGE C VOLATILE PARALLEL UNSAFE
@@ -180,30 +182,47 @@ BEGIN
 END
 $$;
 
--- Timesheet statuses follow their submissions: returned or failed as soon
--- as one submission is, accepted when a submission is accepted and no other
--- submission of the timesheet is still in delivery.
--- NOTE: a timesheet split into several documents shows accepted after the
--- last accepted part even when an earlier part was returned.
+-- Sets a timesheet's status from the statuses of its submissions, one per
+-- part: returned as soon as a part is returned (the reasons stay on that
+-- part's submission), else failed as soon as a part failed, else submitted
+-- while a part is still in delivery, else accepted, when every part is.  A
+-- superseded timesheet keeps its status.  Returns the timesheet's status.
 CREATE FUNCTION otan_enbek.delivery_update_timesheet(
-    p_org_id integer, p_timesheet_id integer, p_status text)
-    RETURNS void
+    p_org_id integer, p_timesheet_id integer)
+    RETURNS text
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, pg_temp
     AS $$
-UPDATE otan_enbek.timesheet AS t
-SET status = p_status
-WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id
-  AND t.status <> 'superseded'
-  AND (p_status <> 'accepted' OR NOT EXISTS (
-          SELECT FROM otan_enbek.submission AS s
-          WHERE s.org_id = p_org_id AND s.timesheet_id = p_timesheet_id
-            AND s.status IN ('queued', 'sending', 'sent')))
+WITH parts AS (
+    SELECT CASE
+               WHEN bool_or(s.status = 'returned') THEN 'returned'
+               WHEN bool_or(s.status = 'failed') THEN 'failed'
+               WHEN bool_or(s.status IN ('queued', 'sending', 'sent')) THEN 'submitted'
+               ELSE 'accepted'
+           END AS status
+    FROM otan_enbek.submission AS s
+    WHERE s.org_id = p_org_id AND s.timesheet_id = p_timesheet_id
+    HAVING count(*) > 0
+), updated AS (
+    UPDATE otan_enbek.timesheet AS t
+    SET status = p.status
+    FROM parts AS p
+    WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id
+      AND t.status <> 'superseded'
+    RETURNING t.status
+)
+SELECT coalesce((SELECT status FROM updated),
+                (SELECT t.status FROM otan_enbek.timesheet AS t
+                 WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id))
 $$;
 
--- Writes the notification of a final outcome, for HR in Russian, and sends
--- its payload with NOTIFY on channel otan_enbek.  The subject and body name
--- the timesheet, never an employee.  Returns the notification's id.
+-- Writes the notification of a final outcome of one submission, for HR in
+-- Russian, and sends its payload with NOTIFY on channel otan_enbek.  The
+-- subject and body name the timesheet, never an employee.  A timesheet sent
+-- in parts gets one notification per part: its subject names the part
+-- ("Часть 2 из 3 табеля ..."), and its body ends with the status of the
+-- whole timesheet and how many parts were accepted.  Returns the
+-- notification's id.
 CREATE FUNCTION otan_enbek.delivery_notify(
     p_org_id integer, p_submission_id bigint, p_kind text)
     RETURNS bigint
@@ -214,43 +233,65 @@ DECLARE
     months CONSTANT text[] := ARRAY['январь', 'февраль', 'март', 'апрель', 'май',
         'июнь', 'июль', 'август', 'сентябрь', 'октябрь', 'ноябрь', 'декабрь'];
     s record;
+    in_parts boolean;
     period text;
+    document_name text;
     reasons text;
     subject text;
     body text;
     payload jsonb;
     id bigint;
 BEGIN
-    SELECT sub.timesheet_id, sub.status, sub.attempts, sub.response_code,
-           sub.response_message, t.month, t.version, o.name, o.bin
+    SELECT sub.timesheet_id, sub.part_no, sub.part_count, sub.status, sub.attempts,
+           sub.response_code, sub.response_message, t.month, t.version,
+           t.status AS timesheet_status, o.name, o.bin,
+           (SELECT count(*) FROM otan_enbek.submission AS other
+            WHERE other.org_id = sub.org_id AND other.timesheet_id = sub.timesheet_id
+              AND other.status = 'accepted') AS accepted_parts
     INTO STRICT s
     FROM otan_enbek.submission AS sub
     JOIN otan_enbek.timesheet AS t USING (org_id, timesheet_id)
     JOIN otan_enbek.organization AS o USING (org_id)
     WHERE sub.org_id = p_org_id AND sub.submission_id = p_submission_id;
 
+    in_parts := s.part_count > 1;
     period := format('%s %s г.', months[extract(month FROM s.month)::integer],
                      extract(year FROM s.month));
+    document_name := CASE WHEN in_parts
+        THEN format('часть %s из %s табеля № %s (версия %s)',
+                    s.part_no, s.part_count, s.timesheet_id, s.version)
+        ELSE format('табель № %s (версия %s)', s.timesheet_id, s.version) END;
 
     CASE p_kind
     WHEN 'submission_accepted' THEN
-        subject := format('Табель за %s принят Enbek', period);
-        body := format('Enbek принял табель № %s (версия %s) организации «%s» (БИН %s) за %s. Отправка № %s.',
-                       s.timesheet_id, s.version, s.name, s.bin, period, p_submission_id);
+        subject := CASE WHEN in_parts
+            THEN format('Часть %s из %s табеля за %s принята Enbek', s.part_no, s.part_count, period)
+            ELSE format('Табель за %s принят Enbek', period) END;
+        body := format('Enbek принял %s организации «%s» (БИН %s) за %s. Отправка № %s.',
+                       document_name, s.name, s.bin, period, p_submission_id);
     WHEN 'submission_returned' THEN
         SELECT string_agg(format('%s (%s)', r.code, r.n), ', ' ORDER BY r.code)
         INTO reasons
         FROM (SELECT code, count(*) AS n FROM otan_enbek.submission_reason
               WHERE org_id = p_org_id AND submission_id = p_submission_id
               GROUP BY code) AS r;
-        subject := format('Табель за %s возвращён Enbek на доработку', period);
-        body := format('Enbek вернул табель № %s (версия %s) организации «%s» (БИН %s) за %s. Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
-                       s.timesheet_id, s.version, s.name, s.bin, period,
+        subject := CASE WHEN in_parts
+            THEN format('Часть %s из %s табеля за %s возвращена Enbek на доработку',
+                        s.part_no, s.part_count, period)
+            ELSE format('Табель за %s возвращён Enbek на доработку', period) END;
+        body := format('Enbek вернул %s организации «%s» (БИН %s) за %s. Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
+                       document_name, s.name, s.bin, period,
                        coalesce(reasons, s.response_code), p_submission_id);
     WHEN 'submission_failed' THEN
-        subject := format('Табель за %s не доставлен в Enbek', period);
-        body := format('Табель № %s (версия %s) организации «%s» (БИН %s) за %s не доставлен в Enbek, попыток отправки: %s. Последняя ошибка: %s. Отправка № %s. Проверьте настройки otan_enbek (enbek_url, sender_id, ca_file) и отправьте табель заново.',
-                       s.timesheet_id, s.version, s.name, s.bin, period, s.attempts,
+        subject := CASE WHEN in_parts
+            THEN format('Часть %s из %s табеля за %s не доставлена в Enbek',
+                        s.part_no, s.part_count, period)
+            ELSE format('Табель за %s не доставлен в Enbek', period) END;
+        body := format('%s организации «%s» (БИН %s) за %s %s в Enbek, попыток отправки: %s. Последняя ошибка: %s. Отправка № %s. Проверьте настройки otan_enbek (enbek_url, sender_id, ca_file) и отправьте табель заново.',
+                       upper(left(document_name, 1)) || substr(document_name, 2),
+                       s.name, s.bin, period,
+                       CASE WHEN in_parts THEN 'не доставлена' ELSE 'не доставлен' END,
+                       s.attempts,
                        coalesce(s.response_code || ' ', '') || coalesce(s.response_message, 'нет'),
                        p_submission_id);
     ELSE
@@ -259,10 +300,25 @@ BEGIN
                   HINT = 'Use submission_accepted, submission_returned or submission_failed.';
     END CASE;
 
+    IF in_parts THEN
+        body := body || format(' Статус табеля: %s; принято частей: %s из %s.',
+                               CASE s.timesheet_status
+                                   WHEN 'accepted' THEN 'принят'
+                                   WHEN 'returned' THEN 'возвращён на доработку'
+                                   WHEN 'failed' THEN 'не доставлен'
+                                   WHEN 'submitted' THEN 'ожидаются ответы по другим частям'
+                                   ELSE s.timesheet_status
+                               END,
+                               s.accepted_parts, s.part_count);
+    END IF;
+
     payload := jsonb_build_object('kind', p_kind, 'org_id', p_org_id,
                                   'submission_id', p_submission_id,
                                   'timesheet_id', s.timesheet_id,
-                                  'status', s.status);
+                                  'part_no', s.part_no,
+                                  'part_count', s.part_count,
+                                  'status', s.status,
+                                  'timesheet_status', s.timesheet_status);
     INSERT INTO otan_enbek.notification
         (org_id, kind, submission_id, timesheet_id, subject, body, payload)
     VALUES (p_org_id, p_kind, p_submission_id, s.timesheet_id, subject, body, payload)
@@ -381,7 +437,7 @@ BEGIN
         END IF;
         PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, new_status,
             s.attempts, p_code => p_code, p_message => p_message);
-        PERFORM otan_enbek.delivery_update_timesheet(p_org_id, s.timesheet_id, new_status);
+        PERFORM otan_enbek.delivery_update_timesheet(p_org_id, s.timesheet_id);
         PERFORM otan_enbek.delivery_notify(p_org_id, p_submission_id, 'submission_' || new_status);
     END IF;
     RETURN new_status;
@@ -405,8 +461,8 @@ COMMENT ON FUNCTION otan_enbek.delivery_judge_response(text, integer, text, uuid
 
 -- Submissions with their last event, without the document.
 CREATE VIEW otan_enbek.submission_overview AS
-SELECT s.org_id, s.submission_id, s.timesheet_id, t.month, t.version,
-       s.message_id, s.status, s.attempts, s.next_attempt_at,
+SELECT s.org_id, s.submission_id, s.timesheet_id, s.part_no, s.part_count,
+       t.month, t.version, s.message_id, s.status, s.attempts, s.next_attempt_at,
        s.last_attempt_at, s.response_code, s.response_message,
        s.created_at, s.finished_at,
        e.kind AS last_event, e.at AS last_event_at,
@@ -434,7 +490,7 @@ REVOKE EXECUTE ON FUNCTION
     otan_enbek.delivery_claim(integer),
     otan_enbek.delivery_next_due(),
     otan_enbek.delivery_requeue(),
-    otan_enbek.delivery_update_timesheet(integer, integer, text),
+    otan_enbek.delivery_update_timesheet(integer, integer),
     otan_enbek.delivery_notify(integer, bigint, text),
     otan_enbek.delivery_record(integer, bigint, text, text, integer, text, text, integer, jsonb, jsonb, integer, interval),
     otan_enbek.delivery_judge_response(text, integer, text, uuid, uuid)

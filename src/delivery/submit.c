@@ -7,9 +7,11 @@
  *
  * otan_enbek.submit_timesheet (sql/install/62_submit.sql) calls
  * otan_enbek.sign_timesheet and stores what it returns.  sign_timesheet
- * signs only the document that the profile function builds from a stored
+ * signs only the documents that the profile function builds from a stored
  * timesheet, never text given by the caller, so that EXECUTE on it cannot
- * be used to sign arbitrary content with the employer's key.
+ * be used to sign arbitrary content with the employer's key.  A timesheet
+ * whose request would exceed Enbek's size limit is signed in parts, as
+ * split.c divides it.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +32,7 @@
 
 #include "delivery/envelope.h"
 #include "delivery/signing_key.h"
+#include "delivery/split.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
 
@@ -38,13 +41,24 @@ PG_FUNCTION_INFO_V1(otan_enbek_check_signing_key);
 PG_FUNCTION_INFO_V1(otan_enbek_verify_document);
 PG_FUNCTION_INFO_V1(otan_enbek_build_envelope);
 
-/* A timesheet's unsigned document and the employer it belongs to. */
+/* A timesheet's unsigned document, its message id and the employer. */
 typedef struct TimesheetDocument
 {
 	int32		org_id;
 	char	   *bin;
+	pg_uuid_t	message_id;
 	char	   *document;		/* UTF-8 */
 } TimesheetDocument;
+
+/* The part of a timesheet that one document carries */
+typedef struct DocumentPart
+{
+	int			part_no;
+	int			part_count;		/* 1 for the whole timesheet */
+	int32		first_line_no;
+	int32		last_line_no;
+	int			employee_count;
+} DocumentPart;
 
 /* Certificate facts stored with a signed document. */
 typedef struct SignatureFacts
@@ -55,20 +69,21 @@ typedef struct SignatureFacts
 } SignatureFacts;
 
 /*
- * Runs a query with one int4 or two (int4, uuid) parameters and returns the
- * columns of its single row as palloc'd strings in the caller's memory
- * context.  Returns false when the query returns no row, and raises an
- * error when it returns more than one.
+ * Runs a query whose first parameter is a timesheet or organization id and
+ * returns the columns of its single row as palloc'd strings in the caller's
+ * memory context.  nulls is as in SPI_execute_with_args.  Returns false
+ * when the query returns no row, and raises an error when it returns more
+ * than one.
  */
 static bool
 fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
-			  char **columns, int ncolumns)
+			  const char *nulls, char **columns, int ncolumns)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	bool		found;
 
 	SPI_connect();
-	if (SPI_execute_with_args(query, nargs, types, args, NULL, true, 2) !=
+	if (SPI_execute_with_args(query, nargs, types, args, nulls, true, 2) !=
 		SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed for: %s", query);
 	found = SPI_processed > 0;
@@ -92,27 +107,57 @@ fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
 }
 
 /*
- * Builds the unsigned document of a timesheet with the version 1 profile
- * function and looks up the employer's BIN.
+ * Makes a random (version 4) UUID for a message id, as gen_random_uuid()
+ * does.
  */
 static void
-load_timesheet_document(int32 timesheet_id, pg_uuid_t *message_id,
+generate_message_id(pg_uuid_t *message_id)
+{
+	if (!pg_strong_random(message_id->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random message id")));
+	message_id->data[6] = (message_id->data[6] & 0x0f) | 0x40;
+	message_id->data[8] = (message_id->data[8] & 0x3f) | 0x80;
+}
+
+/*
+ * Builds the unsigned document of a timesheet, or of one part of it when
+ * part is not NULL, with a new message id and the version 1 profile
+ * function, and looks up the employer's BIN.
+ */
+static void
+load_timesheet_document(int32 timesheet_id, const DocumentPart *part,
 						TimesheetDocument *source)
 {
-	Datum		args[2] = {Int32GetDatum(timesheet_id), UUIDPGetDatum(message_id)};
-	Oid			types[2] = {INT4OID, UUIDOID};
+	Datum		args[6];
+	Oid			types[6] = {INT4OID, UUIDOID, INT4OID, INT4OID, INT4OID, INT4OID};
+	char		nulls[6] = {' ', ' ', 'n', 'n', 'n', 'n'};
 	char	   *columns[3];
+
+	generate_message_id(&source->message_id);
+	args[0] = Int32GetDatum(timesheet_id);
+	args[1] = UUIDPGetDatum(&source->message_id);
+	if (part != NULL)
+	{
+		args[2] = Int32GetDatum(part->part_no);
+		args[3] = Int32GetDatum(part->part_count);
+		args[4] = Int32GetDatum(part->first_line_no);
+		args[5] = Int32GetDatum(part->last_line_no);
+		memset(nulls + 2, ' ', 4);
+	}
 
 	/*
 	 * A later document profile replaces timesheet_document_v1 here, chosen
 	 * by the submission's profile.
 	 */
 	if (!fetch_one_row("SELECT t.org_id, o.bin::text,"
-					   " otan_enbek.timesheet_document_v1(t.timesheet_id, $2)::text"
+					   " otan_enbek.timesheet_document_v1(t.timesheet_id, $2, $3, $4,"
+					   "  CASE WHEN $5 IS NOT NULL THEN int4range($5, $6, '[]') END)::text"
 					   " FROM otan_enbek.timesheet t"
 					   " JOIN otan_enbek.organization o ON o.org_id = t.org_id"
 					   " WHERE t.timesheet_id = $1",
-					   2, args, types, columns, 3))
+					   6, args, types, nulls, columns, 3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("timesheet %d does not exist", timesheet_id)));
@@ -129,52 +174,84 @@ load_timesheet_document(int32 timesheet_id, pg_uuid_t *message_id,
 }
 
 /*
- * Loads the configured key, checks it for the employer and signs the
- * document.  The key is freed on every path.
+ * Returns the lines of a timesheet in line_no order, with their line
+ * numbers and where a department starts, and their number in *count.
+ * Raises an error for a timesheet without lines.
  */
-static void
-sign_with_configured_key(const TimesheetDocument *source,
-						 SignedDocument *signed_document,
-						 SignatureFacts *facts)
+static SplitLine *
+load_lines(int32 org_id, int32 timesheet_id, int *count)
 {
-	SigningKey *volatile key = NULL;
+	Datum		args[2] = {Int32GetDatum(org_id), Int32GetDatum(timesheet_id)};
+	Oid			types[2] = {INT4OID, INT4OID};
+	SplitLine  *lines;
 
-	PG_TRY();
-	{
-		SigningKeyFacts key_facts;
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT l.line_no, l.department IS DISTINCT FROM"
+							  "  lag(l.department) OVER (ORDER BY l.line_no)"
+							  " FROM otan_enbek.timesheet_line l"
+							  " WHERE l.org_id = $1 AND l.timesheet_id = $2"
+							  " ORDER BY l.line_no",
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed for the lines of timesheet %d",
+			 timesheet_id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("timesheet %d has no lines", timesheet_id),
+				 errdetail("A timesheet without employees is not sent to Enbek.")));
 
-		key = signing_key_load(otan_enbek_signing_key_file,
-							   otan_enbek_signing_key_password);
-		signing_key_check(key, source->bin);
-		xmldsig_sign(source->document, strlen(source->document), key,
-					 signed_document);
-		signing_key_describe(key, &key_facts);
-		facts->fingerprint = key_facts.fingerprint;
-		facts->serial = key_facts.serial;
-		facts->not_after = key_facts.not_after;
-	}
-	PG_CATCH();
+	*count = SPI_processed;
+	lines = SPI_palloc(sizeof(SplitLine) * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		signing_key_free(key);
-		PG_RE_THROW();
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		lines[i].line_no = DatumGetInt32(SPI_getbinval(row, SPI_tuptable->tupdesc,
+													   1, &isnull));
+		lines[i].starts_department =
+			DatumGetBool(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+		lines[i].bytes = 0;
 	}
-	PG_END_TRY();
-	signing_key_free(key);
+	SPI_finish();
+	return lines;
 }
 
 /*
- * Raises an error when the SendMessage request that will carry the document
- * would exceed Enbek's size limit.  The envelope is built with the current
- * sender settings, so the size is the one the request will have unless
- * those settings change.
+ * Loads the configured key into *key, checks it for the employer and
+ * describes its certificate.  The caller frees the key, also on error.
  */
 static void
-check_request_size(int32 timesheet_id, const char *message_id,
-				   const SignedDocument *signed_document)
+load_checked_key(const char *bin, SigningKey *volatile *key,
+				 SignatureFacts *facts)
 {
+	SigningKeyFacts key_facts;
+
+	*key = signing_key_load(otan_enbek_signing_key_file,
+							otan_enbek_signing_key_password);
+	signing_key_check(*key, bin);
+	signing_key_describe(*key, &key_facts);
+	facts->fingerprint = key_facts.fingerprint;
+	facts->serial = key_facts.serial;
+	facts->not_after = key_facts.not_after;
+}
+
+/*
+ * Returns the size in bytes of the SendMessage request that will carry the
+ * signed document.  The envelope is built with the current sender settings,
+ * so the size is the one the request will have unless those settings
+ * change.
+ */
+static int
+request_size(const TimesheetDocument *source,
+			 const SignedDocument *signed_document)
+{
+	char	   *message_id;
 	char	   *envelope;
 	size_t		size;
 
+	message_id = DatumGetCString(DirectFunctionCall1(uuid_out,
+													 UUIDPGetDatum(&source->message_id)));
 	envelope = envelope_build(message_id, otan_enbek_service_id,
 							  GetCurrentTimestamp(), otan_enbek_sender_id,
 							  otan_enbek_sender_password,
@@ -182,17 +259,7 @@ check_request_size(int32 timesheet_id, const char *message_id,
 	size = strlen(envelope);
 	explicit_bzero(envelope, size);
 	pfree(envelope);
-
-	/* TODO: split a large timesheet into several documents. */
-	if (size > ENBEK_MAX_REQUEST_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("timesheet %d is too large to send in one request",
-						timesheet_id),
-				 errdetail("The signed document is %d bytes, so the request would be %zu bytes, and Enbek accepts at most %d bytes.",
-						   signed_document->length, size,
-						   ENBEK_MAX_REQUEST_BYTES),
-				 errhint("Splitting a timesheet into several documents is not supported yet.")));
+	return (int) size;
 }
 
 /* Returns the SHA-256 of the bytes as a bytea. */
@@ -214,49 +281,148 @@ document_digest(const char *data, size_t length)
 	return result;
 }
 
+/* Adds one signed document to the result of sign_timesheet. */
+static void
+store_signed_document(ReturnSetInfo *rsinfo, const TimesheetDocument *source,
+					  const DocumentPart *part,
+					  const SignedDocument *signed_document,
+					  const SignatureFacts *facts, int request_bytes)
+{
+	Datum		values[14];
+	bool		nulls[14] = {false};
+
+	values[0] = Int32GetDatum(source->org_id);
+	values[1] = Int32GetDatum(part->part_no);
+	values[2] = Int32GetDatum(part->part_count);
+	values[3] = Int32GetDatum(part->first_line_no);
+	values[4] = Int32GetDatum(part->last_line_no);
+	values[5] = Int32GetDatum(part->employee_count);
+	values[6] = UUIDPGetDatum(&source->message_id);
+	values[7] = CStringGetTextDatum(pg_any_to_server(signed_document->text,
+													 signed_document->length,
+													 PG_UTF8));
+	values[8] = PointerGetDatum(document_digest(signed_document->text,
+											 signed_document->length));
+	values[9] = CStringGetTextDatum(signed_document->signature_value);
+	values[10] = CStringGetTextDatum(facts->fingerprint);
+	values[11] = CStringGetTextDatum(facts->serial);
+	values[12] = TimestampTzGetDatum(facts->not_after);
+	values[13] = Int32GetDatum(request_bytes);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /*
- * otan_enbek.sign_timesheet(timesheet_id integer, message_id uuid)
+ * Signs one document per part of a timesheet whose whole request is
+ * whole_request_bytes, too many for one request, and adds them to the
+ * result in part order.  Each part has its own message id.
+ */
+static void
+sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, const SigningKey *key,
+		   const SignatureFacts *facts, SplitLine *lines, int count,
+		   const SignedDocument *whole, int whole_request_bytes)
+{
+	MemoryContext part_context;
+	SplitPart  *parts;
+	int			part_count;
+
+	split_measure_lines(whole->text, lines, count);
+	parts = split_plan(timesheet_id, lines, count, whole_request_bytes,
+					   ENBEK_MAX_REQUEST_BYTES, &part_count);
+
+	part_context = AllocSetContextCreate(CurrentMemoryContext,
+										 "otan_enbek signing of a part",
+										 ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < part_count; i++)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(part_context);
+		DocumentPart part;
+		TimesheetDocument source;
+		SignedDocument signed_document;
+		int			request_bytes;
+
+		part.part_no = i + 1;
+		part.part_count = part_count;
+		part.first_line_no = lines[parts[i].first].line_no;
+		part.last_line_no = lines[parts[i].last].line_no;
+		part.employee_count = parts[i].last - parts[i].first + 1;
+		load_timesheet_document(timesheet_id, &part, &source);
+		xmldsig_sign(source.document, strlen(source.document), key,
+					 &signed_document);
+
+		request_bytes = request_size(&source, &signed_document);
+		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
+			elog(ERROR, "the request of part %d of timesheet %d is %d bytes, but %d bytes were computed",
+				 part.part_no, timesheet_id, request_bytes,
+				 parts[i].request_bytes);
+
+		store_signed_document(rsinfo, &source, &part, &signed_document,
+							  facts, request_bytes);
+		MemoryContextSwitchTo(caller);
+		MemoryContextReset(part_context);
+	}
+	MemoryContextDelete(part_context);
+}
+
+/*
+ * otan_enbek.sign_timesheet(timesheet_id integer)
  *
- * Builds the timesheet's document with the message id, checks the
- * configured key against the organization and signs the document.  Returns
- * org_id, the signed document (in the server encoding), the SHA-256 of its
- * UTF-8 bytes, the signature value, the certificate's fingerprint, serial
- * number and end of validity.  Writes nothing.
+ * Builds the timesheet's document with a new message id, checks the
+ * configured key against the organization and signs the document.  When
+ * the request with that document would exceed Enbek's size limit, it signs
+ * one document per part instead (split.c), each with its own message id.
+ * Returns one row per document, in part order: the organization, the part
+ * and its lines, the message id, the signed document (in the server
+ * encoding), the SHA-256 of its UTF-8 bytes, the signature value, the
+ * certificate's fingerprint, serial number and end of validity, and the
+ * size of the request.  Writes nothing.
  */
 Datum
 otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 {
 	int32		timesheet_id = PG_GETARG_INT32(0);
-	pg_uuid_t  *message_id = PG_GETARG_UUID_P(1);
-	char	   *message_id_text;
-	TimesheetDocument source;
-	SignedDocument signed_document;
-	SignatureFacts facts;
-	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {false};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SigningKey *volatile key = NULL;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	InitMaterializedSRF(fcinfo, 0);
+	PG_TRY();
+	{
+		TimesheetDocument whole;
+		SplitLine  *lines;
+		int			count;
+		SignatureFacts facts;
+		SignedDocument signed_whole;
+		int			request_bytes;
 
-	message_id_text = DatumGetCString(DirectFunctionCall1(uuid_out,
-														  UUIDPGetDatum(message_id)));
-	load_timesheet_document(timesheet_id, message_id, &source);
-	sign_with_configured_key(&source, &signed_document, &facts);
-	check_request_size(timesheet_id, message_id_text, &signed_document);
+		load_timesheet_document(timesheet_id, NULL, &whole);
+		lines = load_lines(whole.org_id, timesheet_id, &count);
+		load_checked_key(whole.bin, &key, &facts);
+		xmldsig_sign(whole.document, strlen(whole.document), key,
+					 &signed_whole);
 
-	values[0] = Int32GetDatum(source.org_id);
-	values[1] = CStringGetTextDatum(pg_any_to_server(signed_document.text,
-													 signed_document.length,
-													 PG_UTF8));
-	values[2] = PointerGetDatum(document_digest(signed_document.text,
-											 signed_document.length));
-	values[3] = CStringGetTextDatum(signed_document.signature_value);
-	values[4] = CStringGetTextDatum(facts.fingerprint);
-	values[5] = CStringGetTextDatum(facts.serial);
-	values[6] = TimestampTzGetDatum(facts.not_after);
+		request_bytes = request_size(&whole, &signed_whole);
+		if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
+		{
+			DocumentPart all;
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+			all.part_no = 1;
+			all.part_count = 1;
+			all.first_line_no = lines[0].line_no;
+			all.last_line_no = lines[count - 1].line_no;
+			all.employee_count = count;
+			store_signed_document(rsinfo, &whole, &all, &signed_whole,
+								  &facts, request_bytes);
+		}
+		else
+			sign_parts(rsinfo, timesheet_id, key, &facts, lines, count,
+					   &signed_whole, request_bytes);
+	}
+	PG_FINALLY();
+	{
+		signing_key_free(key);
+	}
+	PG_END_TRY();
+
+	return (Datum) 0;
 }
 
 /* Returns a text[] of the palloc'd strings in the list. */
@@ -337,7 +503,7 @@ otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
 
 	args[0] = PG_GETARG_DATUM(0);
 	if (!fetch_one_row("SELECT bin::text FROM otan_enbek.organization"
-					   " WHERE org_id = $1", 1, args, types, &bin, 1))
+					   " WHERE org_id = $1", 1, args, types, NULL, &bin, 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("organization %d does not exist", PG_GETARG_INT32(0))));

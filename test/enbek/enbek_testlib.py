@@ -113,16 +113,20 @@ def contracted_employees():
 
 
 def timesheet_document(message_id, *, bin_=BIN, period=PERIOD, employees=None, count=None,
-                       working_days="20", name="School No. 7"):
+                       working_days="20", name="School No. 7", timesheet_id=12, part=None,
+                       parts=None):
     """Return an unsigned timesheetRequest as text, in the shape of the
-    contract.  count overrides employees/@count."""
+    contract.  count overrides employees/@count.  part and parts, when
+    given, become ts:timesheet/@part and @parts."""
     employees = contracted_employees() if employees is None else employees
+    part_attributes = "" if part is None else f' part="{part}"'
+    part_attributes += "" if parts is None else f' parts="{parts}"'
     lines = [
         f'<ts:timesheetRequest xmlns:ts="{TS_NS}" schemaVersion="1.0">',
         f"  <ts:messageId>{escape(message_id)}</ts:messageId>",
         f"  <ts:employer><ts:bin>{bin_}</ts:bin><ts:name>{escape(name)}</ts:name></ts:employer>",
         f"  <ts:period>{period}</ts:period>",
-        '  <ts:timesheet id="12" version="1" builtAt="2026-12-01T09:00:00+05:00"/>',
+        f'  <ts:timesheet id="{timesheet_id}" version="1" builtAt="2026-12-01T09:00:00+05:00"{part_attributes}/>',
         f"  <ts:workingDays>{working_days}</ts:workingDays>",
         "  <ts:normHours>160.00</ts:normHours>",
         f'  <ts:employees count="{len(employees) if count is None else count}">',

@@ -122,7 +122,8 @@ SELECT is((SELECT string_agg(kind, ',' ORDER BY event_no) FROM otan_enbek.submis
 SELECT is((SELECT kind || '|' || subject FROM otan_enbek.notification WHERE submission_id = 701),
           'submission_returned|Табель за ноябрь 2025 г. возвращён Enbek на доработку', 'HR notified in Russian');
 SELECT is((SELECT payload FROM otan_enbek.notification WHERE submission_id = 701),
-          '{"kind": "submission_returned", "org_id": 9001, "status": "returned", "submission_id": 701, "timesheet_id": 501}'::jsonb,
+          '{"kind": "submission_returned", "org_id": 9001, "status": "returned", "submission_id": 701,
+            "timesheet_id": 501, "part_no": 1, "part_count": 1, "timesheet_status": "returned"}'::jsonb,
           'notification payload');
 SELECT unalike((SELECT body FROM otan_enbek.notification WHERE submission_id = 701), '%860616300067%',
                'notification body has no IIN');

@@ -68,7 +68,8 @@ is(scalar @$payloads, 1, 'one NOTIFY received');
 is_deeply($payloads->[0],
 	{ kind => 'submission_accepted', org_id => $setup->{org_id} + 0,
 	  submission_id => $id + 0, timesheet_id => $setup->{timesheet_id} + 0,
-	  status => 'accepted' },
+	  part_no => 1, part_count => 1, status => 'accepted',
+	  timesheet_status => 'accepted' },
 	'NOTIFY payload names the submission and its status');
 
 # The overview shows the last event; delivery_status shows the worker.

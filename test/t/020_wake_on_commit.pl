@@ -54,8 +54,10 @@ is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id =
 like(event_kinds($db, $first_id), qr/^attempt,answer,(status_query,answer,)+accepted$/,
 	'history of the woken delivery');
 
-# A submission inserted with its wake-up in the same transaction.
-my $second = add_submission($db, $setup, iins => ['810111300012']);
+# A submission inserted with its wake-up in the same transaction.  Each
+# submission has a timesheet version of its own, as submit_timesheet does.
+my $setup2 = setup_organization($db, iins => ['810111300012'], version => 2);
+my $second = add_submission($db, $setup2, iins => ['810111300012']);
 is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $second->{submission_id}",
 		'accepted'),
 	'accepted', 'submission committed with wake_delivery() is delivered');
@@ -66,7 +68,8 @@ is(psql($db, "SELECT pg_terminate_backend($old_pid)"), 't', 'worker terminated')
 is(wait_for($db, "SELECT worker_state = 'running' AND worker_pid <> $old_pid FROM otan_enbek.delivery_status()",
 		't'),
 	't', 'launcher starts a new worker');
-my $third = add_submission($db, $setup, iins => ['810111300012']);
+my $setup3 = setup_organization($db, iins => ['810111300012'], version => 3);
+my $third = add_submission($db, $setup3, iins => ['810111300012']);
 is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $third->{submission_id}",
 		'accepted'),
 	'accepted', 'new worker delivers');

@@ -13,13 +13,15 @@ use Test::More;
 my $db = new_database('otan_t_transient');
 reset_service();
 add_contracts('050440000012', '810111300012');
-my $setup = setup_organization($db, iins => ['810111300012']);
 my $retry_delay = psql($db, q{SELECT setting FROM pg_settings WHERE name = 'otan_enbek.retry_delay'});
+my $version = 0;
 
-# Sends one submission after injecting a fault; returns it once accepted.
+# Sends one submission, of a new timesheet version, after injecting a
+# fault; returns it once accepted.
 sub deliver_with_fault
 {
 	my ($fault) = @_;
+	my $setup = setup_organization($db, iins => ['810111300012'], version => ++$version);
 	control_post('fault', $fault);
 	my $sub = add_submission($db, $setup, iins => ['810111300012']);
 	is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $sub->{submission_id}",

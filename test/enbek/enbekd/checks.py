@@ -5,7 +5,7 @@ import calendar
 import datetime
 
 from .identifiers import has_valid_check_digit
-from .model import SCSE012, SCSE043, SCSE045, SCSE046, SCSE059, SCSE211, Error
+from .model import SCSE012, SCSE043, SCSE045, SCSE046, SCSE059, SCSE211, SCSE301, SCSE302, Error
 from .signature import certificate_bin
 from .soap import KAZAKHSTAN_TIME
 
@@ -87,6 +87,41 @@ def check_employees(bin_, period, employees, contracts):
             errors.append(Error(
                 SCSE211,
                 f"no contract of employer {bin_} for this IIN is in force in {period}",
+                iin,
+            ))
+    return errors
+
+
+def check_part(part, others):
+    """Return the errors of a part of a timesheet against the parts of the
+    same timesheet taken before (others, in the order received).
+
+    SCSE301 when its parts differs from another part's, or another part has
+    its number; else one SCSE302 per employee that another part has.
+    """
+    timesheet = f"timesheet {part.timesheet_id} of {part.period}"
+    for other in others:
+        if other.parts != part.parts:
+            return [Error(
+                SCSE301,
+                f"ts:timesheet/@parts is {part.parts}, but message {other.message_id} "
+                f"of {timesheet} has parts={other.parts}",
+            )]
+    for other in others:
+        if other.part == part.part:
+            return [Error(
+                SCSE301,
+                f"part {part.part} of {timesheet} was received before in message {other.message_id}",
+            )]
+
+    part_of_iin = {iin: other for other in others for iin, _ in other.employees}
+    errors = []
+    for iin, _ in part.employees:
+        other = part_of_iin.get(iin)
+        if other is not None:
+            errors.append(Error(
+                SCSE302,
+                f"the employee is also in part {other.part} of {timesheet} (message {other.message_id})",
                 iin,
             ))
     return errors

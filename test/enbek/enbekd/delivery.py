@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from . import soap
-from .checks import check_employer, check_message_date
+from .checks import check_employer, check_message_date, check_part
 from .document import parse_status_request, parse_timesheet, standalone_copy, ts
 from .identifiers import is_valid_message_id
 from .model import (
@@ -81,8 +81,9 @@ class DeliveryService:
 
     def _deliver(self, request, body_size):
         """Run the checks a timesheet gets at once, in the order of the
-        contract.  The message is recorded unless its id is malformed or the
-        request gets a soap:Client fault."""
+        contract, with the checks of a part against the other parts of its
+        timesheet last.  The message is recorded unless its id is malformed
+        or the request gets a soap:Client fault."""
         info = request.info
         message_id = info.message_id
         if not is_valid_message_id(message_id):
@@ -108,6 +109,7 @@ class DeliveryService:
         record = MessageRecord(
             message_id, RECEIVED, [], timesheet.bin, timesheet.period,
             [(e.iin, e.contract_id) for e in timesheet.employees],
+            timesheet_id=timesheet.timesheet_id, part=timesheet.part, parts=timesheet.parts,
         )
         try:
             certificate = self._verifier.verify(document)
@@ -124,9 +126,10 @@ class DeliveryService:
         return self._record(record)
 
     def _record(self, record):
-        """Store a new record and respond with its state, or respond SCSE196
-        if the same message id was stored meanwhile."""
-        sequence = self._store.insert(record)
+        """Store a new record, checking a part against the other parts of
+        its timesheet, and respond with its state.  Respond SCSE196 if the
+        same message id was stored meanwhile."""
+        sequence = self._store.insert(record, check_part)
         if sequence is None:
             return self._respond_resend(record.message_id)
         if record.state == RECEIVED:

@@ -26,12 +26,16 @@ class Employee:
 
 @dataclass(frozen=True)
 class Timesheet:
-    """The fields of a valid timesheet document that the checks use."""
+    """The fields of a valid timesheet document that the checks use.  part
+    and parts are None for a document that is the whole timesheet."""
 
     message_id: str
     bin: str
     period: str  # YYYY-MM
     employees: tuple
+    timesheet_id: str = ""
+    part: int | None = None
+    parts: int | None = None
 
     @property
     def year_month(self):
@@ -80,6 +84,15 @@ def _check_rules(root, period):
     year, month = (int(part) for part in period.split("-"))
     days_in_month = calendar.monthrange(year, month)[1]
 
+    identity = root.find(ts("timesheet"))
+    part, parts = identity.get("part"), identity.get("parts")
+    if (part is None) != (parts is None):
+        raise SoapFault.client(
+            "ts:timesheet has only one of @part and @parts; a part of a timesheet carries both"
+        )
+    if part is not None and int(part) > int(parts):
+        raise SoapFault.client(f"ts:timesheet/@part is {part}, but @parts is {parts}")
+
     working_days = int(root.findtext(ts("workingDays")))
     if working_days > days_in_month:
         raise SoapFault.client(
@@ -124,11 +137,16 @@ def parse_timesheet(root, schema):
         Employee(e.findtext(ts("iin")), e.findtext(ts("contractId")))
         for e in root.find(ts("employees")).findall(ts("employee"))
     )
+    identity = root.find(ts("timesheet"))
+    part, parts = identity.get("part"), identity.get("parts")
     return Timesheet(
         message_id=root.findtext(ts("messageId")),
         bin=root.find(ts("employer")).findtext(ts("bin")),
         period=period,
         employees=employees,
+        timesheet_id=identity.get("id"),
+        part=None if part is None else int(part),
+        parts=None if parts is None else int(parts),
     )
 
 

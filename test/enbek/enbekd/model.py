@@ -12,6 +12,8 @@ SCSE059 = "SCSE059"  # date in the future
 SCSE087 = "SCSE087"  # message id malformed or different from the document's
 SCSE196 = "SCSE196"  # message id already received
 SCSE211 = "SCSE211"  # no contract covering the period
+SCSE301 = "SCSE301"  # part numbering differs from another part of the timesheet
+SCSE302 = "SCSE302"  # employee already in another part of the timesheet
 SCSE999 = "SCSE999"  # request over the size limit
 
 # States of a timesheet message (ts:state).

@@ -8,7 +8,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from .model import PENDING_STATES, Error
+from .model import PENDING_STATES, RECEIVED, REJECTED, Error
 
 log = logging.getLogger("enbekd.store")
 
@@ -21,8 +21,12 @@ class MessageRecord:
 
     sequence distinguishes a record from an earlier one with the same message
     id that a reset forgot, so that processing scheduled for the old record
-    does not touch the new one.  employees holds (iin, contract_id) pairs
-    for the checks that run later.
+    does not touch the new one.  employees contains (iin, contract_id) pairs
+    for the checks that run later.  timesheet_id, part and parts come from
+    ts:timesheet, and part and parts are None for a whole timesheet.
+
+    counts_as_part is true for a part that passed the checks that run at
+    once, so that later parts of its timesheet are checked against it.
     """
 
     message_id: str
@@ -34,6 +38,16 @@ class MessageRecord:
     send_count: int = 1
     received_at: str = ""
     sequence: int = 0
+    timesheet_id: str | None = None
+    part: int | None = None
+    parts: int | None = None
+    counts_as_part: bool = False
+
+    def is_part_of(self, other):
+        """Return whether both records are parts of one timesheet: the same
+        BIN, period and timesheet id."""
+        return (self.part is not None and other.part is not None
+                and (self.bin, self.period, self.timesheet_id) == (other.bin, other.period, other.timesheet_id))
 
     def to_json(self):
         return {
@@ -46,6 +60,10 @@ class MessageRecord:
             "sendCount": self.send_count,
             "receivedAt": self.received_at,
             "sequence": self.sequence,
+            "timesheetId": self.timesheet_id,
+            "part": self.part,
+            "parts": self.parts,
+            "countsAsPart": self.counts_as_part,
         }
 
     @classmethod
@@ -60,6 +78,10 @@ class MessageRecord:
             send_count=value["sendCount"],
             received_at=value["receivedAt"],
             sequence=value["sequence"],
+            timesheet_id=value.get("timesheetId"),
+            part=value.get("part"),
+            parts=value.get("parts"),
+            counts_as_part=value.get("countsAsPart", False),
         )
 
     def summary(self):
@@ -73,6 +95,9 @@ class MessageRecord:
             "period": self.period,
             "employeeCount": len(self.employees),
             "receivedAt": self.received_at,
+            "timesheetId": self.timesheet_id,
+            "part": self.part,
+            "parts": self.parts,
         }
 
 
@@ -146,15 +171,30 @@ class MessageStore:
             self._persist(record)
             return True
 
-    def insert(self, record):
+    def insert(self, record, check_part=None):
         """Store a new record and return its sequence number, or count a
-        re-send and return None if its message id arrived meanwhile."""
+        re-send and return None if its message id arrived meanwhile.
+
+        A RECEIVED record that is a part of a timesheet is first checked
+        with check_part(record, others), where others are the parts of the
+        same timesheet received before.  Errors it returns make the record
+        REJECTED with them.  The check runs under the store's lock, so that
+        two parts sent at once are checked against each other.
+        """
         with self._lock:
             existing = self._records.get(record.message_id)
             if existing is not None:
                 existing.send_count += 1
                 self._persist(existing)
                 return None
+            if record.state == RECEIVED and record.part is not None and check_part is not None:
+                others = [r for r in self._records.values()
+                          if r.counts_as_part and r.is_part_of(record)]
+                errors = check_part(record, sorted(others, key=lambda r: r.sequence))
+                if errors:
+                    record.state = REJECTED
+                    record.errors = list(errors)
+            record.counts_as_part = record.state == RECEIVED and record.part is not None
             record.sequence = self._next_sequence
             self._next_sequence += 1
             record.received_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
