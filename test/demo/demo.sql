@@ -63,6 +63,18 @@ FROM otan_enbek.ingest_file(:source, :'format', :'log');
 SELECT line_no, reason FROM otan_enbek.ingest_reject ORDER BY line_no LIMIT 10;
 \set QUIET on
 
+-- Stop with a clear message when the log gave nothing to compute.
+SELECT NOT EXISTS (SELECT FROM otan_enbek.skud_event
+                   WHERE org_id = :org AND counts_for_attendance) AS no_events \gset
+\if :no_events
+DO $$
+BEGIN
+    RAISE EXCEPTION 'the log has no events that count for attendance'
+        USING HINT = 'Check the rejected lines above and the format given to make demo.';
+END
+$$;
+\endif
+
 -- Demo only: enroll an employee with a generated valid IIN for every
 -- credential the log has and nobody holds.
 CREATE FUNCTION pg_temp.demo_iin(n integer) RETURNS text
@@ -76,16 +88,19 @@ CREATE FUNCTION pg_temp.demo_iin(n integer) RETURNS text
     ORDER BY k
     LIMIT 1
 $$;
-INSERT INTO otan_enbek.employee (org_id, iin, last_name, first_name, personnel_no)
-SELECT :org, pg_temp.demo_iin(row_number() OVER (ORDER BY credential)::integer),
-       'Сотрудник', credential_kind || ' ' || credential, credential
+CREATE TEMP TABLE enroll AS
+SELECT row_number() OVER (ORDER BY credential_kind, credential)::integer AS n,
+       credential_kind, credential
 FROM (SELECT DISTINCT credential_kind, credential
       FROM otan_enbek.unmatched_credential WHERE org_id = :org) AS u;
+INSERT INTO otan_enbek.employee (org_id, iin, last_name, first_name, personnel_no)
+SELECT :org, pg_temp.demo_iin(n), 'Сотрудник', credential_kind || ' ' || credential,
+       'DEMO-' || n
+FROM enroll;
 INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
 SELECT :org, e.employee_id, u.credential_kind, u.credential
-FROM (SELECT DISTINCT credential_kind, credential
-      FROM otan_enbek.unmatched_credential WHERE org_id = :org) AS u
-JOIN otan_enbek.employee e ON e.org_id = :org AND e.personnel_no = u.credential;
+FROM enroll AS u
+JOIN otan_enbek.employee e ON e.org_id = :org AND e.personnel_no = 'DEMO-' || u.n;
 SELECT otan_enbek.resolve_credentials(:org) AS resolved \gset
 
 -- The month to report: the one given, or the one with the most events.
@@ -105,7 +120,8 @@ SELECT otan_enbek.compute_attendance(:org, :'month_start',
 SELECT otan_enbek.build_timesheet(:org, :'month_start') AS timesheet \gset
 
 \set QUIET off
-\echo == timesheet for :month_start (:days employee days computed)
+SELECT to_char(date :'month_start', 'YYYY-MM') AS month_label \gset
+\echo == timesheet for :month_label (:days employee days computed)
 SELECT l.line_no AS "№", l.full_name AS employee, l.position,
        l.days_worked AS days, l.hours_worked AS hours,
        count(*) FILTER (WHERE a.late_sec > 0) AS late,
