@@ -281,7 +281,7 @@ BEGIN
         subject := CASE WHEN in_parts
             THEN format('Часть %s из %s табеля за %s принята Enbek', s.part_no, s.part_count, period)
             ELSE format('Табель за %s принят Enbek', period) END;
-        body := format('Enbek принял %s организации «%s» (БИН %s) за %s. Отправка № %s.',
+        body := format('Enbek принял %s организации «%s» (БИН %s) за %s Отправка № %s.',
                        document_name, s.name, s.bin, period, p_submission_id);
     WHEN 'submission_returned' THEN
         SELECT string_agg(format('%s (%s)', r.code, r.n), ', ' ORDER BY r.code)
@@ -293,7 +293,7 @@ BEGIN
             THEN format('Часть %s из %s табеля за %s возвращена Enbek на доработку',
                         s.part_no, s.part_count, period)
             ELSE format('Табель за %s возвращён Enbek на доработку', period) END;
-        body := format('Enbek вернул %s организации «%s» (БИН %s) за %s. Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
+        body := format('Enbek вернул %s организации «%s» (БИН %s) за %s Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
                        document_name, s.name, s.bin, period,
                        coalesce(reasons, s.response_code), p_submission_id);
     WHEN 'submission_failed' THEN
