@@ -53,10 +53,31 @@ CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
 
 -- The signed document and its identity are immutable: only the delivery
 -- state may change, and a submission is never deleted.
+--
+-- The status may change only in these ways, which are the ones the
+-- delivery worker makes:
+--   queued  -> sending    delivery_claim claims a send
+--   sent    -> sending    delivery_claim claims a status query
+--   sending -> queued     delivery_record: retry, requeue, interrupted or
+--                         release of a send, requeue after state UNKNOWN;
+--                         delivery_requeue of a send
+--   sending -> sent       delivery_record: sent, resend, or retry,
+--                         status_unknown, interrupted or release of a status
+--                         query; delivery_requeue of a status query
+--   sending -> accepted, returned, failed   delivery_record, and no other
+--                         status leads to these
+-- and between queued and sent in either direction, which a test or an
+-- operator may do by hand: a re-send keeps its message id, so Enbek answers
+-- SCSE196 and the status query finds the first copy.  Accepted, returned and
+-- failed are final, and a final submission changes no column at all: back
+-- in delivery it would be sent again, and its attempts and response are the
+-- record of the outcome.
 CREATE FUNCTION otan_enbek.submission_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    final_statuses CONSTANT text[] := ARRAY['accepted', 'returned', 'failed'];
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'submission % cannot be deleted', OLD.submission_id
@@ -77,6 +98,28 @@ BEGIN
                   DETAIL = 'Only the delivery state of a submission may be updated.',
                   HINT = 'Build a new timesheet version and submit it instead.';
     END IF;
+
+    IF OLD.status = ANY (final_statuses) AND NEW.status <> OLD.status THEN
+        RAISE EXCEPTION 'submission % cannot change from % to %',
+                OLD.submission_id, OLD.status, NEW.status
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = format('Status %s is final: it records how the delivery of this document ended, and a submission in delivery again would be sent to Enbek again.',
+                                  OLD.status),
+                  HINT = 'A correction is a new version of the timesheet: build the month again with otan_enbek.build_timesheet and submit the new version.';
+    ELSIF OLD.status = ANY (final_statuses) AND NEW IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION 'the delivery state of submission % cannot be changed', OLD.submission_id
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = format('Status %s is final, so the submission keeps the attempts, response and times it ended with.',
+                                  OLD.status),
+                  HINT = 'A correction is a new version of the timesheet: build the month again with otan_enbek.build_timesheet and submit the new version.';
+    ELSIF NEW.status = ANY (final_statuses) AND NEW.status <> OLD.status
+          AND OLD.status <> 'sending' THEN
+        RAISE EXCEPTION 'submission % cannot change from % to %',
+                OLD.submission_id, OLD.status, NEW.status
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending).';
+    END IF;
+    -- Every other change is between queued, sending and sent.
     RETURN NEW;
 END
 $$;
@@ -103,6 +146,36 @@ CREATE TABLE otan_enbek.submission_event (
 COMMENT ON TABLE otan_enbek.submission_event IS
     'History of a submission: its creation, each attempt, each answer and each status query';
 
+-- TRUNCATE skips the row triggers above, so it has a guard of its own on
+-- the submissions and their history.  An empty table may be truncated,
+-- because nothing is lost: TRUNCATE otan_enbek.organization CASCADE reaches
+-- these tables and still works in a database that never submitted a
+-- timesheet.
+CREATE FUNCTION otan_enbek.submission_truncate_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    has_rows boolean;
+BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+        INTO has_rows;
+    IF has_rows THEN
+        RAISE EXCEPTION 'table %.% cannot be truncated', TG_TABLE_SCHEMA, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = 'It holds the record of what was sent to Enbek and what Enbek answered, which is never deleted.',
+                  HINT = 'TRUNCATE ... CASCADE of organization or timesheet reaches this table too. Only DROP EXTENSION otan_enbek removes submissions, with all other data of the extension.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER submission_no_truncate
+    BEFORE TRUNCATE ON otan_enbek.submission
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.submission_truncate_guard();
+CREATE TRIGGER submission_event_no_truncate
+    BEFORE TRUNCATE ON otan_enbek.submission_event
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.submission_truncate_guard();
+
 CREATE TABLE otan_enbek.submission_reason (
     org_id          integer NOT NULL,
     submission_id   bigint NOT NULL,
@@ -122,7 +195,7 @@ CREATE TABLE otan_enbek.notification (
     notification_id bigint GENERATED BY DEFAULT AS IDENTITY,
     created_at      timestamptz NOT NULL DEFAULT now(),
     kind            text NOT NULL CHECK (kind IN ('submission_accepted', 'submission_returned',
-                        'submission_failed')),
+                        'submission_failed', 'submission_status_unknown')),
     submission_id   bigint,
     timesheet_id    integer,
     subject         text NOT NULL,

@@ -5,10 +5,15 @@
 -- A submission goes queued -> sending (claimed) -> sent (Enbek is checking
 -- it; status queries follow) -> accepted, returned or failed.  A transient
 -- failure puts it back to queued (or sent, for a status query) with a later
--- next_attempt_at.  Each step adds a submission_event row.  Accepted,
--- returned and failed each add a notification row and send a NOTIFY on the
--- channel otan_enbek, whose payload is a JSON object
---   {"kind": "submission_accepted" | "submission_returned" | "submission_failed",
+-- next_attempt_at.  A submission that Enbek has received never fails on
+-- failed status queries: it stays sent until Enbek returns ACCEPTED or
+-- REJECTED (or UNKNOWN, which sends it again).  Each step adds a
+-- submission_event row.  Accepted, returned and failed each add a
+-- notification row and send a NOTIFY on the channel otan_enbek, and so does
+-- the first run of max_attempts failed status queries in a row of a
+-- submission (submission_status_unknown).  The payload is a JSON object
+--   {"kind": "submission_accepted" | "submission_returned" | "submission_failed"
+--            | "submission_status_unknown",
 --    "org_id": ..., "submission_id": ..., "timesheet_id": ..., "part_no": ...,
 --    "part_count": ..., "status": ..., "timesheet_status": ...}
 -- with no personal data.  A timesheet sent in parts has one submission per
@@ -216,15 +221,20 @@ SELECT coalesce((SELECT status FROM updated),
                  WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id))
 $$;
 
--- Writes the notification of a final outcome of one submission, for HR in
--- Russian, and sends its payload with NOTIFY on channel otan_enbek.  The
--- subject and body name the timesheet, never an employee.  A timesheet sent
--- in parts gets one notification per part: its subject names the part
--- ("Часть 2 из 3 табеля ..."), and its body ends with the status of the
--- whole timesheet and how many parts were accepted.  Returns the
--- notification's id.
+-- Writes a notification about one submission, for HR in Russian, and sends
+-- its payload with NOTIFY on channel otan_enbek.  The kinds are the final
+-- outcomes (submission_accepted, submission_returned, submission_failed) and
+-- submission_status_unknown: Enbek received the document, but p_failures
+-- status queries in a row failed.  The subject and body name the
+-- timesheet, never an employee.  A timesheet sent in parts gets one
+-- notification per part and kind: its subject names the part ("Часть 2 из
+-- 3 табеля ..."), and its body ends with the status of the whole timesheet
+-- and how many parts were accepted.  The period ends with the abbreviation
+-- "г.", whose full stop also ends a sentence.  Returns the notification's
+-- id.
 CREATE FUNCTION otan_enbek.delivery_notify(
-    p_org_id integer, p_submission_id bigint, p_kind text)
+    p_org_id integer, p_submission_id bigint, p_kind text,
+    p_failures integer DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -237,6 +247,7 @@ DECLARE
     period text;
     document_name text;
     reasons text;
+    last_error text;
     subject text;
     body text;
     payload jsonb;
@@ -255,6 +266,9 @@ BEGIN
     WHERE sub.org_id = p_org_id AND sub.submission_id = p_submission_id;
 
     in_parts := s.part_count > 1;
+    -- The body adds its own full stop after the error.
+    last_error := coalesce(s.response_code || ' ', '')
+                  || coalesce(rtrim(s.response_message, '. '), 'нет');
     period := format('%s %s г.', months[extract(month FROM s.month)::integer],
                      extract(year FROM s.month));
     document_name := CASE WHEN in_parts
@@ -267,7 +281,7 @@ BEGIN
         subject := CASE WHEN in_parts
             THEN format('Часть %s из %s табеля за %s принята Enbek', s.part_no, s.part_count, period)
             ELSE format('Табель за %s принят Enbek', period) END;
-        body := format('Enbek принял %s организации «%s» (БИН %s) за %s. Отправка № %s.',
+        body := format('Enbek принял %s организации «%s» (БИН %s) за %s Отправка № %s.',
                        document_name, s.name, s.bin, period, p_submission_id);
     WHEN 'submission_returned' THEN
         SELECT string_agg(format('%s (%s)', r.code, r.n), ', ' ORDER BY r.code)
@@ -279,7 +293,7 @@ BEGIN
             THEN format('Часть %s из %s табеля за %s возвращена Enbek на доработку',
                         s.part_no, s.part_count, period)
             ELSE format('Табель за %s возвращён Enbek на доработку', period) END;
-        body := format('Enbek вернул %s организации «%s» (БИН %s) за %s. Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
+        body := format('Enbek вернул %s организации «%s» (БИН %s) за %s Коды причин и их число: %s. Причины по сотрудникам: таблица otan_enbek.submission_reason, отправка № %s. Исправьте данные и отправьте новую версию табеля.',
                        document_name, s.name, s.bin, period,
                        coalesce(reasons, s.response_code), p_submission_id);
     WHEN 'submission_failed' THEN
@@ -292,12 +306,26 @@ BEGIN
                        s.name, s.bin, period,
                        CASE WHEN in_parts THEN 'не доставлена' ELSE 'не доставлен' END,
                        s.attempts,
-                       coalesce(s.response_code || ' ', '') || coalesce(s.response_message, 'нет'),
+                       last_error,
+                       p_submission_id);
+    WHEN 'submission_status_unknown' THEN
+        IF p_failures IS NULL THEN
+            RAISE EXCEPTION 'the number of failed status queries is missing'
+                USING ERRCODE = 'null_value_not_allowed',
+                      HINT = 'Pass p_failures with kind submission_status_unknown.';
+        END IF;
+        subject := CASE WHEN in_parts
+            THEN format('Результат проверки части %s из %s табеля за %s в Enbek пока неизвестен',
+                        s.part_no, s.part_count, period)
+            ELSE format('Результат проверки табеля за %s в Enbek пока неизвестен', period) END;
+        body := format('Enbek получил %s организации «%s» (БИН %s) за %s Результат проверки пока узнать не удаётся. Неудачных запросов статуса подряд: %s. Последняя ошибка: %s. Отправка № %s. Не отправляйте табель заново: otan_enbek продолжает запрашивать статус и сообщит ответ Enbek. Если ошибка повторяется, проверьте настройки otan_enbek (enbek_url, sender_id, status_service_id, ca_file).',
+                       document_name, s.name, s.bin, period, p_failures,
+                       last_error,
                        p_submission_id);
     ELSE
         RAISE EXCEPTION 'invalid notification kind "%"', p_kind
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use submission_accepted, submission_returned or submission_failed.';
+                  HINT = 'Use submission_accepted, submission_returned, submission_failed or submission_status_unknown.';
     END CASE;
 
     IF in_parts THEN
@@ -306,7 +334,10 @@ BEGIN
                                    WHEN 'accepted' THEN 'принят'
                                    WHEN 'returned' THEN 'возвращён на доработку'
                                    WHEN 'failed' THEN 'не доставлен'
-                                   WHEN 'submitted' THEN 'ожидаются ответы по другим частям'
+                                   WHEN 'submitted' THEN
+                                       CASE p_kind WHEN 'submission_status_unknown'
+                                           THEN 'ожидаются ответы Enbek'
+                                           ELSE 'ожидаются ответы по другим частям' END
                                    ELSE s.timesheet_status
                                END,
                                s.accepted_parts, s.part_count);
@@ -333,6 +364,11 @@ $$;
 --   resend    Enbek had the message already (SCSE196): ask its status now
 --   requeue   Enbek has no record of the message: send it again now
 --   retry     transient failure number p_failures: try again after p_delay
+--   status_unknown  a status query failed, number p_failures in a row, at
+--             or past max_attempts: ask again after p_delay as after retry;
+--             the first time for this submission HR is notified
+--             (submission_status_unknown), and the retry_scheduled event
+--             names the notification
 --   accepted, returned, failed   final; returned stores p_reasons
 --   interrupted  the worker stopped during the request: put it back, due now
 --   release   the worker stopped before the request: put it back unchanged
@@ -350,6 +386,7 @@ DECLARE
     s otan_enbek.submission;
     waiting_status CONSTANT text := CASE p_request WHEN 'send' THEN 'queued' ELSE 'sent' END;
     new_status text;
+    unknown_notification_id bigint;
 BEGIN
     SELECT * INTO s FROM otan_enbek.submission
     WHERE org_id = p_org_id AND submission_id = p_submission_id
@@ -362,6 +399,12 @@ BEGIN
         RAISE EXCEPTION 'submission % is not being sent', p_submission_id
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format('Its status is %s; only the worker that claimed it records its response.', s.status);
+    END IF;
+
+    IF p_outcome = 'status_unknown' AND p_request <> 'status' THEN
+        RAISE EXCEPTION 'invalid delivery outcome "%" for a % request', p_outcome, p_request
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Outcome status_unknown follows a status query only; a failed send is a retry.';
     END IF;
 
     IF p_outcome = 'release' THEN
@@ -384,6 +427,7 @@ BEGIN
         WHEN 'resend' THEN 'sent'
         WHEN 'requeue' THEN 'queued'
         WHEN 'retry' THEN waiting_status
+        WHEN 'status_unknown' THEN 'sent'
         WHEN 'interrupted' THEN waiting_status
         WHEN 'accepted' THEN 'accepted'
         WHEN 'returned' THEN 'returned'
@@ -401,17 +445,26 @@ BEGIN
         next_attempt_at = CASE p_outcome
             WHEN 'sent' THEN now() + p_delay
             WHEN 'retry' THEN now() + p_delay
+            WHEN 'status_unknown' THEN now() + p_delay
             ELSE now() END,
         finished_at = CASE WHEN new_status IN ('accepted', 'returned', 'failed')
                            THEN now() END
     WHERE org_id = p_org_id AND submission_id = p_submission_id;
 
-    IF p_outcome = 'retry' THEN
+    IF p_outcome IN ('retry', 'status_unknown') THEN
+        IF p_outcome = 'status_unknown'
+           AND NOT EXISTS (SELECT FROM otan_enbek.notification AS n
+                           WHERE n.org_id = p_org_id AND n.submission_id = p_submission_id
+                             AND n.kind = 'submission_status_unknown') THEN
+            unknown_notification_id := otan_enbek.delivery_notify(
+                p_org_id, p_submission_id, 'submission_status_unknown', p_failures);
+        END IF;
         PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, 'retry_scheduled',
-            s.attempts, p_detail => jsonb_build_object(
+            s.attempts, p_detail => jsonb_strip_nulls(jsonb_build_object(
                 'failures', p_failures,
                 'delay_s', round(extract(epoch FROM p_delay)::numeric, 3),
-                'next_attempt_at', now() + p_delay));
+                'next_attempt_at', now() + p_delay,
+                'notification_id', unknown_notification_id)));
     ELSIF p_outcome IN ('requeue', 'interrupted') THEN
         PERFORM otan_enbek.submission_add_event(p_org_id, p_submission_id, 'requeued',
             s.attempts, p_detail => jsonb_build_object(
@@ -491,7 +544,7 @@ REVOKE EXECUTE ON FUNCTION
     otan_enbek.delivery_next_due(),
     otan_enbek.delivery_requeue(),
     otan_enbek.delivery_update_timesheet(integer, integer),
-    otan_enbek.delivery_notify(integer, bigint, text),
+    otan_enbek.delivery_notify(integer, bigint, text, integer),
     otan_enbek.delivery_record(integer, bigint, text, text, integer, text, text, integer, jsonb, jsonb, integer, interval),
     otan_enbek.delivery_judge_response(text, integer, text, uuid, uuid)
     FROM PUBLIC;

@@ -106,7 +106,7 @@ typedef struct SoapResponse
 
 /*
  * What a response means for the submission.  The worker turns a transient
- * verdict into a retry or, past the limit, a failure (retry.c).
+ * verdict into a retry or, for a send past the limit, a failure (retry.c).
  */
 typedef enum DeliveryVerdictKind
 {
@@ -116,7 +116,7 @@ typedef enum DeliveryVerdictKind
 	VERDICT_RESEND_DETECTED,	/* SCSE196: ask the status now */
 	VERDICT_UNKNOWN,			/* Enbek has no record of it: send it again */
 	VERDICT_TRANSIENT,			/* try again later */
-	VERDICT_REJECTED_REQUEST,	/* the request itself was rejected: fail */
+	VERDICT_REJECTED_REQUEST,	/* the request itself was rejected */
 	VERDICT_INTERRUPTED,		/* the worker stopped during the request */
 	VERDICT_NOT_SENT			/* the worker stopped before the request */
 } DeliveryVerdictKind;

@@ -7,8 +7,16 @@
  * n-th failure in a row waits retry_delay * 2^(n-1), capped at
  * retry_max_delay.  Of that delay a random part between one half and all is
  * taken, so that submissions that fail together are not retried together.
- * A Retry-After header from Enbek (HTTP 429 or 503) is a minimum.  After
- * max_attempts failures in a row the submission fails.
+ * A Retry-After header from Enbek (HTTP 429 or 503) is a minimum.
+ *
+ * After max_attempts failures of a send in a row the submission fails.  A
+ * status query is made only for a submission that Enbek has received
+ * (RECEIVED or PROCESSING, or SCSE196 to a re-send).  So no failed status
+ * query fails the submission, whatever the failure, because sending the
+ * timesheet again would give Enbek a second document.  Status queries go
+ * on with the same backoff until Enbek returns a state.  From the
+ * max_attempts-th failure in a row the outcome is status_unknown, and
+ * otan_enbek.delivery_record notifies HR once that the result is late.
  *
  *-------------------------------------------------------------------------
  */
@@ -88,7 +96,15 @@ delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
 		case VERDICT_UNKNOWN:
 			return item->attempts >= otan_enbek_max_attempts ? "failed" : "requeue";
 		case VERDICT_REJECTED_REQUEST:
-			return "failed";
+			if (item->kind == DELIVERY_SEND)
+				return "failed";
+
+			/*
+			 * A status query that Enbek rejects (a soap:Client fault or an
+			 * HTTP status such as 401) is asked again: the document stays
+			 * with Enbek, and the cause may be a setting that is corrected.
+			 */
+			break;
 		case VERDICT_INTERRUPTED:
 			return "interrupted";
 		case VERDICT_NOT_SENT:
@@ -98,9 +114,18 @@ delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
 	}
 
 	*failures = item->failures + 1;
-	if (*failures >= otan_enbek_max_attempts)
+
+	/*
+	 * NOTE: a send that Enbek processed but whose response was lost (a
+	 * timeout, a dropped connection) is found by the next send (SCSE196).
+	 * When every later send is lost too, the submission fails although
+	 * Enbek has the document.
+	 */
+	if (item->kind == DELIVERY_SEND && *failures >= otan_enbek_max_attempts)
 		return "failed";
 	*delay_s = delivery_backoff_seconds(*failures, verdict->retry_after_s);
+	if (item->kind == DELIVERY_STATUS && *failures >= otan_enbek_max_attempts)
+		return "status_unknown";
 	return "retry";
 }
 

@@ -13,8 +13,9 @@
  *	 REJECTED returned, UNKNOWN (status query only) "send again".  An SCSE
  *	 code to a send without data is a rejection too.  A status code that
  *	 contradicts the state is treated as a malformed response.
- * - A soap:Fault: Client faults reject the request (it is never retried
- *	 unchanged), Server faults are transient.
+ * - A soap:Fault: Client faults reject the request, Server faults are
+ *	 transient.  A rejected send is never retried unchanged; a rejected
+ *	 status query is asked again (retry.c).
  * - HTTP 408, 429 and 5xx without a Client fault: transient.
  * - Any other HTTP status: the request is rejected.
  * - A malformed response: transient.

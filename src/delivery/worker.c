@@ -56,6 +56,7 @@ typedef struct BatchCounts
 	int			returned;
 	int			sent;
 	int			retried;
+	int			unknown;
 	int			failed;
 	int			other;
 } BatchCounts;
@@ -174,6 +175,8 @@ count_outcome(BatchCounts *counts, const char *outcome)
 		counts->sent++;
 	else if (strcmp(outcome, "retry") == 0)
 		counts->retried++;
+	else if (strcmp(outcome, "status_unknown") == 0)
+		counts->unknown++;
 	else if (strcmp(outcome, "failed") == 0)
 		counts->failed++;
 	else
@@ -202,6 +205,8 @@ log_batch(int size, BatchCounts *counts)
 	append_count(&summary, counts->returned, "returned");
 	append_count(&summary, counts->sent, "being checked by Enbek");
 	append_count(&summary, counts->retried, "to retry");
+	append_count(&summary, counts->unknown,
+				 "with the outcome unknown after max_attempts failed status queries");
 	append_count(&summary, counts->failed, "failed");
 	append_count(&summary, counts->other, "put back in the queue");
 	ereport(LOG,
