@@ -147,8 +147,8 @@ define_worker_settings(void)
 							&otan_enbek_request_timeout_ms, 60000, 100, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("otan_enbek.max_attempts",
-							"Number of send attempts before a submission is marked failed.",
-							NULL,
+							"Number of failed send attempts in a row before a submission is marked failed.",
+							"For a submission Enbek has received, this many failed status queries in a row notify the administrator; the queries go on.",
 							&otan_enbek_max_attempts, 10, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("otan_enbek.retry_delay",
