@@ -23,6 +23,10 @@ COMMENT ON FUNCTION otan_enbek.absence_code(text) IS
 -- place.  If it was submitted, accepted, returned, failed or superseded, a
 -- new version is created and the old one stays as it is.
 --
+-- The month must have started in the organization's time zone, and its
+-- year must have rows in calendar_day: without them the month's holidays
+-- would count as working days.  Both raise an error.
+--
 -- Every build computes the month's attendance again, so that the
 -- timesheet reflects every event stored by then, the credentials,
 -- schedules and calendar as they are then, and days that became final.
@@ -48,6 +52,8 @@ DECLARE
     latest_status text;
     sheet_id integer;
     working integer;
+    zone text;
+    missing_year integer;
 BEGIN
     IF org IS NULL OR month IS NULL THEN
         RAISE EXCEPTION 'organization and month must not be null'
@@ -58,14 +64,33 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give any date of the month, such as its first day.';
     END IF;
-    IF NOT EXISTS (SELECT FROM otan_enbek.organization o
-                   WHERE o.org_id = build_timesheet.org) THEN
+    SELECT o.time_zone INTO zone
+    FROM otan_enbek.organization o
+    WHERE o.org_id = build_timesheet.org;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'organization % does not exist', org
             USING ERRCODE = 'undefined_object',
                   HINT = 'Use the org_id of a row of otan_enbek.organization.';
     END IF;
-    first_day := date_trunc('month', month)::date;
+    first_day := date_trunc('month', month::timestamp)::date;
     last_day := (first_day + interval '1 month - 1 day')::date;
+
+    IF first_day > (now() AT TIME ZONE zone)::date THEN
+        RAISE EXCEPTION 'timesheet month % has not started yet', to_char(first_day, 'YYYY-MM')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Its first day, %s, is after today in the organization''s time zone %s.',
+                                  to_char(first_day, 'YYYY-MM-DD'), zone),
+                  HINT = 'Build the timesheet of a month from its first day on, and submit it after the month ends.';
+    END IF;
+    missing_year := (SELECT y FROM otan_enbek.calendar_missing_years(first_day, first_day) AS y);
+    IF missing_year IS NOT NULL THEN
+        RAISE EXCEPTION 'production calendar has no entries for year %', missing_year
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('otan_enbek.calendar_day has no holiday, transferred day off or working weekend day of year %s, so the working days of %s cannot be counted.',
+                                  missing_year, to_char(first_day, 'YYYY-MM')),
+                  HINT = format('Insert the public holidays and transferred days off of year %s, as the government''s decree sets them, into otan_enbek.calendar_day, then build the timesheet again.',
+                                missing_year);
+    END IF;
 
     -- Two builds of one organization must not both create a version.
     PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.build_timesheet'), org);
