@@ -234,6 +234,9 @@ COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], tex
 -- cascades from a deleted employee.  An UPDATE affects the old and the new
 -- value of each row.  One statement assigns the events of all the values
 -- that the triggering statement touched.
+-- NOTE: an ingest that runs while a credential change is not yet committed
+-- stores its events with the owner in its snapshot, and a change of
+-- organization.time_zone does not assign events again.
 CREATE FUNCTION otan_enbek.credential_reassign_events() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
