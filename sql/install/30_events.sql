@@ -83,6 +83,12 @@ COMMENT ON COLUMN otan_enbek.skud_event.raw IS
 
 CREATE INDEX ON otan_enbek.skud_event (org_id, credential_kind, credential)
     WHERE employee_id IS NULL;
+-- Finds every event of a credential value, so that a change of the
+-- credential table can assign its events again.  It makes an ingest about
+-- a fifth slower: ingest_file of 352,000 CSV events with known cards took
+-- a median 5.8 s with it and 4.8 s without it (3 runs each, 2 shared cores).
+CREATE INDEX skud_event_credential
+    ON otan_enbek.skud_event (org_id, credential_kind, credential);
 
 -- Creates the monthly partitions of skud_event that cover [first, last].
 -- Partitions are ordinary tables named skud_event_pYYYYMM in this schema.
@@ -127,10 +133,13 @@ $$;
 COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz) IS
     'Creates the missing monthly partitions of skud_event between two times; returns how many were created';
 
--- Sets employee_id on the events of an organization whose credential was
--- unknown when they were read and is known now.  A credential applies on the
+-- Sets employee_id on the events of an organization that have none and
+-- whose credential matches an employee now.  A credential applies on the
 -- local dates of its validity; one limited to the event's source wins over
--- one that applies to every source.
+-- one that applies to every source.  ingest assigns events as it stores
+-- them, and the triggers on credential below assign them again after every
+-- change of credentials, so the events left for this function are mainly
+-- those stored by a plain INSERT into skud_event.
 CREATE FUNCTION otan_enbek.resolve_credentials(org integer) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -165,3 +174,126 @@ END
 $$;
 COMMENT ON FUNCTION otan_enbek.resolve_credentials(integer) IS
     'Assigns employees to stored events whose credential was unknown when read; returns the number of events assigned';
+
+-- Assigns the stored events of the given credential values again, by the
+-- rule of resolve_credentials, to the employee that the credential table
+-- names now, or to no one when no credential matches.  The three arrays
+-- give the values element by element.  Only events whose employee changes
+-- are written.  Returns the number of events written.
+CREATE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
+        credential_values text[])
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    written bigint;
+BEGIN
+    WITH affected AS (
+        SELECT DISTINCT k.org_id, k.kind, k.value
+        FROM unnest(org_ids, kinds, credential_values) AS k(org_id, kind, value)
+    ), owner AS MATERIALIZED (
+        -- materialized, so that the owner of each event is looked up once
+        SELECT e.org_id, e.event_id, e.occurred_at,
+               e.employee_id AS old_employee_id,
+               (SELECT c.employee_id
+                FROM otan_enbek.credential c
+                WHERE c.org_id = e.org_id
+                  AND c.kind = e.credential_kind
+                  AND c.value = e.credential
+                  AND (c.source_id IS NULL OR c.source_id = e.source_id)
+                  AND (c.valid_from IS NULL
+                       OR c.valid_from <= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                  AND (c.valid_to IS NULL
+                       OR c.valid_to >= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                ORDER BY c.source_id IS NULL
+                LIMIT 1) AS employee_id
+        FROM affected a
+        JOIN otan_enbek.organization o ON o.org_id = a.org_id
+        JOIN otan_enbek.skud_event e
+          ON e.org_id = a.org_id
+         AND e.credential_kind = a.kind
+         AND e.credential = a.value
+    )
+    UPDATE otan_enbek.skud_event e
+    SET employee_id = owner.employee_id
+    FROM owner
+    WHERE e.org_id = owner.org_id
+      AND e.event_id = owner.event_id
+      AND e.occurred_at = owner.occurred_at
+      AND owner.employee_id IS DISTINCT FROM owner.old_employee_id;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], text[]) IS
+    'Assigns the events of the given (org_id, kind, value) credentials to the employee the credential table names now, or to no one; returns the number of events changed';
+
+-- Keeps the events of a credential value with its holder after every
+-- INSERT, UPDATE or DELETE of credential rows, including the DELETE that
+-- cascades from a deleted employee.  An UPDATE affects the old and the new
+-- value of each row.  One statement assigns the events of all the values
+-- that the triggering statement touched.
+-- NOTE: an ingest that runs while a credential change is not yet committed
+-- stores its events with the owner in its snapshot, and a change of
+-- organization.time_zone does not assign events again.
+CREATE FUNCTION otan_enbek.credential_reassign_events() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    org_ids integer[];
+    kinds text[];
+    credential_values text[];
+BEGIN
+    -- Each trigger has only the transition tables of its own operation.
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.org_id), array_agg(n.kind), array_agg(n.value)
+          INTO org_ids, kinds, credential_values
+        FROM new_credential n;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(d.org_id), array_agg(d.kind), array_agg(d.value)
+          INTO org_ids, kinds, credential_values
+        FROM old_credential d;
+    ELSE
+        SELECT array_agg(u.org_id), array_agg(u.kind), array_agg(u.value)
+          INTO org_ids, kinds, credential_values
+        FROM (SELECT d.org_id, d.kind, d.value FROM old_credential d
+              UNION
+              SELECT n.org_id, n.kind, n.value FROM new_credential n) u;
+    END IF;
+    IF org_ids IS NOT NULL THEN
+        PERFORM otan_enbek.reassign_credential_events(org_ids, kinds, credential_values);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER credential_inserted_reassign_events
+    AFTER INSERT ON otan_enbek.credential
+    REFERENCING NEW TABLE AS new_credential
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.credential_reassign_events();
+CREATE TRIGGER credential_updated_reassign_events
+    AFTER UPDATE ON otan_enbek.credential
+    REFERENCING OLD TABLE AS old_credential NEW TABLE AS new_credential
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.credential_reassign_events();
+CREATE TRIGGER credential_deleted_reassign_events
+    AFTER DELETE ON otan_enbek.credential
+    REFERENCING OLD TABLE AS old_credential
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.credential_reassign_events();
+
+-- After a TRUNCATE of credential no credential matches, so no event has an
+-- employee.  This updates every assigned event of every organization.
+CREATE FUNCTION otan_enbek.credential_truncated_unassign_events() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    UPDATE otan_enbek.skud_event e
+    SET employee_id = NULL
+    WHERE e.employee_id IS NOT NULL;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER credential_truncated_unassign_events
+    AFTER TRUNCATE ON otan_enbek.credential
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.credential_truncated_unassign_events();

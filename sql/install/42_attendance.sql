@@ -285,6 +285,10 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 -- work_mem is raised so that the hash aggregate of a chunk does not spill
 -- to disk.
 --
+-- A day of a year without production calendar rows gets a WARNING, not an
+-- error, so that a daily job keeps running: such days are classified by
+-- the Monday-to-Friday rule alone.
+--
 -- Only events that count for attendance are read: the event's flag must be
 -- set and its access point, if one is configured, must count.  An event
 -- without a direction takes the direction of its access point when that is
@@ -318,6 +322,7 @@ DECLARE
     written integer := 0;
     n integer;
     i integer;
+    missing_year integer;
 BEGIN
     IF org IS NULL OR first_day IS NULL OR last_day IS NULL THEN
         RAISE EXCEPTION 'organization, first_day and last_day must not be null'
@@ -349,6 +354,21 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = 'Use the org_id of a row of otan_enbek.organization.';
     END IF;
+
+    FOR missing_year IN
+        SELECT y FROM otan_enbek.calendar_missing_years(first_day, last_day) AS y
+    LOOP
+        RAISE WARNING 'production calendar has no entries for year %', missing_year
+            USING ERRCODE = '01000',
+                  DETAIL = format('The days of year %s from %s to %s are classified by the Monday-to-Friday rule alone. Holidays and transferred days off of that year count as working days, and an employee without punches on them is marked absent.',
+                                  missing_year,
+                                  to_char(greatest(first_day, make_date(missing_year, 1, 1)),
+                                          'YYYY-MM-DD'),
+                                  to_char(least(last_day, make_date(missing_year, 12, 31)),
+                                          'YYYY-MM-DD')),
+                  HINT = format('Insert the public holidays and transferred days off of year %s, as the government''s decree sets them, into otan_enbek.calendar_day, then compute the attendance again.',
+                                missing_year);
+    END LOOP;
 
     -- Two computations of one organization would replace each other's rows.
     PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), org);
@@ -467,3 +487,33 @@ END
 $$;
 COMMENT ON FUNCTION otan_enbek.compute_attendance(integer, date, date) IS
     'Computes attendance_day rows of an organization for first_day..last_day from its events, replacing the rows of those days; returns the number of rows written';
+
+-- Returns the time from which the attendance of a day, and of every day
+-- before it, is final for an organization.  attendance_days makes a day
+-- final when the later of its next local midnight and the end of its last
+-- shift plus the schedule's window_after_min has passed.  This takes the
+-- latest such end over every shift rule of the organization, so it may be
+-- later than the day's own shifts need, never earlier.
+CREATE FUNCTION otan_enbek.attendance_final_at(org integer, day date) RETURNS timestamptz
+    LANGUAGE sql STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT greatest(timezone(o.time_zone, (attendance_final_at.day + 1)::timestamp),
+                timezone(o.time_zone, attendance_final_at.day::timestamp)
+                + make_interval(secs => w.window_end_sec))
+FROM otan_enbek.organization o
+CROSS JOIN LATERAL (
+    -- seconds from the day's local midnight, with an end at or before the
+    -- start on the next day, as attendance_plans counts them
+    SELECT coalesce(max(extract(epoch FROM r.end_time)
+                        + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
+                        + ws.window_after_min * 60), 0) AS window_end_sec
+    FROM otan_enbek.work_schedule_rule r
+    JOIN otan_enbek.work_schedule ws
+      ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+    WHERE r.org_id = o.org_id
+) AS w
+WHERE o.org_id = attendance_final_at.org
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_final_at(integer, date) IS
+    'Returns the time from which the attendance of a day and of every day before it is final for an organization: its next local midnight or the latest end of a shift plus its window_after_min, whichever is later';

@@ -152,6 +152,10 @@ REVOKE ALL ON FUNCTION otan_enbek.build_envelope(text, text, timestamptz, text, 
 -- sign_timesheet describes.  Returns the submission ids in part order.  The
 -- row lock on the timesheet makes a concurrent second submission wait and
 -- then fail.
+--
+-- A timesheet is sent only when its month has ended and it was built after
+-- that: from attendance_final_at of the month's last day on, every day of
+-- the month is final, so every day has its code.
 CREATE FUNCTION otan_enbek.submit_timesheet(timesheet_id integer) RETURNS SETOF bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -160,6 +164,9 @@ DECLARE
     sheet otan_enbek.timesheet;
     sheet_count bigint;
     service text := current_setting('otan_enbek.service_id');
+    zone text;
+    month_last_day date;
+    final_at timestamptz;
 BEGIN
     PERFORM FROM otan_enbek.timesheet AS t
     WHERE t.timesheet_id = submit_timesheet.timesheet_id
@@ -189,6 +196,29 @@ BEGIN
                   DETAIL = format('Its status is %s. Each version of a timesheet is submitted once, so that Enbek never receives two different documents for it.',
                                   sheet.status),
                   HINT = 'Build a new version of the timesheet for this month and submit that version.';
+    END IF;
+
+    SELECT o.time_zone INTO zone FROM otan_enbek.organization AS o WHERE o.org_id = sheet.org_id;
+    month_last_day := (sheet.month + interval '1 month - 1 day')::date;
+    final_at := otan_enbek.attendance_final_at(sheet.org_id, month_last_day);
+    IF final_at > now() THEN
+        RAISE EXCEPTION 'timesheet % is for %, a month that has not ended yet',
+                sheet.timesheet_id, to_char(sheet.month, 'YYYY-MM')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('The attendance of its last day, %s, is final from %s on. Until then some days of the timesheet have no code.',
+                                  to_char(month_last_day, 'YYYY-MM-DD'),
+                                  otan_enbek.iso8601_local(final_at, zone)),
+                  HINT = format('Submit the timesheet from %s on: build it again then, so that every day is final, and submit that build.',
+                                otan_enbek.iso8601_local(final_at, zone));
+    ELSIF sheet.built_at < final_at THEN
+        RAISE EXCEPTION 'timesheet % was built before its month % ended',
+                sheet.timesheet_id, to_char(sheet.month, 'YYYY-MM')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('It was built at %s, but the attendance of the month''s last day, %s, is final only from %s on, so some days of the timesheet have no code.',
+                                  otan_enbek.iso8601_local(sheet.built_at, zone),
+                                  to_char(month_last_day, 'YYYY-MM-DD'),
+                                  otan_enbek.iso8601_local(final_at, zone)),
+                  HINT = 'Build the timesheet again with otan_enbek.build_timesheet and submit that build.';
     END IF;
     IF NOT EXISTS (SELECT FROM otan_enbek.timesheet_line AS l
                    WHERE l.org_id = sheet.org_id AND l.timesheet_id = sheet.timesheet_id) THEN

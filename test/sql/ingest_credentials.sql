@@ -1,5 +1,6 @@
 -- Credentials at ingest: employees found when the event is stored, unknown
--- credentials kept and listed, and assigned later by resolve_credentials.
+-- credentials kept and listed, and assigned when the credentials are
+-- enrolled.
 CREATE EXTENSION IF NOT EXISTS otan_enbek;
 BEGIN;
 \set ON_ERROR_ROLLBACK on
@@ -55,8 +56,9 @@ WHERE u.org_id = :org
 ORDER BY s.name, u.credential;
 
 -- PIN 99 is enrolled for Bekov, PIN 5 is made valid from the start, and the
--- card is allowed everywhere: resolve_credentials assigns the waiting
--- events, and the list is empty.
+-- card is allowed everywhere: each of these changes assigns the waiting
+-- events at once, so resolve_credentials finds none left, and the list is
+-- empty.
 INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
 VALUES (:org, :bekov, 'person', '99');
 UPDATE otan_enbek.credential SET valid_from = NULL
