@@ -11,7 +11,16 @@
  * 1-4 of a BIN are the year and month of registration (YYMM).
  *
  * An IIN is personal data, so messages show it masked: the birth date part
- * is replaced by asterisks.
+ * is replaced by asterisks.  The errors about an IIN also keep the failing
+ * statement out of the server log.  They name the schema and the domain, as
+ * PostgreSQL's own domain errors do, so that the log hook of privacy.c
+ * masks the value wherever else the error repeats it.
+ *
+ * Every valid IIN passes the BIN check too, because digits 3 and 4 of an
+ * IIN are a month, so the log hook masks a valid IIN in the errors about a
+ * bin column as well.  It leaves real BINs alone: digit 5 of a BIN, the
+ * kind of legal entity, is 4 to 6, which as the tens of a birth day fails
+ * the IIN check.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +32,7 @@
 #include "utils/builtins.h"
 
 #include "identity.h"
+#include "privacy.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_iin_check);
 PG_FUNCTION_INFO_V1(otan_enbek_bin_check);
@@ -176,7 +186,10 @@ kz_mask_iin(const char *value, size_t len)
  * iin_check(text) returns boolean
  *
  * Returns true for a valid IIN and raises an error naming the masked value
- * otherwise.  Used as the check of the domain otan_enbek.iin.
+ * otherwise.  Used as the check of the domain otan_enbek.iin.  The error
+ * hides the statement, which may contain the value, from the server log,
+ * and privacy.c masks the value in the context lines, where COPY repeats
+ * it whole.
  */
 Datum
 otan_enbek_iin_check(PG_FUNCTION_ARGS)
@@ -187,11 +200,17 @@ otan_enbek_iin_check(PG_FUNCTION_ARGS)
 	const char *problem = kz_iin_problem(value, len);
 
 	if (problem != NULL)
+	{
+		privacy_note_rejected_iin(value, len);
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("invalid IIN \"%s\"", kz_mask_iin(value, len)),
 				 errdetail("%s", problem),
-				 errhint("Copy the IIN again from the employee's identity document; the value is shown with its first six or more characters hidden, because they may contain the birth date.")));
+				 errhint("Copy the IIN again from the employee's identity document; the value is shown with its first six or more characters hidden, because they may contain the birth date."),
+				 errhidestmt(true),
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, PRIVACY_SCHEMA),
+				 err_generic_string(PG_DIAG_DATATYPE_NAME, "iin")));
+	}
 	PG_RETURN_BOOL(true);
 }
 
