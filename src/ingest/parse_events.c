@@ -376,7 +376,10 @@ otan_enbek_parse_events_bytea(PG_FUNCTION_ARGS)
 						VARSIZE_ANY_EXHDR(content));
 }
 
-/* Returns the UTC month of a time as year * 12 + month - 1. */
+/*
+ * Returns the UTC month of a time as year * 12 + month - 1.  The time lies
+ * within the bounds of event_time_bounds.
+ */
 static int
 utc_month(TimestampTz at)
 {
@@ -384,10 +387,22 @@ utc_month(TimestampTz at)
 	fsec_t		fsec;
 
 	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		elog(ERROR, "timestamp " INT64_FORMAT " has no UTC month", at);
 	return tm.tm_year * 12 + tm.tm_mon - 1;
+}
+
+/*
+ * Sets the earliest and the latest UTC time that an event can have.  The
+ * parsers read local times of the years 1 to 9999, and no UTC offset, of a
+ * record or of a time zone, reaches a whole day.
+ */
+static void
+event_time_bounds(TimestampTz *earliest, TimestampTz *latest)
+{
+	*earliest = (TimestampTz) (date2j(1, 1, 1) - 1 - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
+	*latest = (TimestampTz) (date2j(10000, 1, 1) + 1 - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
 }
 
 /*
@@ -433,6 +448,8 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bytea	   *content = PG_GETARG_BYTEA_PP(1);
 	EventMonthsState state;
+	TimestampTz earliest;
+	TimestampTz latest;
 	int			i;
 
 	state.time_zone = PG_GETARG_TEXT_PP(2);
@@ -442,9 +459,24 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not_after is before not_before")));
-	state.first_month = utc_month(state.not_before);
-	state.month_count = utc_month(state.not_after) - state.first_month + 1;
-	state.seen = palloc0(sizeof(bool) * state.month_count);
+
+	/*
+	 * Limits beyond the times that an event can have, infinite ones
+	 * included, select no more events, so they are narrowed to those times.
+	 * The content is parsed even when no time is left, so that unreadable
+	 * content still raises its error.
+	 */
+	event_time_bounds(&earliest, &latest);
+	state.not_before = Max(state.not_before, earliest);
+	state.not_after = Min(state.not_after, latest);
+	state.first_month = 0;
+	state.month_count = 0;
+	if (state.not_after >= state.not_before)
+	{
+		state.first_month = utc_month(state.not_before);
+		state.month_count = utc_month(state.not_after) - state.first_month + 1;
+	}
+	state.seen = palloc0(sizeof(bool) * Max(state.month_count, 1));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
