@@ -161,6 +161,11 @@ DECLARE
     sheet_count bigint;
     service text := current_setting('otan_enbek.service_id');
 BEGIN
+    IF submit_timesheet.timesheet_id IS NULL THEN
+        RAISE EXCEPTION 'timesheet_id is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id that otan_enbek.build_timesheet returned, or a timesheet_id of otan_enbek.timesheet with status built.';
+    END IF;
     PERFORM FROM otan_enbek.timesheet AS t
     WHERE t.timesheet_id = submit_timesheet.timesheet_id
     FOR UPDATE;
