@@ -11,16 +11,28 @@
  * 1-4 of a BIN are the year and month of registration (YYMM).
  *
  * An IIN is personal data, so messages show it masked: the birth date part
- * is replaced by asterisks.
+ * is replaced by asterisks.  The errors about an IIN also keep the failing
+ * statement out of the server log.  They name the schema and the domain, as
+ * PostgreSQL's own domain errors do, so that the log hook of privacy.c
+ * masks the value wherever else the error repeats it.
+ *
+ * Every valid IIN passes the BIN check too, because digits 3 and 4 of an
+ * IIN are a month, so the log hook masks a valid IIN in the errors about a
+ * bin column as well.  It leaves real BINs alone: digit 5 of a BIN, the
+ * kind of legal entity, is 4 to 6, which as the tens of a birth day fails
+ * the IIN check.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "identity.h"
+#include "privacy.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_iin_check);
 PG_FUNCTION_INFO_V1(otan_enbek_bin_check);
@@ -140,26 +152,44 @@ kz_bin_problem(const char *value, size_t len)
 }
 
 /*
- * Returns the IIN with its first six characters (the birth date) replaced
- * by asterisks, in palloc'd memory.  Shorter strings are masked entirely.
+ * Returns the value with all but its last six characters replaced by
+ * asterisks, one asterisk per character, in palloc'd memory.  A value of n
+ * characters shows its last min(6, n - 6) characters, none when n <= 6, so
+ * the first six characters are always masked: for an IIN of 12 ASCII digits
+ * these are the birth date (YYMMDD).  Characters are counted in the
+ * database encoding, so a fullwidth digit is masked whole, and a value
+ * with extra characters around the digits (a space, a 13th digit) never
+ * shows a digit of the birth date.
  */
 char *
 kz_mask_iin(const char *value, size_t len)
 {
-	char	   *masked = palloc(len + 1);
-	size_t		i;
+	const char *end = value + len;
+	const char *next = value;
+	int			chars = pg_mbstrlen_with_len(value, (int) len);
+	int			masked = chars - Min(6, Max(0, chars - 6));
+	StringInfoData buf;
+	int			i;
 
-	for (i = 0; i < len; i++)
-		masked[i] = (i < 6 || len <= 6) ? '*' : value[i];
-	masked[len] = '\0';
-	return masked;
+	initStringInfo(&buf);
+	for (i = 0; i < masked && next < end; i++)
+	{
+		appendStringInfoChar(&buf, '*');
+		next += pg_mblen(next);
+	}
+	if (next < end)
+		appendBinaryStringInfo(&buf, next, end - next);
+	return buf.data;
 }
 
 /*
  * iin_check(text) returns boolean
  *
  * Returns true for a valid IIN and raises an error naming the masked value
- * otherwise.  Used as the check of the domain otan_enbek.iin.
+ * otherwise.  Used as the check of the domain otan_enbek.iin.  The error
+ * hides the statement, which may contain the value, from the server log,
+ * and privacy.c masks the value in the context lines, where COPY repeats
+ * it whole.
  */
 Datum
 otan_enbek_iin_check(PG_FUNCTION_ARGS)
@@ -170,11 +200,17 @@ otan_enbek_iin_check(PG_FUNCTION_ARGS)
 	const char *problem = kz_iin_problem(value, len);
 
 	if (problem != NULL)
+	{
+		privacy_note_rejected_iin(value, len);
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("invalid IIN \"%s\"", kz_mask_iin(value, len)),
 				 errdetail("%s", problem),
-				 errhint("Copy the IIN again from the employee's identity document; the first six digits are hidden here because they are the birth date.")));
+				 errhint("Copy the IIN again from the employee's identity document; the value is shown with its first six or more characters hidden, because they may contain the birth date."),
+				 errhidestmt(true),
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, PRIVACY_SCHEMA),
+				 err_generic_string(PG_DIAG_DATATYPE_NAME, "iin")));
+	}
 	PG_RETURN_BOOL(true);
 }
 
@@ -221,7 +257,13 @@ otan_enbek_is_valid_bin(PG_FUNCTION_ARGS)
 								  VARSIZE_ANY_EXHDR(arg)) == NULL);
 }
 
-/* mask_iin(text) returns text: the IIN with its birth date hidden */
+/*
+ * mask_iin(text) returns text
+ *
+ * Returns the value masked by kz_mask_iin: an IIN with its birth date
+ * hidden, and any other text with all but at most its last six characters
+ * hidden.
+ */
 Datum
 otan_enbek_mask_iin(PG_FUNCTION_ARGS)
 {

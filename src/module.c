@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * module.c
- *	  Module entry point: configuration parameters and worker registration.
+ *	  Module entry point: configuration parameters, the log hook that masks
+ *	  IINs, and worker registration.
  *
  * otan_enbek must be loaded through shared_preload_libraries, because its
  * delivery worker is a background worker started by the postmaster.  When
@@ -18,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "otan_enbek.h"
+#include "privacy.h"
 
 PG_MODULE_MAGIC;
 
@@ -174,8 +176,11 @@ define_worker_settings(void)
 }
 
 /*
- * Defines the settings and, when loaded from shared_preload_libraries,
- * registers the launcher of the delivery workers.
+ * Defines the settings, installs the log hook that masks IINs and, when
+ * loaded from shared_preload_libraries, registers the launcher of the
+ * delivery workers.  The log hook is installed however the library is
+ * loaded: from the postmaster every process inherits it, and a backend that
+ * loads the library later has it from then on.
  */
 void
 _PG_init(void)
@@ -183,6 +188,7 @@ _PG_init(void)
 	define_string_settings();
 	define_worker_settings();
 	MarkGUCPrefixReserved("otan_enbek");
+	privacy_install_log_hook();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;

@@ -28,8 +28,13 @@ COMMENT ON FUNCTION otan_enbek.is_valid_bin(text) IS
 CREATE FUNCTION otan_enbek.mask_iin(text) RETURNS text
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'otan_enbek_mask_iin';
+-- Masks by characters in the database encoding, one asterisk per character.
+-- A text of n characters shows its last min(6, n - 6) characters, none when
+-- n <= 6: an IIN of 12 ASCII digits shows its last six digits, and any
+-- other text (fullwidth digits, spaces around the digits, a longer or a
+-- shorter string) shows at most its last six characters.
 COMMENT ON FUNCTION otan_enbek.mask_iin(text) IS
-    'Returns the IIN with its first six digits (the birth date) replaced by asterisks';
+    'Returns the text with all but at most its last six characters replaced by asterisks, one per character; always masks the first six, which in an IIN are the birth date';
 
 CREATE DOMAIN otan_enbek.iin AS text
     CHECK (otan_enbek.iin_check(VALUE));

@@ -109,6 +109,13 @@ BEGIN
         RAISE EXCEPTION 'invalid partition range: % is after %', first, last
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF first < timestamptz '0001-01-01 00:00:00+00'
+       OR last >= timestamptz '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'partition range % to % is out of range', first, last
+            USING ERRCODE = 'datetime_field_overflow',
+                  DETAIL = 'Partitions of skud_event cover months of the years 1 to 9999 in UTC; events before 2001 are never stored.',
+                  HINT = 'Give finite times within those years.';
+    END IF;
 
     -- Sessions that ingest at the same time must not race to create the
     -- same partition.

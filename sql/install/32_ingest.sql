@@ -39,7 +39,13 @@ CREATE FUNCTION otan_enbek.invalid_utf8_offset(content bytea) RETURNS bigint
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'otan_enbek_invalid_utf8_offset';
 COMMENT ON FUNCTION otan_enbek.invalid_utf8_offset(bytea) IS
-    'Returns the offset of the first byte that is not UTF-8, or NULL when all are; NUL bytes are allowed because the parsers reject their lines';
+    'Returns the offset of the first byte that makes the content invalid UTF-8 (its length when it ends inside a character), or NULL when all of it is UTF-8; NUL bytes are allowed because the parsers reject their lines';
+
+CREATE FUNCTION otan_enbek.invalid_utf8_reason(content bytea) RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_invalid_utf8_reason';
+COMMENT ON FUNCTION otan_enbek.invalid_utf8_reason(bytea) IS
+    'Returns a sentence that names the first byte that makes the content invalid UTF-8, its offset and what was expected there, or NULL when all of it is UTF-8 (NUL bytes aside)';
 
 -- Stores the events of a file given as UTF-8 bytes.  Times without a UTC
 -- offset are local times of the organization's zone.  Events before
@@ -220,16 +226,14 @@ CREATE FUNCTION otan_enbek.ingest_file(source_id integer, format text, path text
     AS $$
 DECLARE
     content bytea;
-    bad_offset bigint;
+    utf8_problem text;
 BEGIN
     content := pg_read_binary_file(path);
-    bad_offset := otan_enbek.invalid_utf8_offset(content);
-    IF bad_offset IS NOT NULL THEN
+    utf8_problem := otan_enbek.invalid_utf8_reason(content);
+    IF utf8_problem IS NOT NULL THEN
         RAISE EXCEPTION 'file "%" is not valid UTF-8', path
             USING ERRCODE = 'character_not_in_repertoire',
-                  DETAIL = format('The byte 0x%s at offset %s does not start a valid UTF-8 character.',
-                                  lpad(to_hex(get_byte(content, bad_offset::integer)), 2, '0'),
-                                  bad_offset),
+                  DETAIL = utf8_problem,
                   HINT = 'Exports of Windows programs are often in CP1251: convert the file, for example with iconv -f CP1251 -t UTF-8, or pass convert_from(pg_read_binary_file(path), ''WIN1251'') to otan_enbek.ingest.';
     END IF;
     RETURN otan_enbek.ingest_bytes(source_id, format, content, path);

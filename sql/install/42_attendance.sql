@@ -331,6 +331,11 @@ BEGIN
     IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
         RAISE EXCEPTION 'attendance period must have finite dates'
             USING ERRCODE = 'invalid_parameter_value';
+    ELSIF first_day < date '0001-01-01' OR last_day > date '9999-12-31' THEN
+        RAISE EXCEPTION 'attendance period % to % is out of range', first_day, last_day
+            USING ERRCODE = 'datetime_field_overflow',
+                  DETAIL = 'Attendance is computed for days of the years 1 to 9999, the years that device logs can carry.',
+                  HINT = 'Give the first and the last day of the period within those years.';
     END IF;
     IF last_day < first_day THEN
         RAISE EXCEPTION 'invalid attendance period: last_day % is before first_day %',

@@ -63,6 +63,11 @@ BEGIN
         RAISE EXCEPTION 'invalid timesheet month %', month
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give any date of the month, such as its first day.';
+    ELSIF month < date '0001-01-01' OR month > date '9999-12-31' THEN
+        RAISE EXCEPTION 'timesheet month % is out of range', month
+            USING ERRCODE = 'datetime_field_overflow',
+                  DETAIL = 'Timesheets are built for months of the years 1 to 9999, the years that device logs can carry.',
+                  HINT = 'Give any date of the month, such as its first day.';
     END IF;
     SELECT o.time_zone INTO zone
     FROM otan_enbek.organization o

@@ -168,6 +168,11 @@ DECLARE
     month_last_day date;
     final_at timestamptz;
 BEGIN
+    IF submit_timesheet.timesheet_id IS NULL THEN
+        RAISE EXCEPTION 'timesheet_id is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id that otan_enbek.build_timesheet returned, or a timesheet_id of otan_enbek.timesheet with status built.';
+    END IF;
     PERFORM FROM otan_enbek.timesheet AS t
     WHERE t.timesheet_id = submit_timesheet.timesheet_id
     FOR UPDATE;

@@ -510,6 +510,13 @@ otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
 	path = PG_ARGISNULL(1) ? otan_enbek_signing_key_file
 		: text_to_cstring(PG_GETARG_TEXT_PP(1));
 
+	/* signing_key_load reports an empty path as an empty setting */
+	if (!PG_ARGISNULL(1) && path[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key_file must not be empty"),
+				 errhint("Pass the path of a PKCS#12 key file on the database server, or NULL to check the key in otan_enbek.signing_key_file.")));
+
 	check_and_describe_key(path, bin, &facts, &trusted);
 
 	values[0] = CStringGetTextDatum(facts.subject);

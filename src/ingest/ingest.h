@@ -173,4 +173,9 @@ extern bool ingest_parse_iso8601(const char *s, size_t len, IngestTime *time);
 extern int	ingest_format_time(char *dst, size_t dst_size,
 							   const IngestTime *time);
 
+/* The byte where content stops being UTF-8: utf8.c */
+extern size_t ingest_describe_invalid_utf8(const char *buf, size_t len,
+										   size_t start, char *detail,
+										   size_t detail_size);
+
 #endif							/* OTAN_ENBEK_INGEST_H */

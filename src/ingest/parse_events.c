@@ -2,8 +2,9 @@
  *
  * parse_events.c
  *	  SQL functions over the event parsers: parse_events, which returns the
- *	  records of a file as rows, event_months, which finds the months of its
- *	  events before they are stored, and invalid_utf8_offset.
+ *	  records of a file as rows, and event_months, which finds the months
+ *	  of its events before they are stored.  invalid_utf8_offset and
+ *	  invalid_utf8_reason locate and describe bytes that are not UTF-8.
  *
  * This is the only file of src/ingest that includes PostgreSQL headers; the
  * parsers themselves are plain C (see ingest.h).  The parsers call back for
@@ -30,6 +31,7 @@ PG_FUNCTION_INFO_V1(otan_enbek_parse_events_text);
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_bytea);
 PG_FUNCTION_INFO_V1(otan_enbek_event_months);
 PG_FUNCTION_INFO_V1(otan_enbek_invalid_utf8_offset);
+PG_FUNCTION_INFO_V1(otan_enbek_invalid_utf8_reason);
 
 /* Maximum length of the raw text kept for a rejected record, in bytes */
 #define REJECT_RAW_MAX_BYTES 1000
@@ -73,9 +75,9 @@ typedef struct EventMonthsState
 } EventMonthsState;
 
 /*
- * Returns the offset of the first byte that is not valid UTF-8, or -1 when
- * the whole buffer is valid.  NUL bytes count as valid here: the parsers
- * reject the records that contain them, with their line numbers.
+ * Returns the offset of the first character that is not valid UTF-8, or -1
+ * when the whole buffer is valid.  NUL bytes count as valid here: the
+ * parsers reject the records that contain them, with their line numbers.
  */
 static int64
 find_invalid_utf8(const char *buf, size_t len)
@@ -93,6 +95,24 @@ find_invalid_utf8(const char *buf, size_t len)
 		pos++;
 	}
 	return -1;
+}
+
+/*
+ * Returns the offset of the first byte that makes the buffer invalid UTF-8,
+ * or the length when it ends inside a character, and writes a sentence
+ * that names the byte and what was expected into detail.  Returns -1 when
+ * the buffer is valid (NUL bytes aside).
+ */
+static int64
+locate_invalid_utf8(const char *buf, size_t len, char *detail,
+					size_t detail_size)
+{
+	int64		start = find_invalid_utf8(buf, len);
+
+	if (start < 0)
+		return -1;
+	return (int64) ingest_describe_invalid_utf8(buf, len, (size_t) start,
+												detail, detail_size);
 }
 
 /*
@@ -330,14 +350,13 @@ otan_enbek_parse_events_text(PG_FUNCTION_ARGS)
 static void
 check_utf8(const char *buf, size_t len)
 {
-	int64		offset = find_invalid_utf8(buf, len);
+	char		detail[INGEST_REASON_SIZE];
 
-	if (offset >= 0)
+	if (locate_invalid_utf8(buf, len, detail, sizeof(detail)) >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("content is not valid UTF-8"),
-				 errdetail("The byte 0x%02x at offset %lld does not start a valid UTF-8 character.",
-						   (unsigned char) buf[offset], (long long) offset),
+				 errdetail("%s", detail),
 				 errhint("Convert the content to UTF-8 first; exports of Windows programs are often in CP1251.")));
 }
 
@@ -357,7 +376,10 @@ otan_enbek_parse_events_bytea(PG_FUNCTION_ARGS)
 						VARSIZE_ANY_EXHDR(content));
 }
 
-/* Returns the UTC month of a time as year * 12 + month - 1. */
+/*
+ * Returns the UTC month of a time as year * 12 + month - 1.  The time lies
+ * within the bounds of event_time_bounds.
+ */
 static int
 utc_month(TimestampTz at)
 {
@@ -365,10 +387,22 @@ utc_month(TimestampTz at)
 	fsec_t		fsec;
 
 	if (timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		elog(ERROR, "timestamp " INT64_FORMAT " has no UTC month", at);
 	return tm.tm_year * 12 + tm.tm_mon - 1;
+}
+
+/*
+ * Sets the earliest and the latest UTC time that an event can have.  The
+ * parsers read local times of the years 1 to 9999, and no UTC offset, of a
+ * record or of a time zone, reaches a whole day.
+ */
+static void
+event_time_bounds(TimestampTz *earliest, TimestampTz *latest)
+{
+	*earliest = (TimestampTz) (date2j(1, 1, 1) - 1 - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
+	*latest = (TimestampTz) (date2j(10000, 1, 1) + 1 - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
 }
 
 /*
@@ -414,6 +448,8 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bytea	   *content = PG_GETARG_BYTEA_PP(1);
 	EventMonthsState state;
+	TimestampTz earliest;
+	TimestampTz latest;
 	int			i;
 
 	state.time_zone = PG_GETARG_TEXT_PP(2);
@@ -423,9 +459,24 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not_after is before not_before")));
-	state.first_month = utc_month(state.not_before);
-	state.month_count = utc_month(state.not_after) - state.first_month + 1;
-	state.seen = palloc0(sizeof(bool) * state.month_count);
+
+	/*
+	 * Limits beyond the times that an event can have, infinite ones
+	 * included, select no more events, so they are narrowed to those times.
+	 * The content is parsed even when no time is left, so that unreadable
+	 * content still raises its error.
+	 */
+	event_time_bounds(&earliest, &latest);
+	state.not_before = Max(state.not_before, earliest);
+	state.not_after = Min(state.not_after, latest);
+	state.first_month = 0;
+	state.month_count = 0;
+	if (state.not_after >= state.not_before)
+	{
+		state.first_month = utc_month(state.not_before);
+		state.month_count = utc_month(state.not_after) - state.first_month + 1;
+	}
+	state.seen = palloc0(sizeof(bool) * Max(state.month_count, 1));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
@@ -457,18 +508,40 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 /*
  * invalid_utf8_offset(content bytea) returns bigint
  *
- * Returns the byte offset of the first byte that is not valid UTF-8, or
- * NULL when all of content is UTF-8.  NUL bytes are allowed, because the
- * parsers reject the records that contain them.
+ * Returns the byte offset of the first byte that makes content invalid
+ * UTF-8, or its length when it ends inside a character, or NULL when all of
+ * content is UTF-8.  NUL bytes are allowed, because the parsers reject the
+ * records that contain them.
  */
 Datum
 otan_enbek_invalid_utf8_offset(PG_FUNCTION_ARGS)
 {
 	bytea	   *content = PG_GETARG_BYTEA_PP(0);
-	int64		offset = find_invalid_utf8(VARDATA_ANY(content),
-										   VARSIZE_ANY_EXHDR(content));
+	char		detail[INGEST_REASON_SIZE];
+	int64		offset = locate_invalid_utf8(VARDATA_ANY(content),
+											 VARSIZE_ANY_EXHDR(content),
+											 detail, sizeof(detail));
 
 	if (offset < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(offset);
+}
+
+/*
+ * invalid_utf8_reason(content bytea) returns text
+ *
+ * Returns a sentence that names the first byte that makes content invalid
+ * UTF-8, its offset and what was expected there, or NULL when all of
+ * content is UTF-8 (NUL bytes aside).
+ */
+Datum
+otan_enbek_invalid_utf8_reason(PG_FUNCTION_ARGS)
+{
+	bytea	   *content = PG_GETARG_BYTEA_PP(0);
+	char		detail[INGEST_REASON_SIZE];
+
+	if (locate_invalid_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content),
+							detail, sizeof(detail)) < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(detail));
 }

@@ -25,6 +25,28 @@ SELECT 'abc'::otan_enbek.iin;
 SELECT '050440000013'::otan_enbek.bin;
 SELECT otan_enbek.mask_iin('810111300012');
 
+-- mask_iin counts characters, not bytes, and shows at most the last six.
+-- A text of n characters shows its last min(6, n - 6), so the first six
+-- are always hidden: fullwidth digits, spaces around the digits, short and
+-- long texts.  The IIN domain rejects all of these, naming them masked.
+SELECT label, v AS value, otan_enbek.mask_iin(v) AS masked,
+       char_length(otan_enbek.mask_iin(v)) = char_length(v) AS same_length
+FROM (VALUES (1, 'ASCII IIN', '810111300012'),
+             (2, 'fullwidth digits', '８１０１１１３０００１２'),
+             (3, 'leading space', ' 810111300012'),
+             (4, 'trailing space', '810111300012 '),
+             (5, 'Cyrillic letters', 'ИИН810111300012'),
+             (6, 'eleven digits', '81011130001'),
+             (7, 'seven digits', '8101113'),
+             (8, 'six digits', '810111'),
+             (9, 'one digit', '8'),
+             (10, 'empty', ''),
+             (11, 'long text', '810111300012 Abenova Aigul')) AS t(n, label, v)
+ORDER BY n;
+SELECT otan_enbek.mask_iin(NULL) IS NULL AS null_gives_null;
+SELECT '８１０１１１３０００１２'::otan_enbek.iin;
+SELECT ' 810111300012'::otan_enbek.iin;
+
 -- An organization with an invalid BIN is not stored.
 INSERT INTO otan_enbek.organization (bin, name) VALUES ('050440000013', 'School');
 SELECT count(*) FROM otan_enbek.organization WHERE bin = '050440000013';

@@ -44,4 +44,15 @@ like($error, qr/HINT:  Add otan_enbek to shared_preload_libraries in postgresql.
 is(psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'otan_enbek%'}),
 	0, 'no otan_enbek process runs');
 
+# A statement that stores an IIN checks it with the library's iin_check,
+# which loads the library, and with it the log hook that masks IINs, in a
+# new session before a constraint of the table can fail.
+psql('postgres', q{INSERT INTO otan_enbek.organization (org_id, bin, name)
+	VALUES (1, '050440000012', 'School No. 7')});
+$error = psql_error('postgres', q{
+	INSERT INTO otan_enbek.employee (org_id, iin, last_name, first_name)
+	VALUES (1, '810111300012', 'Abenova', 'Aigul'), (1, '810111300012', 'Abenova', 'Aigul');});
+like($error, qr/DETAIL:  Key \(org_id, iin\)=\(1, \*{6}300012\) already exists\./,
+	'a duplicate IIN is masked without the preload');
+
 done_testing();
