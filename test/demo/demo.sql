@@ -109,6 +109,31 @@ SELECT coalesce(nullif(:'month', '') || '-01',
                  FROM otan_enbek.skud_event WHERE org_id = :org
                  GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1))::date AS month_start \gset
 
+-- The extension ships the production calendar of 2025 and 2026 only.  For a
+-- log of another year the demo adds that year's fixed-date public holidays,
+-- without the transfers that the government decides each year, and says so.
+SELECT string_agg(y::text, ', ') AS missing_years
+FROM otan_enbek.calendar_missing_years(:'month_start',
+                                       (date :'month_start' + interval '1 month - 1 day')::date) AS y \gset
+\if :{?missing_years}
+SELECT :'missing_years' <> '' AS has_missing \gset
+\else
+\set has_missing false
+\endif
+\if :has_missing
+\echo == note: no production calendar for :missing_years; the demo uses the fixed-date holidays of that year, without transfers
+INSERT INTO otan_enbek.calendar_day (day, kind, name)
+SELECT make_date(y, m, d), 'holiday', name || ' (demo, without transfers)'
+FROM unnest(string_to_array(:'missing_years', ', ')::integer[]) AS y,
+     (VALUES (1, 1, 'New Year'), (1, 2, 'New Year'), (1, 7, 'Orthodox Christmas'),
+             (3, 8, 'International Women''s Day'), (3, 21, 'Nauryz'), (3, 22, 'Nauryz'),
+             (3, 23, 'Nauryz'), (5, 1, 'Day of Unity of the People of Kazakhstan'),
+             (5, 7, 'Defender of the Fatherland Day'), (5, 9, 'Victory Day'),
+             (7, 6, 'Capital Day'), (8, 30, 'Constitution Day'),
+             (12, 16, 'Independence Day')) AS h(m, d, name)
+ON CONFLICT (day) DO NOTHING;
+\endif
+
 UPDATE otan_enbek.employee
 SET contract_id = 'DEMO-' || lpad(employee_id::text, 6, '0'),
     contract_start = date :'month_start' - interval '1 year'
