@@ -238,8 +238,7 @@ COMMENT ON TABLE otan_enbek.org_calendar_day IS
     'Calendar days of one organization that override the national calendar';
 
 -- Public holidays and the government's transfers of days off in 2025 and
--- 2026.  Both years have 246 working days on a
--- five-day week.
+-- 2026.  Both years have 246 working days on a five-day week.
 INSERT INTO otan_enbek.calendar_day (day, kind, name, built_in) VALUES
     ('2025-01-01', 'holiday', 'New Year', true),
     ('2025-01-02', 'holiday', 'New Year', true),

@@ -76,7 +76,7 @@ $$;
 \endif
 
 -- Demo only: enroll an employee with a generated valid IIN for every
--- credential the log has and nobody holds.
+-- credential of the log that no employee holds.
 CREATE FUNCTION pg_temp.demo_iin(n integer) RETURNS text
     LANGUAGE sql AS $$
     SELECT iin
@@ -111,7 +111,8 @@ SELECT coalesce(nullif(:'month', '') || '-01',
 
 -- The extension ships the production calendar of 2025 and 2026 only.  For a
 -- log of another year the demo adds that year's fixed-date public holidays,
--- without the transfers that the government decides each year, and says so.
+-- without the transfers that the government decides each year, and prints
+-- a note about it.
 SELECT string_agg(y::text, ', ') AS missing_years
 FROM otan_enbek.calendar_missing_years(:'month_start',
                                        (date :'month_start' + interval '1 month - 1 day')::date) AS y \gset

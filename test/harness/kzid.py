@@ -4,8 +4,8 @@
 usage: kzid.py iin BIRTH_DATE SEX SERIAL   (BIRTH_DATE as YYYY-MM-DD, SEX m|f)
        kzid.py bin YYMM SERIAL
 
-SERIAL is a small integer that makes the number unique; when the check digit
-for it would be 10 (such numbers are never issued) the next serial is used.
+SERIAL is a small integer that makes the number unique.  When no check digit
+is valid for it (such numbers are never issued), the next serial is used.
 """
 import sys
 
