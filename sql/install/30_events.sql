@@ -140,53 +140,14 @@ $$;
 COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz) IS
     'Creates the missing monthly partitions of skud_event between two times; returns how many were created';
 
--- Sets employee_id on the events of an organization that have none and
--- whose credential matches an employee now.  A credential applies on the
--- local dates of its validity; one limited to the event's source wins over
--- one that applies to every source.  ingest assigns events as it stores
--- them, and the triggers on credential below assign them again after every
--- change of credentials, so the events left for this function are mainly
--- those stored by a plain INSERT into skud_event.
-CREATE FUNCTION otan_enbek.resolve_credentials(org integer) RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    resolved bigint;
-BEGIN
-    WITH match AS (
-        SELECT DISTINCT ON (e.event_id, e.occurred_at)
-               e.event_id, e.occurred_at, c.employee_id
-        FROM otan_enbek.skud_event e
-        JOIN otan_enbek.organization o ON o.org_id = e.org_id
-        JOIN otan_enbek.credential c
-          ON c.org_id = e.org_id
-         AND c.kind = e.credential_kind
-         AND c.value = e.credential
-         AND (c.source_id IS NULL OR c.source_id = e.source_id)
-         AND (c.valid_from IS NULL OR c.valid_from <= (e.occurred_at AT TIME ZONE o.time_zone)::date)
-         AND (c.valid_to IS NULL OR c.valid_to >= (e.occurred_at AT TIME ZONE o.time_zone)::date)
-        WHERE e.org_id = org AND e.employee_id IS NULL
-        ORDER BY e.event_id, e.occurred_at, c.source_id IS NULL
-    )
-    UPDATE otan_enbek.skud_event e
-    SET employee_id = match.employee_id
-    FROM match
-    WHERE e.org_id = org
-      AND e.event_id = match.event_id
-      AND e.occurred_at = match.occurred_at;
-    GET DIAGNOSTICS resolved = ROW_COUNT;
-    RETURN resolved;
-END
-$$;
-COMMENT ON FUNCTION otan_enbek.resolve_credentials(integer) IS
-    'Assigns employees to stored events whose credential was unknown when read; returns the number of events assigned';
 
--- Assigns the stored events of the given credential values again, by the
--- rule of resolve_credentials, to the employee that the credential table
--- names now, or to no one when no credential matches.  The three arrays
--- give the values element by element.  Only events whose employee changes
--- are written.  Returns the number of events written.
+-- Assigns the stored events of the given credential values again, to the
+-- employee that the credential table names now, or to no one when no
+-- credential matches.  A credential applies on the local dates of its
+-- validity, and one limited to the event's source wins over one that
+-- applies to every source.  The three arrays give the values element by
+-- element.  Only events whose employee changes are written.  Returns the
+-- number of events written.
 CREATE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
         credential_values text[])
     RETURNS bigint
@@ -235,6 +196,27 @@ END
 $$;
 COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], text[]) IS
     'Assigns the events of the given (org_id, kind, value) credentials to the employee the credential table names now, or to no one; returns the number of events changed';
+
+-- Assigns the events of an organization that have no employee, by passing
+-- their credential values to reassign_credential_events.  The other events
+-- of those values are checked again too, which changes nothing while the
+-- credential triggers below keep them in step.  ingest assigns events as it
+-- stores them, and those triggers assign them again after every change of
+-- credentials, so the events left for this function are mainly those
+-- stored by a plain INSERT into skud_event.
+CREATE FUNCTION otan_enbek.resolve_credentials(org integer) RETURNS bigint
+    LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(otan_enbek.reassign_credential_events(array_agg(u.org_id),
+                                                          array_agg(u.credential_kind),
+                                                          array_agg(u.credential)), 0)
+    FROM (SELECT DISTINCT e.org_id, e.credential_kind, e.credential
+          FROM otan_enbek.skud_event e
+          WHERE e.org_id = org AND e.employee_id IS NULL) AS u
+$$;
+COMMENT ON FUNCTION otan_enbek.resolve_credentials(integer) IS
+    'Assigns employees to stored events whose credential was unknown when read; returns the number of events assigned';
 
 -- Keeps the events of a credential value with its holder after every
 -- INSERT, UPDATE or DELETE of credential rows, including the DELETE that

@@ -145,7 +145,7 @@ BEGIN
         SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
                batch.batch_id, p.record_no, p.device, p.credential_kind,
                p.credential,
-               -- The credential rule of resolve_credentials: valid on the
+               -- The credential rule of reassign_credential_events: valid on the
                -- event's local date, and one limited to this source wins
                -- over one for all sources.  Index lookups keep the plan the
                -- same whatever the statistics of credential show.
