@@ -46,7 +46,7 @@ int			otan_enbek_batch_size = 10;
  * Shows a password setting as asterisks, or as an empty string when unset.
  * SHOW and current_setting() call these hooks, so neither a superuser nor a
  * member of pg_read_all_settings (who may read superuser-only settings)
- * sees the password.
+ * can read the password through them.
  */
 static const char *
 show_sender_password(void)

@@ -67,7 +67,7 @@ CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
 --   sending -> accepted, returned, failed   delivery_record, and no other
 --                         status leads to these
 -- and between queued and sent in either direction, which a test or an
--- operator may do by hand: a re-send keeps its message id, so Enbek answers
+-- operator may do by hand: a re-send keeps its message id, so Enbek returns
 -- SCSE196 and the status query finds the first copy.  Accepted, returned and
 -- failed are final, and a final submission changes no column at all: back
 -- in delivery it would be sent again, and its attempts and response are the

@@ -4,7 +4,7 @@
  *	  Work plans, punches and day figures of the attendance engine.
  *
  * The engine has three parts.  plan.c packs and checks the work plan of a
- * period, which says what each local date expects.  aggregate.c collects an
+ * period, which describes what each local date expects.  aggregate.c collects an
  * employee's punches in the attendance_days aggregate.  engine.c turns a
  * plan and the punches into one set of figures per work day.
  *

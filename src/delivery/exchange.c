@@ -99,7 +99,7 @@ verdict_from_error(DeliveryItem *item, ErrorData *edata)
 
 /*
  * Sends the request of a claimed submission and judges the response.  The
- * request, which holds the sender password, is wiped before it is freed.
+ * request, which contains the sender password, is wiped before it is freed.
  */
 DeliveryVerdict *
 delivery_exchange(DeliveryItem *item)

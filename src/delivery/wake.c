@@ -7,7 +7,7 @@
  * transaction commits, the callback sets the latch of the database's worker,
  * or requests one from the launcher.  Waking at commit, not at the call, is
  * what lets the worker see the new rows at once, and a transaction that
- * rolls back wakes nobody.  An idle worker therefore runs no SQL: it sleeps
+ * rolls back wakes no worker.  An idle worker therefore runs no SQL: it sleeps
  * until it is woken or until its next retry or status query is due.
  *
  * DROP EXTENSION wakes the worker the same way, through an object access

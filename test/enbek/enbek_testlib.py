@@ -220,8 +220,8 @@ def envelope(data, message_id, *, service_id=TIMESHEET_SERVICE, message_date=MES
     return text.encode("utf-8")
 
 
-def status_request(asked_id):
-    return f'<ts:statusRequest xmlns:ts="{TS_NS}"><ts:messageId>{escape(asked_id)}</ts:messageId></ts:statusRequest>'
+def status_request(queried_message_id):
+    return f'<ts:statusRequest xmlns:ts="{TS_NS}"><ts:messageId>{escape(queried_message_id)}</ts:messageId></ts:statusRequest>'
 
 
 # Responses
@@ -349,16 +349,16 @@ class ServiceProcess:
     def send_timesheet(self, document, message_id, **fields):
         return self.post_soap(envelope(document, message_id, **fields))
 
-    def query_status(self, asked_id, **fields):
-        return self.post_soap(envelope(status_request(asked_id), new_message_id(),
+    def query_status(self, queried_message_id, **fields):
+        return self.post_soap(envelope(status_request(queried_message_id), new_message_id(),
                                        service_id=STATUS_SERVICE, **fields))
 
-    def wait_for_state(self, asked_id, states=("ACCEPTED", "REJECTED")):
+    def wait_for_state(self, queried_message_id, states=("ACCEPTED", "REJECTED")):
         """Query the status until the state is one of states, and return
         that response; fail after WAIT_LIMIT seconds."""
         deadline = time.monotonic() + WAIT_LIMIT
         while True:
-            response = self.query_status(asked_id)
+            response = self.query_status(queried_message_id)
             if response.state in states or time.monotonic() > deadline:
                 return response
             time.sleep(0.05)

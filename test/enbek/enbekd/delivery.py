@@ -162,16 +162,16 @@ class DeliveryService:
             return Response(200, response, error.code, error.message)
 
         document = soap.business_document(request.data, ts("statusRequest"), info.service_id)
-        asked_id = parse_status_request(standalone_copy(document), self._schema)
-        record = self._store.get(asked_id)
+        queried_message_id = parse_status_request(standalone_copy(document), self._schema)
+        record = self._store.get(queried_message_id)
         if record is None:
             state, errors = UNKNOWN, []
-            code, message = SCSS001, f"no message {asked_id} was received"
+            code, message = SCSS001, f"no message {queried_message_id} was received"
         else:
             state, errors = record.state, record.errors
             if errors:
                 code, message = errors[0].code, errors[0].message
             else:
-                code, message = SCSS001, f"the message {asked_id} is {state}"
-        document = soap.build_timesheet_response(asked_id, state, errors)
+                code, message = SCSS001, f"the message {queried_message_id} is {state}"
+        document = soap.build_timesheet_response(queried_message_id, state, errors)
         return Response(200, soap.build_response(info.message_id, code, message, document), code)
