@@ -38,10 +38,16 @@ SRCS := $(sort $(wildcard src/*.c src/*/*.c))
 OBJS = $(SRCS:.c=.o)
 
 # The install script of the current version is assembled from the parts in
-# sql/install, in file name order.  Upgrade scripts are written by hand.
+# sql/install, in file name order.  Each upgrade script is assembled the same
+# way from sql/upgrade/FROM--TO.  The install scripts of released versions
+# are kept as shipped in sql/released, so that every update path can be
+# tested from the version users have.
 INSTALL_PARTS := $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+UPGRADE_DIRS := $(sort $(wildcard sql/upgrade/*--*))
+UPGRADE_SCRIPTS := $(patsubst sql/upgrade/%,sql/$(EXTENSION)--%.sql,\
+	$(UPGRADE_DIRS))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
+DATA = $(wildcard sql/released/$(EXTENSION)--*.sql)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -58,7 +64,10 @@ EXTRA_CLEAN = $(DATA_built)
 
 include $(PGXS)
 
-$(DATA_built): $(INSTALL_PARTS) otan_enbek.control
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) otan_enbek.control
 	cat $(INSTALL_PARTS) > $@
+
+sql/$(EXTENSION)--%.sql: sql/upgrade/%/*.sql
+	cat $(sort $(wildcard sql/upgrade/$*/*.sql)) > $@
 
 endif
