@@ -173,6 +173,7 @@ BEGIN
 @page { size: A4 landscape; margin: 8mm; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 7pt; color: #000; margin: 0; }
+@media screen { body { margin: 8mm; } }
 .form-id { text-align: right; font-size: 6.5pt; }
 h1 { font-size: 11pt; text-align: center; margin: 1mm 0 2mm; }
 .header { display: flex; flex-wrap: wrap; gap: 1mm 8mm; margin-bottom: 2mm; }
@@ -216,11 +217,11 @@ table.edits th, table.edits td { border: 0.5pt solid #000; padding: 0.3mm 1mm; t
         format('<div class="field"><b>Рабочих дней:</b> %s, <b>норма часов:</b> %s</div>',
                s.working_days, to_char(s.norm_hours, 'FM9999990.00')),
         '</div>',
-        '<table class="sheet"><colgroup><col style="width:6mm"><col style="width:38mm">',
+        '<table class="sheet"><colgroup><col style="width:6mm"><col style="width:37mm">',
         '<col style="width:11mm">',
         repeat('<col>', s.day_count),
         '<col style="width:9mm"><col style="width:11mm"><col style="width:10mm">',
-        '<col style="width:10mm"><col style="width:10mm"><col style="width:9mm">',
+        '<col style="width:11mm"><col style="width:10mm"><col style="width:9mm">',
         '<col style="width:15mm"></colgroup>',
         '<thead><tr><th rowspan="2">№ п/п</th><th rowspan="2">Фамилия, имя, отчество, должность</th>',
         '<th rowspan="2">Таб. №</th>',
