@@ -3,7 +3,7 @@
 -- totals, and the edited days with their reasons.  A missing or ambiguous
 -- timesheet raises an error.  The browser suite checks how the document renders.
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 SET LOCAL client_min_messages = warning;
 SET LOCAL timezone = 'Asia/Almaty';
 
@@ -84,6 +84,14 @@ SELECT ok((SELECT html LIKE '%<td class="absences">К&nbsp;1</td>%' FROM doc),
           'the absence of the edited day is counted');
 SELECT ok((SELECT html LIKE '%Ответственное лицо%Руководитель структурного подразделения%Работник кадровой службы%'
            FROM doc), 'the signatures block has three signers');
+
+-- A line built by version 1.0 has no day marks and prints without them.
+UPDATE otan_enbek.timesheet_line SET day_marks = '{}' WHERE org_id = 4901;
+SELECT is((SELECT count(*) FROM regexp_matches(otan_enbek.timesheet_html(4901, :sheet_id),
+                                               '<td class="day[ "]', 'g')),
+          56::bigint, 'lines without day marks still have a cell per day');
+SELECT ok(otan_enbek.timesheet_html(4901, :sheet_id) NOT LIKE '%class="edits"%',
+          'lines without day marks list no edits');
 
 -- Errors.
 SELECT throws_ok('SELECT otan_enbek.timesheet_html(4901, 999999)', '42704',
