@@ -42,6 +42,7 @@ CREATE TABLE otan_enbek.timesheet_line (
     days_off        integer NOT NULL DEFAULT 0,
     absence_days    jsonb NOT NULL DEFAULT '{}',
     norm_hours      numeric(7,2) NOT NULL DEFAULT 0,
+    day_marks       text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (org_id, timesheet_id, employee_id),
     UNIQUE (org_id, timesheet_id, line_no),
     FOREIGN KEY (org_id, timesheet_id) REFERENCES otan_enbek.timesheet ON DELETE CASCADE
@@ -56,3 +57,5 @@ COMMENT ON COLUMN otan_enbek.timesheet_line.norm_hours IS
     'Hours the employee should work in the month: 8 h on each working day of the production calendar within the employment, times week_hours / 40 of that day''s schedule';
 COMMENT ON COLUMN otan_enbek.timesheet_line.absence_days IS
     'Number of days by absence code, for example {"О": 3, "П": 1}';
+COMMENT ON COLUMN otan_enbek.timesheet_line.day_marks IS
+    'Mark of each day of the month (element 1 is the 1st): edited when a day_edit replaced the computed figures, approved when HR approved them, empty otherwise; an empty array in lines built before day edits existed';

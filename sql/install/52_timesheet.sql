@@ -38,7 +38,10 @@ COMMENT ON FUNCTION otan_enbek.absence_code(text) IS
 -- No. 421 has no separate code for an absence not yet explained, so HR
 -- replaces a П by entering the absence); on a weekend, holiday or day off
 -- РП with any kept punch, else В.  Hours are the worked hours of Я and РП
--- days, to two decimals.
+-- days, to two decimals.  The latest day_edit of a day comes before all of
+-- these: an edit replaces the day's code, hours, overtime and night hours,
+-- and day_marks records each edited or approved day.  An approval keeps the
+-- figures computed at this build, so it is not a snapshot.
 CREATE FUNCTION otan_enbek.build_timesheet(org integer, month date)
     RETURNS integer
     LANGUAGE plpgsql
@@ -169,7 +172,9 @@ BEGIN
                cal.day BETWEEN e.employed_from AND e.employed_to AS employed,
                a.day_kind, a.is_final, a.punch_count, a.worked_sec, a.overtime_sec,
                a.night_sec, ws.week_hours,
-               otan_enbek.absence_code(ab.kind) AS absence_code
+               otan_enbek.absence_code(ab.kind) AS absence_code,
+               ed.action AS edit_action, ed.day_code AS edit_code, ed.hours AS edit_hours,
+               ed.overtime_hours AS edit_overtime_hours, ed.night_hours AS edit_night_hours
         FROM employed e
         CROSS JOIN calendar cal
         LEFT JOIN otan_enbek.attendance_day a
@@ -180,10 +185,14 @@ BEGIN
         LEFT JOIN otan_enbek.absence ab
                ON ab.org_id = build_timesheet.org AND ab.employee_id = e.employee_id
               AND cal.day BETWEEN ab.first_day AND ab.last_day
+        LEFT JOIN otan_enbek.day_edit_current ed
+               ON ed.org_id = build_timesheet.org AND ed.employee_id = e.employee_id
+              AND ed.work_day = cal.day
         WHERE e.employed_from <= e.employed_to
     ), coded AS (
         SELECT d.*,
                CASE WHEN NOT d.employed THEN ''
+                    WHEN d.edit_action = 'edit' THEN d.edit_code
                     WHEN d.absence_code IS NOT NULL THEN d.absence_code
                     WHEN d.day_kind IS NULL OR NOT d.is_final THEN ''
                     WHEN d.day_kind = 'work' THEN
@@ -193,8 +202,21 @@ BEGIN
         FROM day d
     ), valued AS (
         SELECT c.*,
-               CASE WHEN c.code IN ('Я', 'РП') THEN round(c.worked_sec / 3600.0, 2) ELSE 0 END
-                   AS hours,
+               CASE WHEN c.edit_action = 'edit' AND c.employed THEN c.edit_hours
+                    WHEN c.code IN ('Я', 'РП') THEN round(c.worked_sec / 3600.0, 2)
+                    ELSE 0 END AS hours,
+               CASE WHEN c.edit_action = 'edit' AND c.edit_overtime_hours IS NOT NULL
+                         AND c.employed THEN c.edit_overtime_hours * 3600
+                    WHEN c.code IN ('Я', 'РП') THEN c.overtime_sec
+                    ELSE 0 END AS day_overtime_sec,
+               CASE WHEN c.edit_action = 'edit' AND c.edit_night_hours IS NOT NULL
+                         AND c.employed THEN c.edit_night_hours * 3600
+                    WHEN c.code IN ('Я', 'РП') THEN c.night_sec
+                    ELSE 0 END AS day_night_sec,
+               CASE WHEN NOT c.employed THEN ''
+                    WHEN c.edit_action = 'edit' THEN 'edited'
+                    WHEN c.edit_action = 'approve' THEN 'approved'
+                    ELSE '' END AS mark,
                CASE WHEN c.employed AND c.working_day
                     THEN round(8 * coalesce(c.week_hours, 40) / 40, 2) ELSE 0 END AS norm
         FROM coded c
@@ -209,12 +231,11 @@ BEGIN
         SELECT v.employee_id,
                array_agg(v.code ORDER BY v.day) AS day_codes,
                array_agg(v.hours ORDER BY v.day) AS day_hours,
+               array_agg(v.mark ORDER BY v.day) AS day_marks,
                count(*) FILTER (WHERE v.code IN ('Я', 'РП')) AS days_worked,
                sum(v.hours) AS hours_worked,
-               round(coalesce(sum(v.overtime_sec) FILTER (WHERE v.code IN ('Я', 'РП')), 0) / 3600.0, 2)
-                   AS overtime_hours,
-               round(coalesce(sum(v.night_sec) FILTER (WHERE v.code IN ('Я', 'РП')), 0) / 3600.0, 2)
-                   AS night_hours,
+               round(coalesce(sum(v.day_overtime_sec), 0) / 3600.0, 2) AS overtime_hours,
+               round(coalesce(sum(v.day_night_sec), 0) / 3600.0, 2) AS night_hours,
                coalesce(sum(v.hours) FILTER (WHERE v.code = 'РП'), 0) AS holiday_hours,
                count(*) FILTER (WHERE v.code = 'В') AS days_off,
                sum(v.norm) AS norm_hours
@@ -224,7 +245,8 @@ BEGIN
     INSERT INTO otan_enbek.timesheet_line
         (org_id, timesheet_id, employee_id, line_no, iin, full_name, department, position,
          personnel_no, contract_id, day_codes, day_hours, days_worked, hours_worked,
-         overtime_hours, night_hours, holiday_hours, days_off, absence_days, norm_hours)
+         overtime_hours, night_hours, holiday_hours, days_off, absence_days, norm_hours,
+         day_marks)
     SELECT org, sheet_id, e.employee_id,
            row_number() OVER (ORDER BY e.department_name NULLS LAST, e.last_name,
                                        e.first_name, e.middle_name NULLS FIRST, e.employee_id),
@@ -232,7 +254,7 @@ BEGIN
            e.department_name, e.position, e.personnel_no, e.contract_id,
            l.day_codes, l.day_hours, l.days_worked, l.hours_worked, l.overtime_hours,
            l.night_hours, l.holiday_hours, l.days_off, coalesce(ac.absence_days, '{}'),
-           l.norm_hours
+           l.norm_hours, l.day_marks
     FROM employed e
     JOIN line l ON l.employee_id = e.employee_id
     LEFT JOIN absence_count ac ON ac.employee_id = e.employee_id;
