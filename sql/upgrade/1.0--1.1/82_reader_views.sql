@@ -61,14 +61,26 @@ COMMENT ON COLUMN otan_enbek.reader_timesheet_line.iin_masked IS
     'IIN with its first six digits (the birth date) replaced by asterisks';
 
 -- Enbek's messages are left out because an error message may name an
--- employee's IIN in full.
+-- employee's IIN in full.  The view reads the tables, not
+-- submission_overview, because that view checks privileges as the caller.
 CREATE VIEW otan_enbek.reader_submission WITH (security_barrier) AS
-SELECT o.org_id, o.submission_id, o.timesheet_id, o.part_no, o.part_count,
-       o.month, o.version, o.status, o.attempts, o.next_attempt_at,
-       o.last_attempt_at, o.response_code, o.created_at, o.finished_at,
-       o.last_event, o.last_event_at, o.last_http_status, o.last_code,
-       o.reasons
-FROM otan_enbek.submission_overview AS o
-WHERE otan_enbek.org_visible(o.org_id);
+SELECT s.org_id, s.submission_id, s.timesheet_id, s.part_no, s.part_count,
+       t.month, t.version, s.status, s.attempts, s.next_attempt_at,
+       s.last_attempt_at, s.response_code, s.created_at, s.finished_at,
+       e.kind AS last_event, e.at AS last_event_at,
+       e.http_status AS last_http_status, e.code AS last_code,
+       (SELECT count(*) FROM otan_enbek.submission_reason AS r
+        WHERE r.org_id = s.org_id AND r.submission_id = s.submission_id) AS reasons
+FROM otan_enbek.submission AS s
+JOIN otan_enbek.timesheet AS t ON t.org_id = s.org_id AND t.timesheet_id = s.timesheet_id
+LEFT JOIN LATERAL (
+    SELECT ev.kind, ev.at, ev.http_status, ev.code
+    FROM otan_enbek.submission_event AS ev
+    WHERE ev.org_id = s.org_id AND ev.submission_id = s.submission_id
+    ORDER BY ev.event_no DESC
+    LIMIT 1) AS e ON true
+WHERE otan_enbek.org_visible(s.org_id);
 COMMENT ON VIEW otan_enbek.reader_submission IS
     'Delivery state of the submissions of the organizations the caller may see, without documents and without Enbek''s messages';
+COMMENT ON COLUMN otan_enbek.reader_submission.reasons IS
+    'Number of reasons Enbek gave for returning the document';
