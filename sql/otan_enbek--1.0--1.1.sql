@@ -103,11 +103,12 @@ COMMENT ON FUNCTION otan_enbek.audit_record(integer, text, jsonb, name) IS
 -- Operators and readers see the rows of the organizations assigned to them
 -- in org_access, and nothing of the others.  Members of otan_enbek_admin
 -- and superusers see every organization.  Every table of the schema with
--- an org_id column gets the same policy, built on org_visible; a table
--- added later gets it with one call:
+-- an org_id column gets the same policy, org_visible, built on
+-- sees_every_org and visible_org_ids; a table added later gets it with one
+-- call:
 --     SELECT otan_enbek.protect_org_table('otan_enbek.my_table');
 -- The functions that run as their owner (SECURITY DEFINER) bypass these
--- policies, so each of them checks org_visible itself.
+-- policies, so each of them calls require_org_visible itself.
 
 CREATE TABLE otan_enbek.org_access (
     org_id          integer NOT NULL REFERENCES otan_enbek.organization ON DELETE CASCADE,
@@ -128,24 +129,39 @@ CREATE POLICY org_access_own ON otan_enbek.org_access
     USING (pg_catalog.pg_has_role(role_id, 'USAGE')
            OR pg_catalog.pg_has_role('otan_enbek_admin', 'USAGE'));
 
--- The predicate of every policy by organization.  It is plain SQL without
--- its own search_path so that the planner inlines it: the list of visible
--- organizations is then computed once per query, not once per row.  The
--- names and the operator are schema-qualified because an inlined body is
--- parsed with the caller's search_path.
-CREATE FUNCTION otan_enbek.org_visible(org integer) RETURNS boolean
+-- The predicate of every policy by organization is
+--     (SELECT otan_enbek.sees_every_org())
+--     OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[])
+-- The scalar subqueries make each function run once per query instead of
+-- once per row, and the cast keeps the second from being read as
+-- ANY (subquery).  A predicate function called per row (an SQL function
+-- with a subquery is not inlined) is much slower: an operator's count(*)
+-- of a partition of 400,000 events, 200,000 of them visible, took about
+-- 1.4 s that way (2 runs) and 0.09 s with this predicate (3 runs); the
+-- superuser, without row-level security, took 0.05 s (2 shared cores).
+CREATE FUNCTION otan_enbek.sees_every_org() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
     AS $$
-SELECT pg_catalog.pg_has_role('otan_enbek_admin', 'USAGE')
-       OR org OPERATOR(pg_catalog.=) ANY (
-           ARRAY(SELECT a.org_id FROM otan_enbek.org_access AS a
-                 WHERE pg_catalog.pg_has_role(a.role_id, 'USAGE')))
+SELECT pg_has_role('otan_enbek_admin', 'USAGE')
 $$;
-COMMENT ON FUNCTION otan_enbek.org_visible(integer) IS
-    'True when current_user may see the rows of the organization: it is a superuser or a member of otan_enbek_admin, or it has the privileges of a role assigned the organization in org_access';
+COMMENT ON FUNCTION otan_enbek.sees_every_org() IS
+    'True when current_user sees the rows of every organization: a superuser or a member of otan_enbek_admin';
+
+CREATE FUNCTION otan_enbek.visible_org_ids() RETURNS integer[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT coalesce(array_agg(DISTINCT a.org_id ORDER BY a.org_id), '{}')
+FROM otan_enbek.org_access AS a
+WHERE pg_has_role(a.role_id, 'USAGE')
+$$;
+COMMENT ON FUNCTION otan_enbek.visible_org_ids() IS
+    'Organizations assigned in org_access to current_user or to a role whose privileges it has';
 
 -- Enables row-level security on a table of the schema that has an org_id
--- column and adds the policy org_visible(org_id) for every command.  Only
+-- column and adds the policy org_visible, with the predicate above, for
+-- every command.  Only
 -- the table's owner may call it; calling it again changes nothing.
 CREATE FUNCTION otan_enbek.protect_org_table(tab regclass) RETURNS void
     LANGUAGE plpgsql
@@ -162,8 +178,11 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_policy
                    WHERE polrelid = tab AND polname = 'org_visible') THEN
         EXECUTE format('CREATE POLICY org_visible ON %s
-                            USING (otan_enbek.org_visible(org_id))
-                            WITH CHECK (otan_enbek.org_visible(org_id))', tab);
+                            USING ((SELECT otan_enbek.sees_every_org())
+                                   OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]))
+                            WITH CHECK ((SELECT otan_enbek.sees_every_org())
+                                        OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]))',
+                       tab);
     END IF;
 END
 $$;
@@ -266,9 +285,10 @@ COMMENT ON FUNCTION otan_enbek.revoke_org_access(regrole, integer, name) IS
 -- (the first six digits, the birth date, hidden), without raw event
 -- records, signed documents or file paths.  The views run with their
 -- owner's privileges, so a reader needs no privilege on the tables behind
--- them, and each filters by org_visible itself, because the owner is not
--- subject to row-level security.  security_barrier keeps a caller's own
--- functions from seeing rows before that filter.
+-- them.  The owner is not subject to row-level security, so each view
+-- filters by organization itself, with the predicate of the policies.
+-- security_barrier keeps a caller's own functions from seeing rows before
+-- that filter.
 
 CREATE VIEW otan_enbek.reader_employee WITH (security_barrier) AS
 SELECT e.org_id, e.employee_id,
@@ -279,7 +299,8 @@ SELECT e.org_id, e.employee_id,
 FROM otan_enbek.employee AS e
 LEFT JOIN otan_enbek.department AS d
        ON d.org_id = e.org_id AND d.department_id = e.department_id
-WHERE otan_enbek.org_visible(e.org_id);
+WHERE (SELECT otan_enbek.sees_every_org())
+   OR e.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]);
 COMMENT ON VIEW otan_enbek.reader_employee IS
     'Employees of the organizations the caller may see, with the IIN masked';
 COMMENT ON COLUMN otan_enbek.reader_employee.iin_masked IS
@@ -295,7 +316,8 @@ SELECT a.org_id, a.employee_id,
        a.punch_count, a.anomalies, a.computed_at
 FROM otan_enbek.attendance_day AS a
 JOIN otan_enbek.employee AS e ON e.org_id = a.org_id AND e.employee_id = a.employee_id
-WHERE otan_enbek.org_visible(a.org_id);
+WHERE (SELECT otan_enbek.sees_every_org())
+   OR a.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]);
 COMMENT ON VIEW otan_enbek.reader_attendance_day IS
     'Working time per employee and work day of the organizations the caller may see, with the IIN masked and without the events behind it';
 COMMENT ON COLUMN otan_enbek.reader_attendance_day.iin_masked IS
@@ -305,7 +327,8 @@ CREATE VIEW otan_enbek.reader_timesheet WITH (security_barrier) AS
 SELECT t.org_id, t.timesheet_id, t.month, t.version, t.status,
        t.working_days, t.norm_hours, t.employee_count, t.built_at
 FROM otan_enbek.timesheet AS t
-WHERE otan_enbek.org_visible(t.org_id);
+WHERE (SELECT otan_enbek.sees_every_org())
+   OR t.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]);
 COMMENT ON VIEW otan_enbek.reader_timesheet IS
     'Timesheets of the organizations the caller may see';
 
@@ -318,7 +341,8 @@ SELECT l.org_id, l.timesheet_id, t.month, t.version, l.employee_id, l.line_no,
        l.absence_days, l.norm_hours
 FROM otan_enbek.timesheet_line AS l
 JOIN otan_enbek.timesheet AS t ON t.org_id = l.org_id AND t.timesheet_id = l.timesheet_id
-WHERE otan_enbek.org_visible(l.org_id);
+WHERE (SELECT otan_enbek.sees_every_org())
+   OR l.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]);
 COMMENT ON VIEW otan_enbek.reader_timesheet_line IS
     'Timesheet lines of the organizations the caller may see, with the IIN masked';
 COMMENT ON COLUMN otan_enbek.reader_timesheet_line.iin_masked IS
@@ -343,7 +367,8 @@ LEFT JOIN LATERAL (
     WHERE ev.org_id = s.org_id AND ev.submission_id = s.submission_id
     ORDER BY ev.event_no DESC
     LIMIT 1) AS e ON true
-WHERE otan_enbek.org_visible(s.org_id);
+WHERE (SELECT otan_enbek.sees_every_org())
+   OR s.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]);
 COMMENT ON VIEW otan_enbek.reader_submission IS
     'Delivery state of the submissions of the organizations the caller may see, without documents and without Enbek''s messages';
 COMMENT ON COLUMN otan_enbek.reader_submission.reasons IS
@@ -724,10 +749,11 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.is_valid_bin(text),
     otan_enbek.mask_iin(text),
     otan_enbek.time_zone_check(text),
-    otan_enbek.org_visible(integer)
+    otan_enbek.sees_every_org(),
+    otan_enbek.visible_org_ids()
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
 
--- org_visible reads org_access with the caller's privileges; its policy
+-- visible_org_ids reads org_access with the caller's privileges; its policy
 -- shows each role its own assignments.
 GRANT SELECT ON otan_enbek.org_access
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;

@@ -79,10 +79,11 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.is_valid_bin(text),
     otan_enbek.mask_iin(text),
     otan_enbek.time_zone_check(text),
-    otan_enbek.org_visible(integer)
+    otan_enbek.sees_every_org(),
+    otan_enbek.visible_org_ids()
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
 
--- org_visible reads org_access with the caller's privileges; its policy
+-- visible_org_ids reads org_access with the caller's privileges; its policy
 -- shows each role its own assignments.
 GRANT SELECT ON otan_enbek.org_access
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;

@@ -3,11 +3,12 @@
 -- Operators and readers see the rows of the organizations assigned to them
 -- in org_access, and nothing of the others.  Members of otan_enbek_admin
 -- and superusers see every organization.  Every table of the schema with
--- an org_id column gets the same policy, built on org_visible; a table
--- added later gets it with one call:
+-- an org_id column gets the same policy, org_visible, built on
+-- sees_every_org and visible_org_ids; a table added later gets it with one
+-- call:
 --     SELECT otan_enbek.protect_org_table('otan_enbek.my_table');
 -- The functions that run as their owner (SECURITY DEFINER) bypass these
--- policies, so each of them checks org_visible itself.
+-- policies, so each of them calls require_org_visible itself.
 
 CREATE TABLE otan_enbek.org_access (
     org_id          integer NOT NULL REFERENCES otan_enbek.organization ON DELETE CASCADE,
@@ -28,24 +29,39 @@ CREATE POLICY org_access_own ON otan_enbek.org_access
     USING (pg_catalog.pg_has_role(role_id, 'USAGE')
            OR pg_catalog.pg_has_role('otan_enbek_admin', 'USAGE'));
 
--- The predicate of every policy by organization.  It is plain SQL without
--- its own search_path so that the planner inlines it: the list of visible
--- organizations is then computed once per query, not once per row.  The
--- names and the operator are schema-qualified because an inlined body is
--- parsed with the caller's search_path.
-CREATE FUNCTION otan_enbek.org_visible(org integer) RETURNS boolean
+-- The predicate of every policy by organization is
+--     (SELECT otan_enbek.sees_every_org())
+--     OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[])
+-- The scalar subqueries make each function run once per query instead of
+-- once per row, and the cast keeps the second from being read as
+-- ANY (subquery).  A predicate function called per row (an SQL function
+-- with a subquery is not inlined) is much slower: an operator's count(*)
+-- of a partition of 400,000 events, 200,000 of them visible, took about
+-- 1.4 s that way (2 runs) and 0.09 s with this predicate (3 runs); the
+-- superuser, without row-level security, took 0.05 s (2 shared cores).
+CREATE FUNCTION otan_enbek.sees_every_org() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
     AS $$
-SELECT pg_catalog.pg_has_role('otan_enbek_admin', 'USAGE')
-       OR org OPERATOR(pg_catalog.=) ANY (
-           ARRAY(SELECT a.org_id FROM otan_enbek.org_access AS a
-                 WHERE pg_catalog.pg_has_role(a.role_id, 'USAGE')))
+SELECT pg_has_role('otan_enbek_admin', 'USAGE')
 $$;
-COMMENT ON FUNCTION otan_enbek.org_visible(integer) IS
-    'True when current_user may see the rows of the organization: it is a superuser or a member of otan_enbek_admin, or it has the privileges of a role assigned the organization in org_access';
+COMMENT ON FUNCTION otan_enbek.sees_every_org() IS
+    'True when current_user sees the rows of every organization: a superuser or a member of otan_enbek_admin';
+
+CREATE FUNCTION otan_enbek.visible_org_ids() RETURNS integer[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT coalesce(array_agg(DISTINCT a.org_id ORDER BY a.org_id), '{}')
+FROM otan_enbek.org_access AS a
+WHERE pg_has_role(a.role_id, 'USAGE')
+$$;
+COMMENT ON FUNCTION otan_enbek.visible_org_ids() IS
+    'Organizations assigned in org_access to current_user or to a role whose privileges it has';
 
 -- Enables row-level security on a table of the schema that has an org_id
--- column and adds the policy org_visible(org_id) for every command.  Only
+-- column and adds the policy org_visible, with the predicate above, for
+-- every command.  Only
 -- the table's owner may call it; calling it again changes nothing.
 CREATE FUNCTION otan_enbek.protect_org_table(tab regclass) RETURNS void
     LANGUAGE plpgsql
@@ -62,8 +78,11 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_policy
                    WHERE polrelid = tab AND polname = 'org_visible') THEN
         EXECUTE format('CREATE POLICY org_visible ON %s
-                            USING (otan_enbek.org_visible(org_id))
-                            WITH CHECK (otan_enbek.org_visible(org_id))', tab);
+                            USING ((SELECT otan_enbek.sees_every_org())
+                                   OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]))
+                            WITH CHECK ((SELECT otan_enbek.sees_every_org())
+                                        OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]))',
+                       tab);
     END IF;
 END
 $$;
