@@ -1,7 +1,7 @@
 -- Privileges of the extension's roles.  This part runs last, so that it
 -- covers every object the parts before it create:
---   * PUBLIC keeps no privilege on any table, sequence, function or type of
---     the schema;
+--   * PUBLIC keeps no privilege on the schema or on any table, sequence or
+--     function of it;
 --   * every table with an org_id column gets row-level security by
 --     organization (protect_org_table), also tables of parts that grant
 --     nothing themselves;
@@ -45,27 +45,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA otan_enbek FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA otan_enbek FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA otan_enbek FROM PUBLIC;
 
--- Types are usable by PUBLIC unless revoked: the domains, the composite
--- types and the row types of tables.  Array types follow their element
--- type.  NOTE: the row type of a partition that ensure_event_partitions
--- creates later keeps the default, USAGE for PUBLIC; without USAGE on the
--- schema PUBLIC cannot reach it.
-DO $types$
-DECLARE
-    typ regtype;
-BEGIN
-    FOR typ IN
-        SELECT t.oid::regtype
-        FROM pg_catalog.pg_type AS t
-        WHERE t.typnamespace = 'otan_enbek'::regnamespace
-          AND t.typcategory <> 'A'
-    LOOP
-        EXECUTE format('REVOKE ALL ON TYPE %s FROM PUBLIC', typ);
-        EXECUTE format('GRANT USAGE ON TYPE %s TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader',
-                       typ);
-    END LOOP;
-END
-$types$;
+-- Types keep the default USAGE for PUBLIC: pg_dump 15 warns about every
+-- type whose privileges an extension script changed ("unsupported
+-- pg_init_privs entry"), and without USAGE on the schema PUBLIC cannot
+-- name them.
 
 GRANT USAGE ON SCHEMA otan_enbek
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;

@@ -7,9 +7,10 @@
 BEGIN;
 SELECT plan(14);
 
--- Objects of the schema on which PUBLIC has a privilege.  Array types
--- and the row types of skud_event partitions, which ensure_event_partitions
--- creates at run time with the default type privileges, are left out.
+-- Objects of the schema on which PUBLIC has a privilege.  Types are left
+-- out: they keep the default USAGE for PUBLIC, because pg_dump 15 warns
+-- about types whose privileges an extension changed, and PUBLIC cannot
+-- name them without USAGE on the schema, which the first row checks.
 CREATE FUNCTION pg_temp.public_privileges() RETURNS text[]
     LANGUAGE sql AS $$
 SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM (
@@ -35,14 +36,6 @@ SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM (
     FROM pg_proc AS p
     WHERE p.pronamespace = 'otan_enbek'::regnamespace
       AND has_function_privilege('public', p.oid, 'EXECUTE')
-    UNION ALL
-    SELECT 'type ' || t.oid::regtype
-    FROM pg_type AS t
-    LEFT JOIN pg_class AS c ON c.oid = t.typrelid
-    WHERE t.typnamespace = 'otan_enbek'::regnamespace
-      AND t.typcategory <> 'A'
-      AND NOT coalesce(c.relispartition, false)
-      AND has_type_privilege('public', t.oid, 'USAGE')
 ) AS found
 $$;
 
@@ -132,9 +125,10 @@ SELECT is(pg_temp.unprotected_org_tables(), '{otan_enbek.tap_unprotected}',
 SELECT otan_enbek.protect_org_table('otan_enbek.tap_unprotected');
 SELECT is(pg_temp.unprotected_org_tables(), '{}',
           'protect_org_table gives the table its policy');
-SELECT is(pg_temp.public_privileges(), '{"type otan_enbek.tap_unprotected"}',
-          'the row type of a new table is reported until revoked');
-REVOKE ALL ON TYPE otan_enbek.tap_unprotected FROM PUBLIC;
+GRANT USAGE ON SCHEMA otan_enbek TO PUBLIC;
+SELECT is(pg_temp.public_privileges(), '{"schema otan_enbek"}',
+          'USAGE of PUBLIC on the schema is reported');
+REVOKE USAGE ON SCHEMA otan_enbek FROM PUBLIC;
 GRANT SELECT (note) ON otan_enbek.tap_unprotected TO PUBLIC;
 SELECT is(pg_temp.public_privileges(), '{"relation otan_enbek.tap_unprotected"}',
           'a column privilege of PUBLIC is reported');
