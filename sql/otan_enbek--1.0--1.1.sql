@@ -61,9 +61,9 @@ CREATE INDEX ON otan_enbek.audit_log (org_id, at);
 
 -- Adds a row to audit_log.  It runs as its owner, so that no caller needs
 -- a privilege on the table.  The caller's current_user arrives as the
--- default of "caller", which is evaluated where the call is written; a
--- caller that passes another role must be a member of it, so no one can
--- record an action under a role that is not theirs.
+-- default of "caller", because a default is evaluated where the call is
+-- written.  A session that passes another role must be a member of it, so
+-- no one can record an action under a role that is not theirs.
 CREATE FUNCTION otan_enbek.audit_record(org integer, action text, detail jsonb,
                                         caller name DEFAULT current_user)
     RETURNS bigint
@@ -104,8 +104,8 @@ COMMENT ON FUNCTION otan_enbek.audit_record(integer, text, jsonb, name) IS
 -- in org_access, and nothing of the others.  Members of otan_enbek_admin
 -- and superusers see every organization.  Every table of the schema with
 -- an org_id column gets the same policy, org_visible, built on
--- sees_every_org and visible_org_ids; a table added later gets it with one
--- call:
+-- sees_every_org and visible_org_ids.  A table added later gets it with
+-- one call:
 --     SELECT otan_enbek.protect_org_table('otan_enbek.my_table');
 -- The functions that run as their owner (SECURITY DEFINER) bypass these
 -- policies, so each of them calls require_org_visible itself.
@@ -134,11 +134,12 @@ CREATE POLICY org_access_own ON otan_enbek.org_access
 --     OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[])
 -- The scalar subqueries make each function run once per query instead of
 -- once per row, and the cast keeps the second from being read as
--- ANY (subquery).  A predicate function called per row (an SQL function
--- with a subquery is not inlined) is much slower: an operator's count(*)
--- of a partition of 400,000 events, 200,000 of them visible, took about
--- 1.4 s that way (2 runs) and 0.09 s with this predicate (3 runs); the
--- superuser, without row-level security, took 0.05 s (2 shared cores).
+-- ANY (subquery).  A predicate function called per row is much slower,
+-- and an SQL function that contains a subquery is not inlined.  An
+-- operator's count(*) of a partition of 400,000 events, 200,000 of them
+-- visible, took about 1.4 s that way (2 runs) and 0.09 s with this
+-- predicate (3 runs).  The superuser, without row-level security, took
+-- 0.05 s (2 shared cores).
 CREATE FUNCTION otan_enbek.sees_every_org() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -397,9 +398,9 @@ COMMENT ON COLUMN otan_enbek.retention_policy.reject_days IS
 -- Months of events that a timesheet not yet accepted depends on: the
 -- latest version of each organization's month whose status is anything but
 -- accepted.  The range is the local month widened by two days on each
--- side, because a shift's attribution window reaches up to 12 hours before
--- its start and after its end, and a night shift of the last day ends in
--- the next month.
+-- side.  A shift's attribution window reaches up to 12 hours before its
+-- start and after its end, and a night shift of the last day ends in the
+-- next month.
 CREATE FUNCTION otan_enbek.timesheet_event_ranges(
         OUT org_id integer, OUT timesheet_id integer, OUT month date,
         OUT status text, OUT events tstzrange)
@@ -635,9 +636,9 @@ COMMENT ON FUNCTION otan_enbek.employee_personal_data(integer) IS
     'Returns the employees of an organization with their full IIN and names, and records the read in audit_log; for otan_enbek_admin';
 
 -- Describes the configured signing key for an organization.  It runs as
--- its owner because check_signing_key is for superusers (it reads the key
--- file with the key password); only the certificate's facts come back, not
--- the key file's path.
+-- its owner because check_signing_key, which reads the key file with the
+-- key password, is for superusers.  Only the certificate's facts come
+-- back, not the key file's path.
 CREATE FUNCTION otan_enbek.describe_signing_key(org integer,
                                                 caller name DEFAULT current_user,
         OUT subject text, OUT issuer text, OUT bin text, OUT serial text,

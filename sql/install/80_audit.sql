@@ -29,9 +29,9 @@ CREATE INDEX ON otan_enbek.audit_log (org_id, at);
 
 -- Adds a row to audit_log.  It runs as its owner, so that no caller needs
 -- a privilege on the table.  The caller's current_user arrives as the
--- default of "caller", which is evaluated where the call is written; a
--- caller that passes another role must be a member of it, so no one can
--- record an action under a role that is not theirs.
+-- default of "caller", because a default is evaluated where the call is
+-- written.  A session that passes another role must be a member of it, so
+-- no one can record an action under a role that is not theirs.
 CREATE FUNCTION otan_enbek.audit_record(org integer, action text, detail jsonb,
                                         caller name DEFAULT current_user)
     RETURNS bigint

@@ -22,9 +22,9 @@ COMMENT ON COLUMN otan_enbek.retention_policy.reject_days IS
 -- Months of events that a timesheet not yet accepted depends on: the
 -- latest version of each organization's month whose status is anything but
 -- accepted.  The range is the local month widened by two days on each
--- side, because a shift's attribution window reaches up to 12 hours before
--- its start and after its end, and a night shift of the last day ends in
--- the next month.
+-- side.  A shift's attribution window reaches up to 12 hours before its
+-- start and after its end, and a night shift of the last day ends in the
+-- next month.
 CREATE FUNCTION otan_enbek.timesheet_event_ranges(
         OUT org_id integer, OUT timesheet_id integer, OUT month date,
         OUT status text, OUT events tstzrange)

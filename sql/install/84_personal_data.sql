@@ -29,9 +29,9 @@ COMMENT ON FUNCTION otan_enbek.employee_personal_data(integer) IS
     'Returns the employees of an organization with their full IIN and names, and records the read in audit_log; for otan_enbek_admin';
 
 -- Describes the configured signing key for an organization.  It runs as
--- its owner because check_signing_key is for superusers (it reads the key
--- file with the key password); only the certificate's facts come back, not
--- the key file's path.
+-- its owner because check_signing_key, which reads the key file with the
+-- key password, is for superusers.  Only the certificate's facts come
+-- back, not the key file's path.
 CREATE FUNCTION otan_enbek.describe_signing_key(org integer,
                                                 caller name DEFAULT current_user,
         OUT subject text, OUT issuer text, OUT bin text, OUT serial text,

@@ -1,7 +1,7 @@
 -- Privilege boundaries of the extension's roles, each checked as a login
--- role that is granted one of them: what the reader, the operator and the
--- administrator may see and do, organization by organization, and the
--- audit trail of the administrator's reads.
+-- role that is granted one of them.  The tests cover what the reader, the
+-- operator and the administrator may see and do, organization by
+-- organization, and the audit trail of the administrator's reads.
 BEGIN;
 SELECT plan(66);
 
@@ -184,7 +184,7 @@ SELECT throws_ok('SELECT * FROM otan_enbek.audit_log', '42501', NULL,
                  'the reader cannot read the audit log');
 RESET ROLE;
 
--- No relation that the reader may read holds a full IIN of either
+-- No relation that the reader may read contains a full IIN of either
 -- organization in any column.
 CREATE FUNCTION pg_temp.full_iins_readable() RETURNS text[]
     LANGUAGE plpgsql AS $$

@@ -1,9 +1,9 @@
 -- Rules that every object of the schema must follow, also objects added
--- after this test was written: PUBLIC has no privilege, every table with
--- an org_id column has row-level security and a policy, every function
--- that runs as its owner pins search_path, and a reader reaches no table.
--- The last tests add a table that breaks each rule and check that the
--- rules report it.
+-- after this test was written.  PUBLIC has no privilege.  Every table
+-- with an org_id column has row-level security and a policy.  Every
+-- function that runs as its owner pins search_path.  A reader reaches no
+-- table.  The last tests add objects that break each rule and check that
+-- the rule reports them.
 BEGIN;
 SELECT plan(14);
 
@@ -103,7 +103,7 @@ SELECT is(
             OR has_table_privilege('otan_enbek_admin', c.oid, 'SELECT, INSERT, UPDATE, DELETE'))),
     '{}', 'no role reaches a partition of skud_event except through skud_event');
 
--- The reader views leave out every column that holds a full IIN, a raw
+-- The reader views leave out every column that contains a full IIN, a raw
 -- record, a document or a file name.
 SELECT is(
     (SELECT coalesce(array_agg(c.relname || '.' || a.attname::text ORDER BY c.relname, a.attname),

@@ -1,7 +1,7 @@
--- Retention: purge_expired drops the monthly partitions of skud_event that
--- every organization with events in them allows, keeps the months that a
--- timesheet not yet accepted depends on, deletes expired rejected lines,
--- reports each decision, and changes nothing in a dry run.
+-- Retention.  purge_expired drops the monthly partitions of skud_event
+-- that every organization with events in them allows, and keeps the
+-- months that a timesheet not yet accepted depends on.  It deletes expired
+-- rejected lines, reports each decision, and changes nothing in a dry run.
 BEGIN;
 SELECT plan(24);
 

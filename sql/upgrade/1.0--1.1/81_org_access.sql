@@ -4,8 +4,8 @@
 -- in org_access, and nothing of the others.  Members of otan_enbek_admin
 -- and superusers see every organization.  Every table of the schema with
 -- an org_id column gets the same policy, org_visible, built on
--- sees_every_org and visible_org_ids; a table added later gets it with one
--- call:
+-- sees_every_org and visible_org_ids.  A table added later gets it with
+-- one call:
 --     SELECT otan_enbek.protect_org_table('otan_enbek.my_table');
 -- The functions that run as their owner (SECURITY DEFINER) bypass these
 -- policies, so each of them calls require_org_visible itself.
@@ -34,11 +34,12 @@ CREATE POLICY org_access_own ON otan_enbek.org_access
 --     OR org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[])
 -- The scalar subqueries make each function run once per query instead of
 -- once per row, and the cast keeps the second from being read as
--- ANY (subquery).  A predicate function called per row (an SQL function
--- with a subquery is not inlined) is much slower: an operator's count(*)
--- of a partition of 400,000 events, 200,000 of them visible, took about
--- 1.4 s that way (2 runs) and 0.09 s with this predicate (3 runs); the
--- superuser, without row-level security, took 0.05 s (2 shared cores).
+-- ANY (subquery).  A predicate function called per row is much slower,
+-- and an SQL function that contains a subquery is not inlined.  An
+-- operator's count(*) of a partition of 400,000 events, 200,000 of them
+-- visible, took about 1.4 s that way (2 runs) and 0.09 s with this
+-- predicate (3 runs).  The superuser, without row-level security, took
+-- 0.05 s (2 shared cores).
 CREATE FUNCTION otan_enbek.sees_every_org() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
