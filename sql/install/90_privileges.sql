@@ -110,11 +110,19 @@ GRANT SELECT ON
     otan_enbek.submission_overview,
     otan_enbek.unmatched_credential
     TO otan_enbek_operator;
-GRANT INSERT, UPDATE ON otan_enbek.ingest_batch TO otan_enbek_operator;
+GRANT INSERT ON otan_enbek.ingest_batch TO otan_enbek_operator;
+GRANT UPDATE (read_count, inserted_count, duplicate_count, rejected_count,
+              unknown_credential_count, non_attendance_count, finished_at)
+    ON otan_enbek.ingest_batch TO otan_enbek_operator;
 GRANT INSERT ON otan_enbek.ingest_reject TO otan_enbek_operator;
-GRANT INSERT, UPDATE ON otan_enbek.skud_event TO otan_enbek_operator;
+GRANT INSERT ON otan_enbek.skud_event TO otan_enbek_operator;
+-- Only the assignment to an employee changes after ingest.
+GRANT UPDATE (employee_id) ON otan_enbek.skud_event TO otan_enbek_operator;
 GRANT USAGE ON SEQUENCE otan_enbek.skud_event_event_id_seq TO otan_enbek_operator;
 GRANT INSERT, UPDATE, DELETE ON otan_enbek.attendance_day TO otan_enbek_operator;
+-- TODO: build_timesheet and submit_timesheet run with the operator's
+-- privileges and set the status, so an operator may also set a status,
+-- such as accepted, by hand.
 GRANT INSERT, UPDATE ON otan_enbek.timesheet TO otan_enbek_operator;
 GRANT INSERT, UPDATE, DELETE ON otan_enbek.timesheet_line TO otan_enbek_operator;
 GRANT INSERT ON otan_enbek.submission TO otan_enbek_operator;

@@ -3,7 +3,7 @@
 -- operator and the administrator may see and do, organization by
 -- organization, and the audit trail of the administrator's reads.
 BEGIN;
-SELECT plan(66);
+SELECT plan(68);
 
 SELECT session_user AS tap_session \gset
 CREATE ROLE otan_tap_admin_user LOGIN IN ROLE otan_enbek_admin;
@@ -146,6 +146,11 @@ SELECT throws_ok($$SELECT * FROM otan_enbek.purge_expired(false)$$, '42501', NUL
                  'the operator cannot purge');
 SELECT throws_ok($$DELETE FROM otan_enbek.skud_event$$, '42501', NULL,
                  'the operator cannot delete events');
+SELECT throws_ok($$UPDATE otan_enbek.skud_event SET occurred_at = occurred_at + interval '1 hour'
+                   WHERE org_id = 8001$$, '42501', NULL,
+                 'the operator cannot change the time of an event');
+SELECT throws_ok($$UPDATE otan_enbek.ingest_batch SET source_id = source_id$$, '42501', NULL,
+                 'the operator cannot move a batch to another source');
 SELECT throws_ok($$SELECT * FROM otan_enbek.audit_log$$, '42501', NULL,
                  'the operator cannot read the audit log');
 RESET ROLE;
