@@ -67,8 +67,8 @@ WHERE p.pronamespace = 'otan_enbek'::regnamespace
                   WHERE s.setting ~ '^search_path=(pg_catalog|otan_enbek)(, ?(pg_catalog|otan_enbek))*, ?pg_temp$')
 $$;
 
--- Relations of the schema, other than the reader views, that a role may
--- read or change.
+-- Relations of the schema, other than the reader and BI views, that a role
+-- may read or change.
 CREATE FUNCTION pg_temp.tables_open_to(role_name name) RETURNS text[]
     LANGUAGE sql AS $$
 SELECT coalesce(array_agg(c.oid::regclass::text ORDER BY c.relname), '{}')
@@ -76,6 +76,7 @@ FROM pg_class AS c
 WHERE c.relnamespace = 'otan_enbek'::regnamespace
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
   AND c.relname NOT LIKE 'reader\_%'
+  AND c.relname NOT LIKE 'bi\_%'
   AND c.oid <> 'otan_enbek.org_access'::regclass
   AND (has_table_privilege(role_name, c.oid,
                            'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
@@ -89,7 +90,7 @@ SELECT is(pg_temp.unprotected_org_tables(), '{}',
 SELECT is(pg_temp.definers_without_search_path(), '{}',
           'every SECURITY DEFINER function pins search_path');
 SELECT is(pg_temp.tables_open_to('otan_enbek_reader'), '{}',
-          'a reader reaches no table, only the reader views');
+          'a reader reaches no table, only the reader and BI views');
 
 -- The partitions that ingest creates grant nothing to anyone.
 CREATE TEMP TABLE made AS

@@ -224,9 +224,9 @@ COMMENT ON FUNCTION otan_enbek.edit_day(integer, integer, date, text, numeric, t
     'Replaces the code and hours of an employee-day in the timesheet with a reason; NULL overtime or night hours keep the computed ones of a Я or РП day; returns the edit_id';
 
 GRANT SELECT, INSERT ON otan_enbek.day_edit TO otan_enbek_admin, otan_enbek_operator;
-GRANT SELECT ON otan_enbek.day_edit TO otan_enbek_reader;
-GRANT SELECT ON otan_enbek.day_edit_current
-    TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
+-- A reader sees edits through the BI views only: a reason may name a
+-- person's circumstances.
+GRANT SELECT ON otan_enbek.day_edit_current TO otan_enbek_admin, otan_enbek_operator;
 GRANT EXECUTE ON FUNCTION otan_enbek.approve_day(integer, integer, date, text),
                           otan_enbek.edit_day(integer, integer, date, text, numeric, text,
                                               numeric, numeric)

@@ -10,9 +10,11 @@
 -- paths.  Functions called by a view are checked against the caller, hence
 -- the grants on mask_iin below.
 --
--- TODO: the views show the rows of every organization, because the owner's
--- privileges bypass row-level security on the tables.  Restrict them with
--- the organization assignment predicate once it exists.
+-- The owner's privileges bypass row-level security on the tables, so each
+-- view filters by organization itself, with the predicate of the policies.
+-- The latest edit of a day is looked up in day_edit directly: through the
+-- security_invoker view day_edit_current it would be checked against the
+-- reader, who may not read the reasons of edits.
 
 GRANT USAGE ON SCHEMA otan_enbek TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
 GRANT EXECUTE ON FUNCTION otan_enbek.mask_iin(text)
@@ -48,8 +50,15 @@ FROM otan_enbek.attendance_day a
 JOIN otan_enbek.organization o ON o.org_id = a.org_id
 JOIN otan_enbek.employee e ON e.org_id = a.org_id AND e.employee_id = a.employee_id
 LEFT JOIN otan_enbek.department d ON d.org_id = e.org_id AND d.department_id = e.department_id
-LEFT JOIN otan_enbek.day_edit_current ed
-       ON ed.org_id = a.org_id AND ed.employee_id = a.employee_id AND ed.work_day = a.work_day;
+LEFT JOIN LATERAL (
+    SELECT de.*
+    FROM otan_enbek.day_edit AS de
+    WHERE de.org_id = a.org_id AND de.employee_id = a.employee_id
+      AND de.work_day = a.work_day
+    ORDER BY de.edit_id DESC
+    LIMIT 1) AS ed ON true
+WHERE ((SELECT otan_enbek.sees_every_org())
+       OR a.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]));
 COMMENT ON VIEW otan_enbek.bi_attendance_daily IS
     'Computed attendance of each employee and work day, with the edit HR made to the day if any; IINs masked';
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.org_id IS 'Organization id';
@@ -106,7 +115,9 @@ FROM otan_enbek.timesheet t
 JOIN otan_enbek.organization o ON o.org_id = t.org_id
 JOIN otan_enbek.timesheet_line l ON l.org_id = t.org_id AND l.timesheet_id = t.timesheet_id
 WHERE t.version = (SELECT max(t2.version) FROM otan_enbek.timesheet t2
-                   WHERE t2.org_id = t.org_id AND t2.month = t.month);
+                   WHERE t2.org_id = t.org_id AND t2.month = t.month)
+  AND ((SELECT otan_enbek.sees_every_org())
+       OR t.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]));
 COMMENT ON VIEW otan_enbek.bi_monthly_totals IS
     'Totals of each employee and month from the latest timesheet version of the month, day edits included; IINs masked';
 COMMENT ON COLUMN otan_enbek.bi_monthly_totals.org_id IS 'Organization id';
@@ -158,8 +169,15 @@ FROM otan_enbek.attendance_day a
 JOIN otan_enbek.organization o ON o.org_id = a.org_id
 JOIN otan_enbek.employee e ON e.org_id = a.org_id AND e.employee_id = a.employee_id
 LEFT JOIN otan_enbek.department d ON d.org_id = e.org_id AND d.department_id = e.department_id
-LEFT JOIN otan_enbek.day_edit_current ed
-       ON ed.org_id = a.org_id AND ed.employee_id = a.employee_id AND ed.work_day = a.work_day
+LEFT JOIN LATERAL (
+    SELECT de.*
+    FROM otan_enbek.day_edit AS de
+    WHERE de.org_id = a.org_id AND de.employee_id = a.employee_id
+      AND de.work_day = a.work_day
+    ORDER BY de.edit_id DESC
+    LIMIT 1) AS ed ON true
+WHERE ((SELECT otan_enbek.sees_every_org())
+       OR a.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]))
 GROUP BY a.org_id, o.name, d.name, date_trunc('month', a.work_day::timestamp);
 COMMENT ON VIEW otan_enbek.bi_department_month IS
     'Lateness, early leave, overtime and night hours of each department and month, from the computed attendance';
@@ -212,7 +230,9 @@ LEFT JOIN LATERAL (
            array_agg(DISTINCT sr.code ORDER BY sr.code) AS reason_codes
     FROM otan_enbek.submission_reason sr
     WHERE sr.org_id = s.org_id AND sr.submission_id = s.submission_id
-) r ON s.submission_id IS NOT NULL;
+) r ON s.submission_id IS NOT NULL
+WHERE ((SELECT otan_enbek.sees_every_org())
+       OR t.org_id = ANY ((SELECT otan_enbek.visible_org_ids())::integer[]));
 COMMENT ON VIEW otan_enbek.bi_delivery_status IS
     'Every timesheet version with the delivery state of each submitted part; one row with empty submission columns for a version not submitted';
 COMMENT ON COLUMN otan_enbek.bi_delivery_status.org_id IS 'Organization id';
