@@ -241,6 +241,8 @@ COMMENT ON COLUMN otan_enbek.job_run.org_id IS
     'Organization the run was for; NULL when the organization does not exist (any more) and for a run that failed before its organization was known';
 COMMENT ON COLUMN otan_enbek.job_run.kind IS
     'What ran: a kind of otan_enbek.job_kinds()';
+COMMENT ON COLUMN otan_enbek.job_run.status IS
+    'running until the step ends; a run commits its row only after that, so other sessions see runs in progress in otan_enbek.progress instead';
 COMMENT ON COLUMN otan_enbek.job_run.trigger IS
     'manual: started by a call in a session; schedule: started by a pg_cron job of set_schedule';
 COMMENT ON COLUMN otan_enbek.job_run.first_day IS
@@ -252,9 +254,10 @@ COMMENT ON COLUMN otan_enbek.job_run.counts IS
 COMMENT ON COLUMN otan_enbek.job_run.run_by IS
     'Session user that started the run; for a scheduled run, the owner of the pg_cron job';
 
--- Starts a job_run row.  The table is written only through this function
--- and job_run_finish, so that a role that may run steps cannot write
--- arbitrary log rows.
+-- Starts a job_run row.  The table is written through this function and
+-- job_run_finish, which run as their owner, so that a role that runs steps
+-- needs no right to change the table.  NOTE: a role with EXECUTE on them
+-- can still add rows with values of its choosing.
 CREATE FUNCTION otan_enbek.job_run_start(kind text, org_id integer, first_day date,
                                          last_day date, target jsonb, trigger text)
     RETURNS bigint
