@@ -4,7 +4,7 @@
 -- while none of its parts was ever sent.  The progress of a run is in the
 -- progress view, and status() sums the runs up.
 BEGIN;
-SELECT plan(44);
+SELECT plan(48);
 SET LOCAL client_min_messages = error;
 
 INSERT INTO otan_enbek.organization (org_id, bin, name)
@@ -127,6 +127,17 @@ SELECT is((SELECT error_message FROM otan_enbek.resubmit_timesheet(9401, '2025-0
 SELECT is((SELECT error_message FROM otan_enbek.resubmit_timesheet(9401, '2025-04-01')),
           'timesheet 9504 of 2025-04 was accepted by Enbek', 'an accepted month is not resubmitted');
 
+-- An ingest of a missing file fails with the organization of its source.
+INSERT INTO otan_enbek.source (org_id, source_id, name, default_format)
+    OVERRIDING SYSTEM VALUE VALUES (9401, 9402, 'turnstile', 'zkteco');
+CREATE TEMP TABLE missing_file AS
+SELECT * FROM otan_enbek.run_ingest(9402, '/nonexistent/attlog.dat');
+SELECT is((SELECT status FROM missing_file), 'failed', 'an ingest of a missing file fails');
+SELECT is((SELECT org_id FROM missing_file), 9401, 'the row has the source''s organization');
+SELECT is((SELECT error_sqlstate FROM missing_file), '58P01', 'the row has the file error');
+SELECT is((SELECT target->>'path' FROM missing_file), '/nonexistent/attlog.dat',
+          'the row has the path');
+
 -- A re-import needs a batch read from a file.
 SELECT throws_ok($$SELECT otan_enbek.reimport_batch(9401, 999999)$$, 'P0002',
                  'batch 999999 of organization 9401 does not exist',
@@ -150,7 +161,7 @@ SELECT is((SELECT count(*) FROM otan_enbek.progress WHERE pid = pg_backend_pid()
 SELECT is((SELECT (status, runs, failed_runs)::text FROM otan_enbek.run_today
            WHERE org_id = 9401 AND kind = 'attendance'),
           '(failed,2,1)', 'run_today shows the last attendance run and the counts');
-SELECT is((SELECT count(*) FROM otan_enbek.recent_error WHERE org_id = 9401), 7::bigint,
+SELECT is((SELECT count(*) FROM otan_enbek.recent_error WHERE org_id = 9401), 8::bigint,
           'recent_error lists every failed run');
 SELECT is((SELECT array_agg(submission_id ORDER BY submission_id)
            FROM otan_enbek.submission_attention WHERE org_id = 9401),

@@ -73,6 +73,12 @@ foreach my $phase ('checking', 'parsing')
 }
 is(psql($db, 'SELECT count(*) FROM otan_enbek.progress'), 0,
 	'a finished ingest leaves no progress');
+
+# A re-import reads the same file again and finds every event stored.
+my $batch = psql($db, 'SELECT max(batch_id) FROM otan_enbek.ingest_batch');
+is(psql($db, qq{SELECT status || '|' || (counts->>'read') || '|' || (counts->>'duplicates')
+		|| '|' || (target->>'reimport_of') FROM otan_enbek.reimport_batch(1, $batch)}),
+	"succeeded|$records|$records|$batch", 'a re-import counts every event as a duplicate');
 unlink $path;
 
 done_testing();
