@@ -20,6 +20,7 @@
 
 #include "otan_enbek.h"
 #include "privacy.h"
+#include "progress.h"
 
 PG_MODULE_MAGIC;
 
@@ -177,10 +178,11 @@ define_worker_settings(void)
 
 /*
  * Defines the settings, installs the log hook that masks IINs and, when
- * loaded from shared_preload_libraries, registers the launcher of the
- * delivery workers.  The log hook is installed however the library is
- * loaded: from the postmaster every process inherits it, and a backend that
- * loads the library later has it from then on.
+ * loaded from shared_preload_libraries, requests the progress slots and
+ * registers the launcher of the delivery workers.  The log hook is
+ * installed however the library is loaded: from the postmaster every
+ * process inherits it, and a backend that loads the library later has it
+ * from then on.
  */
 void
 _PG_init(void)
@@ -197,5 +199,6 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 
+	progress_install_hooks();
 	otan_enbek_register_launcher();
 }

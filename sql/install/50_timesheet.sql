@@ -7,7 +7,8 @@ CREATE TABLE otan_enbek.timesheet (
     month           date NOT NULL CHECK (month = date_trunc('month', month)),
     version         integer NOT NULL DEFAULT 1 CHECK (version >= 1),
     status          text NOT NULL DEFAULT 'built'
-                    CHECK (status IN ('built', 'submitted', 'accepted', 'returned', 'failed', 'superseded')),
+                    CHECK (status IN ('built', 'submitted', 'accepted', 'returned', 'failed', 'superseded',
+                                      'cancelled')),
     working_days    integer NOT NULL,
     norm_hours      numeric(6,2) NOT NULL,
     employee_count  integer NOT NULL DEFAULT 0,

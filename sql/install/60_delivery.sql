@@ -19,7 +19,8 @@ CREATE TABLE otan_enbek.submission (
     created_at      timestamptz NOT NULL DEFAULT now(),
     created_by      name NOT NULL DEFAULT current_user,
     status          text NOT NULL DEFAULT 'queued'
-                    CHECK (status IN ('queued', 'sending', 'sent', 'accepted', 'returned', 'failed')),
+                    CHECK (status IN ('queued', 'sending', 'sent', 'accepted', 'returned', 'failed',
+                                      'cancelled')),
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     last_attempt_at timestamptz,
@@ -47,7 +48,7 @@ COMMENT ON COLUMN otan_enbek.submission.document IS
 COMMENT ON COLUMN otan_enbek.submission.key_fingerprint IS
     'SHA-256 of the signing certificate (DER), in hexadecimal';
 COMMENT ON COLUMN otan_enbek.submission.status IS
-    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries';
+    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt';
 CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
     WHERE status IN ('queued', 'sending', 'sent');
 
@@ -66,18 +67,20 @@ CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
 --                         query; delivery_requeue of a status query
 --   sending -> accepted, returned, failed   delivery_record, and no other
 --                         status leads to these
+--   queued  -> cancelled  cancel_submission, only before the first attempt
 -- and between queued and sent in either direction, which a test or an
 -- operator may do by hand: a re-send keeps its message id, so Enbek returns
--- SCSE196 and the status query finds the first copy.  Accepted, returned and
--- failed are final, and a final submission changes no column at all: back
--- in delivery it would be sent again, and its attempts and response are the
--- record of the outcome.
+-- SCSE196 and the status query finds the first copy.  Accepted, returned,
+-- failed and cancelled are final, and a final submission changes no column
+-- at all: back in delivery it would be sent again, and its attempts and
+-- response are the record of the outcome.
 CREATE FUNCTION otan_enbek.submission_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    final_statuses CONSTANT text[] := ARRAY['accepted', 'returned', 'failed'];
+    final_statuses CONSTANT text[] := ARRAY['accepted', 'returned', 'failed', 'cancelled'];
+    outcomes CONSTANT text[] := ARRAY['accepted', 'returned', 'failed'];
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'submission % cannot be deleted', OLD.submission_id
@@ -112,7 +115,14 @@ BEGIN
                   DETAIL = format('Status %s is final, so the submission keeps the attempts, response and times it ended with.',
                                   OLD.status),
                   HINT = 'A correction is a new version of the timesheet: build the month again with otan_enbek.build_timesheet and submit the new version.';
-    ELSIF NEW.status = ANY (final_statuses) AND NEW.status <> OLD.status
+    ELSIF NEW.status = 'cancelled' AND NEW.status <> OLD.status
+          AND (OLD.status <> 'queued' OR OLD.attempts > 0) THEN
+        RAISE EXCEPTION 'submission % cannot be cancelled', OLD.submission_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its status is %s after %s attempts. Only a queued submission that was never sent can be cancelled, because Enbek may have received any other.',
+                                  OLD.status, OLD.attempts),
+                  HINT = 'Wait for the outcome of the delivery; a correction is a new version of the timesheet.';
+    ELSIF NEW.status = ANY (outcomes) AND NEW.status <> OLD.status
           AND OLD.status <> 'sending' THEN
         RAISE EXCEPTION 'submission % cannot change from % to %',
                 OLD.submission_id, OLD.status, NEW.status
@@ -133,7 +143,8 @@ CREATE TABLE otan_enbek.submission_event (
     event_no        integer NOT NULL,
     at              timestamptz NOT NULL DEFAULT clock_timestamp(),
     kind            text NOT NULL CHECK (kind IN ('created', 'attempt', 'answer', 'status_query',
-                        'retry_scheduled', 'accepted', 'returned', 'failed', 'requeued', 'error')),
+                        'retry_scheduled', 'accepted', 'returned', 'failed', 'requeued', 'error',
+                        'cancelled')),
     attempt         integer,
     http_status     integer,
     code            text,

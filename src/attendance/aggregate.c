@@ -36,6 +36,7 @@
 #include "utils/typcache.h"
 
 #include "attendance/attendance.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_transfn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_combinefn);
@@ -497,7 +498,8 @@ day_datum(const FiguresType *ft, const AttDayResult *r, const int64 *ids)
 /*
  * Final function: computes the employee's days and returns them as an
  * array of attendance_day_figures, or NULL when the group had no plan row.
- * The state is only read: the punches are sorted in a copy.
+ * The state is only read: the punches are sorted in a copy.  Each employee
+ * computed counts as one unit of the backend's progress.
  */
 Datum
 otan_enbek_attendance_finalfn(PG_FUNCTION_ARGS)
@@ -521,6 +523,7 @@ otan_enbek_attendance_finalfn(PG_FUNCTION_ARGS)
 	for (i = 0; i < result.ndays; i++)
 		elems[i] = day_datum(ft, &result.days[i], result.event_ids);
 
+	progress_add_done(1);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, result.ndays, ft->elemtype,
 										  ft->elemlen, ft->elembyval,
 										  ft->elemalign));

@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "ingest/ingest.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_text);
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_bytea);
@@ -164,25 +165,57 @@ format_hint(IngestFormat format)
 	return "Split the content into smaller parts.";
 }
 
+/* A parser callback with the progress of the content it reads */
+typedef struct ProgressCallback
+{
+	IngestRecordCallback callback;
+	void	   *arg;
+	const char *buf;
+	size_t		len;
+	uint32		records;
+} ProgressCallback;
+
+/* Records between two progress updates, so that updates cost little */
+#define PROGRESS_RECORDS 1024
+
+/*
+ * Passes a record on and, every PROGRESS_RECORDS records, reports the bytes
+ * read so far, taken from where the record's raw text ends in the content.
+ */
+static void
+call_with_progress(const IngestRecord *record, void *arg)
+{
+	ProgressCallback *pc = (ProgressCallback *) arg;
+
+	pc->callback(record, pc->arg);
+	if (++pc->records % PROGRESS_RECORDS == 0 && record->raw >= pc->buf &&
+		record->raw + record->raw_len <= pc->buf + pc->len)
+		progress_set_done(record->raw + record->raw_len - pc->buf);
+}
+
 /*
  * Runs the parser of the named format over content and raises an error when
- * the content as a whole cannot be read.
+ * the content as a whole cannot be read.  The bytes read are reported as
+ * the named phase of the backend's progress.
  */
 static void
 run_parser(text *format_name, const char *buf, size_t len,
-		   IngestRecordCallback callback, void *arg)
+		   IngestRecordCallback callback, void *arg, const char *phase)
 {
 	IngestFormat format = lookup_format(format_name);
 	IngestError error;
+	ProgressCallback pc = {callback, arg, buf, len, 0};
 
 	check_database_encoding();
 	memset(&error, 0, sizeof(error));
-	if (!ingest_parse(format, buf, len, callback, arg, &error))
+	progress_begin_phase(phase, "bytes", len);
+	if (!ingest_parse(format, buf, len, call_with_progress, &pc, &error))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("%s", error.message),
 				 errdetail("%s", error.detail),
 				 errhint("%s", format_hint(format))));
+	progress_set_done(len);
 }
 
 /* Converts a record's local date-time to a timestamp; false if out of range. */
@@ -325,7 +358,7 @@ parse_events(FunctionCallInfo fcinfo, const char *buf, size_t len)
 											  "parse_events row",
 											  ALLOCSET_DEFAULT_SIZES);
 
-	run_parser(PG_GETARG_TEXT_PP(0), buf, len, put_record, &state);
+	run_parser(PG_GETARG_TEXT_PP(0), buf, len, put_record, &state, "parsing");
 
 	MemoryContextDelete(state.row_context);
 	return (Datum) 0;
@@ -481,7 +514,8 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
-			   VARSIZE_ANY_EXHDR(content), mark_event_month, &state);
+			   VARSIZE_ANY_EXHDR(content), mark_event_month, &state,
+			   "checking");
 
 	for (i = 0; i < state.month_count; i++)
 	{
