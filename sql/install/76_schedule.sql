@@ -177,7 +177,8 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION otan_enbek.set_schedule(org integer, kind text, schedule text)
+CREATE FUNCTION otan_enbek.set_schedule(org integer, kind text, schedule text,
+                                        caller name DEFAULT current_user)
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -187,9 +188,7 @@ DECLARE
     normalized text;
 BEGIN
     PERFORM otan_enbek.require_pg_cron();
-    -- TODO: limit an operator to the organizations assigned to it, once
-    -- such assignments exist; now any caller with EXECUTE may schedule any
-    -- organization.
+    PERFORM otan_enbek.require_org_visible(org, caller);
     job_name := otan_enbek.schedule_job_name(org, kind);
     normalized := otan_enbek.check_cron_schedule(schedule);
     -- cron.schedule replaces the schedule of a job of the same name and owner.
@@ -197,10 +196,12 @@ BEGIN
                          format('CALL otan_enbek.run_scheduled(%s, %L)', org, kind));
 END
 $$;
-COMMENT ON FUNCTION otan_enbek.set_schedule(integer, text, text) IS
+COMMENT ON FUNCTION otan_enbek.set_schedule(integer, text, text, name) IS
     'Creates or changes the pg_cron job that runs a step of an organization (kind attendance, timesheet_build or timesheet_submit) on a cron schedule in UTC; returns the job id';
 
-CREATE FUNCTION otan_enbek.remove_schedule(org integer, kind text) RETURNS void
+CREATE FUNCTION otan_enbek.remove_schedule(org integer, kind text,
+                                           caller name DEFAULT current_user)
+    RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -209,6 +210,7 @@ DECLARE
     removed integer;
 BEGIN
     PERFORM otan_enbek.require_pg_cron();
+    PERFORM otan_enbek.require_org_visible(org, caller);
     job_name := otan_enbek.schedule_job_name(org, kind);
     SELECT count(cron.unschedule(j.jobid)) INTO removed
     FROM cron.job j WHERE j.jobname = job_name;
@@ -219,10 +221,11 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION otan_enbek.remove_schedule(integer, text) IS
-    'Removes the pg_cron job of a step of an organization';
+COMMENT ON FUNCTION otan_enbek.remove_schedule(integer, text, name) IS
+    'Removes the pg_cron job of a step of an organization; caller is the calling role, left at its default';
 
-CREATE FUNCTION otan_enbek.show_schedules(org integer DEFAULT NULL)
+CREATE FUNCTION otan_enbek.show_schedules(org integer DEFAULT NULL,
+                                          caller name DEFAULT current_user)
     RETURNS TABLE (org_id integer, kind text, schedule text, active boolean, jobid bigint,
                    command text, last_run_id bigint, last_status text,
                    last_started_at timestamptz, last_error text)
@@ -231,6 +234,11 @@ CREATE FUNCTION otan_enbek.show_schedules(org integer DEFAULT NULL)
     AS $$
 BEGIN
     PERFORM otan_enbek.require_pg_cron();
+    IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+        RAISE EXCEPTION 'role "%" cannot act as role "%"', session_user, caller
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Leave the caller argument at its default, current_user.';
+    END IF;
     RETURN QUERY
     SELECT j.org_id, j.kind, j.schedule, j.active, j.jobid, j.command,
            r.run_id, r.status, r.started_at, r.error_message
@@ -245,15 +253,18 @@ BEGIN
         WHERE x.org_id = j.org_id AND x.kind = j.kind AND x.trigger = 'schedule'
         ORDER BY x.started_at DESC
         LIMIT 1) r ON true
-    WHERE show_schedules.org IS NULL OR j.org_id = show_schedules.org
+    WHERE (show_schedules.org IS NULL OR j.org_id = show_schedules.org)
+      AND (pg_has_role(caller, 'otan_enbek_admin', 'USAGE')
+           OR j.org_id IN (SELECT a.org_id FROM otan_enbek.org_access AS a
+                           WHERE pg_has_role(caller, a.role_id, 'USAGE')))
     ORDER BY j.org_id, j.kind;
 END
 $$;
-COMMENT ON FUNCTION otan_enbek.show_schedules(integer) IS
-    'Lists the pg_cron jobs of the steps (of one organization, or of all) with the outcome of each job''s last run';
+COMMENT ON FUNCTION otan_enbek.show_schedules(integer, name) IS
+    'Lists the pg_cron jobs of the steps (of one organization, or of all the caller may see) with the outcome of each job''s last run';
 
 REVOKE ALL ON FUNCTION
-    otan_enbek.set_schedule(integer, text, text),
-    otan_enbek.remove_schedule(integer, text),
-    otan_enbek.show_schedules(integer)
+    otan_enbek.set_schedule(integer, text, text, name),
+    otan_enbek.remove_schedule(integer, text, name),
+    otan_enbek.show_schedules(integer, name)
     FROM PUBLIC;

@@ -44,6 +44,7 @@ $rls$;
 REVOKE ALL ON ALL TABLES IN SCHEMA otan_enbek FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA otan_enbek FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA otan_enbek FROM PUBLIC;
+REVOKE ALL ON ALL PROCEDURES IN SCHEMA otan_enbek FROM PUBLIC;
 
 -- Types keep the default USAGE for PUBLIC: pg_dump 15 warns about every
 -- type whose privileges an extension script changed ("unsupported

@@ -4,7 +4,7 @@
 -- removed.  Invalid cron schedules raise an error that names the field,
 -- and without the pg_cron extension the functions raise an error.
 BEGIN;
-SELECT plan(42);
+SELECT plan(46);
 
 -- Returns the SQLSTATE and message of the error that a statement raises,
 -- on two lines, or NULL when it succeeds.
@@ -61,6 +61,25 @@ SELECT is((SELECT schedule FROM otan_enbek.show_schedules(9301) WHERE kind = 'ti
           '0 4 2 * *', 'show_schedules shows the schedule');
 SELECT is((SELECT count(*) FROM otan_enbek.show_schedules(9302)), 0::bigint,
           'show_schedules of another organization is empty');
+
+-- An operator schedules and sees only the organizations assigned to it.
+INSERT INTO otan_enbek.organization (org_id, bin, name)
+    OVERRIDING SYSTEM VALUE VALUES (9303, '090440004210', 'School No. 9');
+CREATE ROLE tap_sched_operator IN ROLE otan_enbek_operator;
+SELECT otan_enbek.grant_org_access('tap_sched_operator', 9303);
+SET LOCAL ROLE tap_sched_operator;
+SELECT is(pg_temp.error_of($$SELECT otan_enbek.set_schedule(9301, 'attendance', '0 22 * * *')$$),
+          E'42501\nrole "tap_sched_operator" has no access to organization 9301',
+          'an operator cannot schedule an organization not assigned to it');
+SELECT is(pg_temp.error_of($$SELECT otan_enbek.remove_schedule(9301, 'attendance')$$),
+          E'42501\nrole "tap_sched_operator" has no access to organization 9301',
+          'an operator cannot remove a schedule of an organization not assigned to it');
+SELECT lives_ok($$SELECT otan_enbek.set_schedule(9303, 'attendance', '0 22 * * *')$$,
+                'an operator schedules its own organization');
+SELECT is((SELECT array_agg(DISTINCT org_id) FROM otan_enbek.show_schedules()), '{9303}'::integer[],
+          'an operator sees the schedules of its own organization only');
+RESET ROLE;
+SELECT otan_enbek.remove_schedule(9303, 'attendance');
 
 -- Removal.
 SELECT lives_ok($$SELECT otan_enbek.remove_schedule(9301, 'timesheet_build')$$,

@@ -1,7 +1,7 @@
 -- Privileges on the run log, the schedules, the manual runs and the status
 -- views.  The administrator gets everything.  An operator runs and
--- schedules steps and reads the run log, and a reader reads the status
--- views.  The steps
+-- schedules steps and reads the run log and the status views of its
+-- organizations.  The steps
 -- themselves run with the caller's rights, so an operator's run fails with
 -- its error recorded where the role lacks a right, such as reading a file
 -- on the server.
@@ -9,16 +9,22 @@
 GRANT ALL ON otan_enbek.job_run TO otan_enbek_admin;
 GRANT SELECT ON otan_enbek.job_run TO otan_enbek_operator;
 
+-- The status views run with the caller's rights, so that row-level security
+-- shows an operator the organizations assigned to it.  A reader reads none
+-- of them: error messages and Enbek's answers may quote personal data.
+ALTER VIEW otan_enbek.run_today SET (security_invoker = true);
+ALTER VIEW otan_enbek.recent_error SET (security_invoker = true);
+ALTER VIEW otan_enbek.submission_attention SET (security_invoker = true);
+ALTER VIEW otan_enbek.anomaly_review SET (security_invoker = true);
 GRANT SELECT ON otan_enbek.run_today, otan_enbek.recent_error,
-    otan_enbek.submission_attention, otan_enbek.progress
-    TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
-GRANT SELECT ON otan_enbek.anomaly_review TO otan_enbek_admin, otan_enbek_operator;
+    otan_enbek.submission_attention, otan_enbek.progress, otan_enbek.anomaly_review
+    TO otan_enbek_admin, otan_enbek_operator;
 
 GRANT EXECUTE ON FUNCTION
     otan_enbek.job_kinds(),
     otan_enbek.progress_slots(),
-    otan_enbek.show_schedules(integer)
-    TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;
+    otan_enbek.show_schedules(integer, name)
+    TO otan_enbek_admin, otan_enbek_operator;
 
 GRANT EXECUTE ON FUNCTION
     otan_enbek.job_run_start(text, integer, date, date, jsonb, text),
@@ -45,8 +51,8 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.check_cron_schedule(text),
     otan_enbek.require_pg_cron(),
     otan_enbek.schedule_job_name(integer, text),
-    otan_enbek.set_schedule(integer, text, text),
-    otan_enbek.remove_schedule(integer, text),
+    otan_enbek.set_schedule(integer, text, text, name),
+    otan_enbek.remove_schedule(integer, text, name),
     otan_enbek.status()
     TO otan_enbek_admin, otan_enbek_operator;
 
