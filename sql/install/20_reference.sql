@@ -30,7 +30,11 @@ CREATE TABLE otan_enbek.department (
     parent_id       integer,
     PRIMARY KEY (org_id, department_id),
     UNIQUE (org_id, name),
+    -- Deferred, like the default schedule of an organization, so that a
+    -- restore of pg_dump's output in one transaction can load the rows in
+    -- any order.
     FOREIGN KEY (org_id, parent_id) REFERENCES otan_enbek.department
+        DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE otan_enbek.work_schedule (
@@ -54,8 +58,13 @@ COMMENT ON TABLE otan_enbek.work_schedule IS
 COMMENT ON COLUMN otan_enbek.work_schedule.window_before_min IS
     'A punch belongs to a shift when it falls between shift start minus this allowance and shift end plus window_after_min';
 
+-- organization and work_schedule refer to each other, so pg_dump cannot
+-- order their rows.  The check waits for the end of the transaction, so
+-- that a restore in one transaction loads both tables (pg_restore
+-- --single-transaction, psql --single-transaction).
 ALTER TABLE otan_enbek.organization
-    ADD FOREIGN KEY (org_id, default_schedule_id) REFERENCES otan_enbek.work_schedule;
+    ADD FOREIGN KEY (org_id, default_schedule_id) REFERENCES otan_enbek.work_schedule
+        DEFERRABLE INITIALLY DEFERRED;
 
 CREATE TABLE otan_enbek.work_schedule_rule (
     org_id          integer NOT NULL,
