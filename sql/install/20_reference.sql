@@ -294,6 +294,37 @@ INSERT INTO otan_enbek.calendar_day (day, kind, name, built_in) VALUES
     ('2026-10-26', 'day_off', 'For Republic Day on Sunday', true),
     ('2026-12-16', 'holiday', 'Independence Day', true);
 
+-- Rows entered by the administrator have built_in false, so that pg_dump
+-- writes them: its filter leaves out the shipped rows, which CREATE
+-- EXTENSION inserts again.  An update that changes the day, kind or name
+-- of a shipped row therefore makes it an entered row.  An entered row for
+-- a day that has a shipped row replaces the shipped row, which is also how
+-- a restore brings back a shipped day that the administrator changed.  The
+-- function runs as its owner so that a role allowed to insert rows may
+-- replace a shipped one without the right to delete.
+-- NOTE: a shipped row that the administrator deleted is inserted again by
+-- CREATE EXTENSION when a dump is restored.
+CREATE FUNCTION otan_enbek.calendar_day_mark_entered() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.built_in AND NEW.built_in
+           AND (NEW.day, NEW.kind, NEW.name) IS DISTINCT FROM (OLD.day, OLD.kind, OLD.name) THEN
+            NEW.built_in := false;
+        END IF;
+    ELSIF NOT NEW.built_in THEN
+        DELETE FROM otan_enbek.calendar_day c WHERE c.day = NEW.day AND c.built_in;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER calendar_day_mark_entered
+    BEFORE INSERT OR UPDATE ON otan_enbek.calendar_day
+    FOR EACH ROW EXECUTE FUNCTION otan_enbek.calendar_day_mark_entered();
+
 -- Returns the years from first_day's to last_day's without any row in
 -- calendar_day.  Every year has public holidays, so a year without rows is
 -- one whose calendar was never entered, and its holidays would count as

@@ -22,6 +22,13 @@ my $db = new_database('otan_t_dump');
 psql_file($db, $fill);
 wait_for_deliveries($db);
 
+# The administrator corrected a shipped calendar day: the restore must
+# bring back the correction, not the shipped row.
+psql($db, q{
+	UPDATE otan_enbek.calendar_day
+	SET kind = 'working', name = 'Working day by a later decree'
+	WHERE day = '2026-05-11'});
+
 my $dump = "$ENV{OTAN_WORK}/otan_t_dump.dump";
 my ($out, $err) = ('', '');
 ok(run([ 'pg_dump', '-Fc', '-f', $dump, '-d', $db ], '>', \$out, '2>', \$err),
@@ -61,6 +68,9 @@ compare_text('the restored database holds the same rows',
 	expected => 'dumped database', got => 'restored database');
 like(psql($restored, q{SELECT count(*) FROM otan_enbek.calendar_day WHERE NOT built_in}),
 	qr/^[1-9]/, 'the calendar rows entered by the administrator are restored');
+is(psql($restored, q{SELECT kind || ' ' || built_in FROM otan_enbek.calendar_day
+                     WHERE day = '2026-05-11'}),
+	'working false', 'a corrected shipped calendar day is restored as corrected');
 compare_text('the restored database has the same objects',
 	describe_catalog($restored), describe_catalog($db),
 	expected => 'dumped database', got => 'restored database');
