@@ -32,10 +32,11 @@ END
 $roles$;
 -- Entered and shipped rows of calendar_day, as in sql/install/20_reference.sql.
 -- A 1.0 row that the administrator changed without setting built_in to
--- false cannot be told from a shipped row and stays marked as shipped.
+-- false cannot be distinguished from a shipped row and stays marked as
+-- shipped.
 
 -- Rows entered by the administrator have built_in false, so that pg_dump
--- writes them: its filter leaves out the shipped rows, which CREATE
+-- writes them, because its filter leaves out the shipped rows, which CREATE
 -- EXTENSION inserts again.  An update that changes the day, kind or name
 -- of a shipped row therefore makes it an entered row.  An entered row for
 -- a day that has a shipped row replaces the shipped row, which is also how

@@ -60,8 +60,8 @@ COMMENT ON COLUMN otan_enbek.work_schedule.window_before_min IS
 
 -- organization and work_schedule refer to each other, so pg_dump cannot
 -- order their rows.  The check waits for the end of the transaction, so
--- that a restore in one transaction loads both tables (pg_restore
--- --single-transaction, psql --single-transaction).
+-- that a restore in one transaction (pg_restore --single-transaction, as
+-- README.md describes) loads both tables.
 ALTER TABLE otan_enbek.organization
     ADD FOREIGN KEY (org_id, default_schedule_id) REFERENCES otan_enbek.work_schedule
         DEFERRABLE INITIALLY DEFERRED;
@@ -295,7 +295,7 @@ INSERT INTO otan_enbek.calendar_day (day, kind, name, built_in) VALUES
     ('2026-12-16', 'holiday', 'Independence Day', true);
 
 -- Rows entered by the administrator have built_in false, so that pg_dump
--- writes them: its filter leaves out the shipped rows, which CREATE
+-- writes them, because its filter leaves out the shipped rows, which CREATE
 -- EXTENSION inserts again.  An update that changes the day, kind or name
 -- of a shipped row therefore makes it an entered row.  An entered row for
 -- a day that has a shipped row replaces the shipped row, which is also how

@@ -1,9 +1,9 @@
--- Rows that pg_dump writes.  pg_dump leaves out the tables of an extension,
--- because CREATE EXTENSION makes them again, unless the table is marked with
--- pg_extension_config_dump; then it writes the rows that the filter selects.
--- Every table here holds configuration or business data, so all of them are
--- marked, and so are the sequences, so that ids continue after a restore
--- instead of repeating.  calendar_day mixes the rows shipped with the
+-- Rows that pg_dump writes.  pg_dump leaves out the rows of an extension's
+-- tables, because CREATE EXTENSION makes the tables again, unless a table is
+-- marked with pg_extension_config_dump.  For a marked table it writes the
+-- rows that the filter selects.  Every table here contains configuration or
+-- business data, so all of them are marked.  The sequences are marked too,
+-- so that ids continue after a restore instead of repeating.  calendar_day mixes the rows shipped with the
 -- extension, which CREATE EXTENSION inserts again, with rows entered by the
 -- administrator (built_in false).  The monthly partitions of skud_event are
 -- created after CREATE EXTENSION, so they are ordinary tables that pg_dump

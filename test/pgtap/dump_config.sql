@@ -6,7 +6,7 @@ BEGIN;
 SELECT plan(7);
 
 -- Tables and sequences of the extension whose rows pg_dump must not write.
--- Empty, because every table holds configuration or business data.
+-- Empty, because every table contains configuration or business data.
 CREATE TEMP TABLE not_dumped (
     relation regclass PRIMARY KEY,
     reason text NOT NULL

@@ -6,12 +6,12 @@
 -- order is kept (as a position among the columns that are not dropped),
 -- because SELECT * and COPY without a column list depend on it.
 --
--- Covered: every member object (pg_depend), and for relations their
--- columns, constraints, indexes, triggers, policies, options, privileges,
--- comments and sequence parameters; for functions their definition or
--- aggregate parts; for types their base, constraints, attributes or labels;
--- the schema; initial privileges (what pg_dump compares against); default
--- privileges in the schema; and the tables marked for pg_dump.
+-- It covers every member object (pg_depend).  Relations add their columns,
+-- constraints, indexes, triggers, policies, options, privileges, comments
+-- and sequence parameters.  Functions add their definition or aggregate
+-- parts, and types their base, constraints, attributes or labels.  Then
+-- come the schema, the initial privileges (what pg_dump compares against),
+-- the default privileges in the schema and the tables marked for pg_dump.
 
 \pset format unaligned
 \pset tuples_only on
