@@ -9,8 +9,10 @@
 #   make check      build, install and run every test suite
 #   make demo       run the main job on the bundled sample log (LOG=, FORMAT=)
 #   make demo-stop  stop the demo cluster and the local Enbek service
+#   make fresh-machine  run the quick start of README.md on a clean Debian 12
+#                   root file system (slow; needs root and debootstrap)
 
-SETUP_GOALS := check demo demo-stop bench
+SETUP_GOALS := check demo demo-stop bench fresh-machine
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -27,6 +29,9 @@ demo-stop:
 
 bench:
 	bench/run-bench
+
+fresh-machine:
+	test/fresh-machine
 
 else
 

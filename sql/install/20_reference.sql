@@ -30,7 +30,11 @@ CREATE TABLE otan_enbek.department (
     parent_id       integer,
     PRIMARY KEY (org_id, department_id),
     UNIQUE (org_id, name),
+    -- Deferred, like the default schedule of an organization, so that a
+    -- restore of pg_dump's output in one transaction can load the rows in
+    -- any order.
     FOREIGN KEY (org_id, parent_id) REFERENCES otan_enbek.department
+        DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE otan_enbek.work_schedule (
@@ -54,8 +58,13 @@ COMMENT ON TABLE otan_enbek.work_schedule IS
 COMMENT ON COLUMN otan_enbek.work_schedule.window_before_min IS
     'A punch belongs to a shift when it falls between shift start minus this allowance and shift end plus window_after_min';
 
+-- organization and work_schedule refer to each other, so pg_dump cannot
+-- order their rows.  The check waits for the end of the transaction, so
+-- that a restore in one transaction (pg_restore --single-transaction, as
+-- README.md describes) loads both tables.
 ALTER TABLE otan_enbek.organization
-    ADD FOREIGN KEY (org_id, default_schedule_id) REFERENCES otan_enbek.work_schedule;
+    ADD FOREIGN KEY (org_id, default_schedule_id) REFERENCES otan_enbek.work_schedule
+        DEFERRABLE INITIALLY DEFERRED;
 
 CREATE TABLE otan_enbek.work_schedule_rule (
     org_id          integer NOT NULL,
@@ -284,6 +293,37 @@ INSERT INTO otan_enbek.calendar_day (day, kind, name, built_in) VALUES
     ('2026-10-25', 'holiday', 'Republic Day', true),
     ('2026-10-26', 'day_off', 'For Republic Day on Sunday', true),
     ('2026-12-16', 'holiday', 'Independence Day', true);
+
+-- Rows entered by the administrator have built_in false, so that pg_dump
+-- writes them, because its filter leaves out the shipped rows, which CREATE
+-- EXTENSION inserts again.  An update that changes the day, kind or name
+-- of a shipped row therefore makes it an entered row.  An entered row for
+-- a day that has a shipped row replaces the shipped row, which is also how
+-- a restore brings back a shipped day that the administrator changed.  The
+-- function runs as its owner so that a role allowed to insert rows may
+-- replace a shipped one without the right to delete.
+-- NOTE: a shipped row that the administrator deleted is inserted again by
+-- CREATE EXTENSION when a dump is restored.
+CREATE FUNCTION otan_enbek.calendar_day_mark_entered() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.built_in AND NEW.built_in
+           AND (NEW.day, NEW.kind, NEW.name) IS DISTINCT FROM (OLD.day, OLD.kind, OLD.name) THEN
+            NEW.built_in := false;
+        END IF;
+    ELSIF NOT NEW.built_in THEN
+        DELETE FROM otan_enbek.calendar_day c WHERE c.day = NEW.day AND c.built_in;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER calendar_day_mark_entered
+    BEFORE INSERT OR UPDATE ON otan_enbek.calendar_day
+    FOR EACH ROW EXECUTE FUNCTION otan_enbek.calendar_day_mark_entered();
 
 -- Returns the years from first_day's to last_day's without any row in
 -- calendar_day.  Every year has public holidays, so a year without rows is

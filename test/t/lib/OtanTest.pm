@@ -66,14 +66,19 @@ sub psql_error
 
 # Creates a database with the extension, the worker logging at DEBUG1 (so
 # that the log test also checks the details), and drops it at the end.
+# Options: version (default: the control file's default_version), and
+# extension => 0 for a database without the extension, such as the target
+# of a restore.
 sub new_database
 {
-	my ($name) = @_;
+	my ($name, %opt) = @_;
 	psql('postgres', qq{DROP DATABASE IF EXISTS "$name" WITH (FORCE)});
 	psql('postgres', qq{CREATE DATABASE "$name"});
 	psql('postgres', qq{ALTER DATABASE "$name" SET log_min_messages = debug1});
-	psql($name, 'CREATE EXTENSION otan_enbek');
 	push @databases, $name;
+	return $name if defined $opt{extension} && !$opt{extension};
+	my $version = defined $opt{version} ? " VERSION '$opt{version}'" : '';
+	psql($name, "CREATE EXTENSION otan_enbek$version");
 	return $name;
 }
 
