@@ -12,7 +12,7 @@
 
 CREATE TABLE otan_enbek.org_access (
     org_id          integer NOT NULL REFERENCES otan_enbek.organization ON DELETE CASCADE,
-    role_id         oid NOT NULL,
+    role_id         regrole NOT NULL,
     granted_at      timestamptz NOT NULL DEFAULT now(),
     granted_by      name NOT NULL DEFAULT session_user,
     PRIMARY KEY (org_id, role_id)
@@ -21,7 +21,7 @@ CREATE INDEX ON otan_enbek.org_access (role_id);
 COMMENT ON TABLE otan_enbek.org_access IS
     'Organizations whose rows a role and the members of that role may see; change it with grant_org_access and revoke_org_access';
 COMMENT ON COLUMN otan_enbek.org_access.role_id IS
-    'OID of the role (pg_roles.oid), so that renaming the role keeps its access; read it as role_id::regrole';
+    'The role, stored by its OID so that renaming the role keeps its access; pg_dump writes it by name';
 
 -- A role sees its own assignments and those of the roles it belongs to.
 ALTER TABLE otan_enbek.org_access ENABLE ROW LEVEL SECURITY;
