@@ -167,6 +167,10 @@ trace_late_early(StringInfo trace, const AttDayResult *r,
 	else if (!r->has_late)
 		figure(trace, r->work_day, "late", 0, false,
 			   "No lateness: the day's first punch is not an entry.");
+	else if (r->first_in <= r->shift_start)
+		figure(trace, r->work_day, "late", r->late, true,
+			   psprintf("The first entry came %lld s before the shift start.",
+						(long long) (r->shift_start - r->first_in)));
 	else
 		figure(trace, r->work_day, "late", r->late, true,
 			   psprintf("The first entry came %lld s after the shift start; the grace is %d s, so %s.",
@@ -178,6 +182,10 @@ trace_late_early(StringInfo trace, const AttDayResult *r,
 	else if (!r->has_early_leave)
 		figure(trace, r->work_day, "early_leave", 0, false,
 			   "No early leave: the day's last punch is not an exit.");
+	else if (r->last_out >= r->shift_end)
+		figure(trace, r->work_day, "early_leave", r->early_leave, true,
+			   psprintf("The last exit came %lld s after the shift end.",
+						(long long) (r->last_out - r->shift_end)));
 	else
 		figure(trace, r->work_day, "early_leave", r->early_leave, true,
 			   psprintf("The last exit came %lld s before the shift end; the grace is %d s, so %s.",
