@@ -23,7 +23,8 @@ CREATE TABLE otan_enbek.attendance_day (
     event_ids       bigint[] NOT NULL DEFAULT '{}',
     computed_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, employee_id, work_day),
-    norm_sec        integer NOT NULL DEFAULT 0
+    norm_sec        integer NOT NULL DEFAULT 0,
+    absence_code    text
 );
 COMMENT ON TABLE otan_enbek.attendance_day IS
     'Working time of an employee on a work day, computed from the events; a night shift belongs to the day it starts';
@@ -45,6 +46,8 @@ COMMENT ON COLUMN otan_enbek.attendance_day.overtime_sec IS
     'Seconds present after the shift end (and before its start when the schedule counts early arrival), each part counted only when it reaches min_overtime_sec and the schedule allows overtime';
 COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
     'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
+COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
+    'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
 COMMENT ON COLUMN otan_enbek.attendance_day.punch_count IS
     'Punches of the day after de-duplication, paired or not';
 

@@ -528,6 +528,8 @@ BEGIN
                                                        last_day, fetch_from, fetch_to);
     PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
                                                        last_day, NULL);
+    PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
+                                                 NULL);
     RETURN written;
 END
 $$;

@@ -171,7 +171,7 @@ BEGIN
                 overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
                 punch_count = excluded.punch_count, anomalies = excluded.anomalies,
                 event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
-                computed_at = excluded.computed_at;
+                absence_code = NULL, computed_at = excluded.computed_at;
             GET DIAGNOSTICS n = ROW_COUNT;
             written := written + n;
 
@@ -180,6 +180,8 @@ BEGIN
                                                                pending_employees);
             PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day, last_day,
                                                                pending_employees);
+            PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
+                                                         pending_employees);
         END LOOP;
     END LOOP;
     RETURN written;

@@ -1,6 +1,7 @@
 -- Attendance rules of version 1.1: rotation schedules, breaks deducted
 -- after hours of presence, the missing-exit and midnight policies, norms,
--- ambiguous local times, overtime limits and incremental refresh.
+-- ambiguous local times, overtime limits, absence codes, rounded times and
+-- incremental refresh.
 
 ALTER TABLE otan_enbek.organization
     ADD COLUMN missing_exit_policy text NOT NULL DEFAULT 'flag'
@@ -37,17 +38,21 @@ ALTER TABLE otan_enbek.work_schedule_rule
 COMMENT ON TABLE otan_enbek.work_schedule_rule IS
     'Shifts of a schedule; a weekly schedule has day_no 1 (Monday) to 7 (Sunday), a rotation day_no 1 to rotation_days, and a day without a row is a day off';
 
+
 ALTER TABLE otan_enbek.skud_event
     ADD COLUMN local_time_ambiguous boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN otan_enbek.skud_event.local_time_ambiguous IS
     'The device sent a local time without a UTC offset that occurred twice, when the zone''s clocks were set back; occurred_at is its first occurrence';
 
 ALTER TABLE otan_enbek.attendance_day
-    ADD COLUMN norm_sec integer NOT NULL DEFAULT 0;
+    ADD COLUMN norm_sec integer NOT NULL DEFAULT 0,
+    ADD COLUMN absence_code text;
 COMMENT ON COLUMN otan_enbek.attendance_day.present_sec IS
     'Seconds between paired entries and exits, and from an entry without exit to the shift end under missing_exit_policy close_at_shift_end';
 COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
     'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
+COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
+    'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
     'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 
@@ -492,6 +497,8 @@ BEGIN
                                                        last_day, fetch_from, fetch_to);
     PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
                                                        last_day, NULL);
+    PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
+                                                 NULL);
     RETURN written;
 END
 $$;
@@ -829,6 +836,102 @@ $$;
 COMMENT ON FUNCTION otan_enbek.attendance_flag_overtime_limits(integer, date, date, integer[]) IS
     'Flags the days that exceed the Labour Code overtime limits (2 h a day, 1 h on heavy work, 12 h a month, 120 h a year) in the years of a period; returns the number of rows changed';
 
+-- Documented absences on attendance days: the form No. 421 code of the
+-- absence replaces the absent flag, and a change of absences marks its days
+-- for refresh_attendance.
+
+-- Sets absence_code on the attendance_day rows of first_day..last_day
+-- (of employee_ids only, unless NULL) from the absence table, clears it
+-- where no absence applies any more, and removes the absent flag from days
+-- with a documented absence.  Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_apply_absences(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    changed integer;
+BEGIN
+    -- most periods have no absence, and then no row has a code to clear
+    IF NOT EXISTS (SELECT FROM otan_enbek.absence ab
+                   WHERE ab.org_id = attendance_apply_absences.org
+                     AND ab.first_day <= attendance_apply_absences.last_day
+                     AND ab.last_day >= attendance_apply_absences.first_day)
+       AND NOT EXISTS (SELECT FROM otan_enbek.attendance_day a
+                       WHERE a.org_id = attendance_apply_absences.org
+                         AND a.work_day BETWEEN attendance_apply_absences.first_day
+                                            AND attendance_apply_absences.last_day
+                         AND a.absence_code IS NOT NULL) THEN
+        RETURN 0;
+    END IF;
+    WITH coded AS (
+        SELECT a.employee_id, a.work_day,
+               otan_enbek.absence_code(ab.kind) AS absence_code,
+               CASE WHEN ab.kind IS NULL THEN a.anomalies
+                    ELSE array_remove(a.anomalies, 'absent')
+               END AS anomalies
+        FROM otan_enbek.attendance_day a
+        LEFT JOIN otan_enbek.absence ab
+               ON ab.org_id = a.org_id
+              AND ab.employee_id = a.employee_id
+              AND a.work_day BETWEEN ab.first_day AND ab.last_day
+        WHERE a.org_id = attendance_apply_absences.org
+          AND a.work_day BETWEEN attendance_apply_absences.first_day
+                             AND attendance_apply_absences.last_day
+          AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
+    )
+    UPDATE otan_enbek.attendance_day a
+    SET absence_code = c.absence_code, anomalies = c.anomalies
+    FROM coded c
+    WHERE a.org_id = attendance_apply_absences.org
+      AND a.employee_id = c.employee_id
+      AND a.work_day = c.work_day
+      AND (a.absence_code IS DISTINCT FROM c.absence_code OR a.anomalies <> c.anomalies);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_apply_absences(integer, date, date, integer[]) IS
+    'Sets the form No. 421 absence code of documented absences on attendance days, in place of the absent flag; returns the number of rows changed';
+
+-- Marks the days of inserted, updated and deleted absences in
+-- attendance_pending, so that refresh_attendance writes their codes.
+CREATE FUNCTION otan_enbek.absence_mark_pending() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT n.org_id, n.employee_id, d::date
+        FROM new_absence n
+        CROSS JOIN LATERAL generate_series(n.first_day, n.last_day, interval '1 day') AS d
+        ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT o.org_id, o.employee_id, d::date
+        FROM old_absence o
+        CROSS JOIN LATERAL generate_series(o.first_day, o.last_day, interval '1 day') AS d
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER absence_inserted_mark_pending
+    AFTER INSERT ON otan_enbek.absence
+    REFERENCING NEW TABLE AS new_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+CREATE TRIGGER absence_updated_mark_pending
+    AFTER UPDATE ON otan_enbek.absence
+    REFERENCING OLD TABLE AS old_absence NEW TABLE AS new_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+CREATE TRIGGER absence_deleted_mark_pending
+    AFTER DELETE ON otan_enbek.absence
+    REFERENCING OLD TABLE AS old_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+
 -- Incremental attendance: ingest marks the employee-days its new events
 -- touch, and refresh_attendance recomputes only those.
 
@@ -1002,7 +1105,7 @@ BEGIN
                 overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
                 punch_count = excluded.punch_count, anomalies = excluded.anomalies,
                 event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
-                computed_at = excluded.computed_at;
+                absence_code = NULL, computed_at = excluded.computed_at;
             GET DIAGNOSTICS n = ROW_COUNT;
             written := written + n;
 
@@ -1011,6 +1114,8 @@ BEGIN
                                                                pending_employees);
             PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day, last_day,
                                                                pending_employees);
+            PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
+                                                         pending_employees);
         END LOOP;
     END LOOP;
     RETURN written;
