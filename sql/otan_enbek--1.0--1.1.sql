@@ -53,6 +53,11 @@ ALTER TABLE otan_enbek.work_schedule
     ADD COLUMN break_after_min integer CHECK (break_after_min BETWEEN 1 AND 1440),
     ADD COLUMN break_deduct_min integer CHECK (break_deduct_min BETWEEN 1 AND 720),
     ADD COLUMN heavy_work boolean NOT NULL DEFAULT false,
+    ADD COLUMN rounding_min integer NOT NULL DEFAULT 0 CHECK (rounding_min BETWEEN 0 AND 60),
+    ADD COLUMN rounding_entry text NOT NULL DEFAULT 'up'
+        CHECK (rounding_entry IN ('up', 'down', 'nearest')),
+    ADD COLUMN rounding_exit text NOT NULL DEFAULT 'down'
+        CHECK (rounding_exit IN ('up', 'down', 'nearest')),
     ADD CONSTRAINT work_schedule_rotation_check
         CHECK ((kind = 'rotation') = (rotation_anchor IS NOT NULL AND rotation_days IS NOT NULL)),
     ADD CONSTRAINT work_schedule_break_after_check
@@ -63,6 +68,8 @@ COMMENT ON COLUMN otan_enbek.work_schedule.break_after_min IS
     'With break_deduct_min: a shift day with at least this many minutes present loses break_deduct_min minutes of worked time, once a day, in place of or besides a fixed break window';
 COMMENT ON COLUMN otan_enbek.work_schedule.heavy_work IS
     'Heavy work or work in harmful conditions: the Labour Code limit of overtime is 1 hour a day instead of 2';
+COMMENT ON COLUMN otan_enbek.work_schedule.rounding_min IS
+    'When above 0, attendance_day.first_in_rounded and last_out_rounded keep the first entry and the last exit rounded to this many minutes of local time (rounding_entry and rounding_exit: up, down or nearest); the figures use the raw times';
 
 ALTER TABLE otan_enbek.work_schedule_rule
     DROP CONSTRAINT work_schedule_rule_day_no_check,
@@ -78,13 +85,19 @@ COMMENT ON COLUMN otan_enbek.skud_event.local_time_ambiguous IS
 
 ALTER TABLE otan_enbek.attendance_day
     ADD COLUMN norm_sec integer NOT NULL DEFAULT 0,
-    ADD COLUMN absence_code text;
+    ADD COLUMN absence_code text,
+    ADD COLUMN first_in_rounded timestamptz,
+    ADD COLUMN last_out_rounded timestamptz;
 COMMENT ON COLUMN otan_enbek.attendance_day.present_sec IS
     'Seconds between paired entries and exits, and from an entry without exit to the shift end under missing_exit_policy close_at_shift_end';
 COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
     'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
 COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
     'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
+COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
+    'first_in rounded as the schedule''s rounding_min and rounding_entry set, beside the raw time; NULL without rounding';
+COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
+    'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
     'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 
@@ -531,6 +544,8 @@ BEGIN
                                                        last_day, NULL);
     PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
                                                  NULL);
+    PERFORM otan_enbek.attendance_round_times(compute_attendance.org, first_day, last_day,
+                                              NULL);
     RETURN written;
 END
 $$;
@@ -1137,7 +1152,8 @@ BEGIN
                 overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
                 punch_count = excluded.punch_count, anomalies = excluded.anomalies,
                 event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
-                absence_code = NULL, computed_at = excluded.computed_at;
+                absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
+                computed_at = excluded.computed_at;
             GET DIAGNOSTICS n = ROW_COUNT;
             written := written + n;
 
@@ -1148,6 +1164,8 @@ BEGIN
                                                                pending_employees);
             PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
                                                          pending_employees);
+            PERFORM otan_enbek.attendance_round_times(current_org, first_day, last_day,
+                                                      pending_employees);
         END LOOP;
     END LOOP;
     RETURN written;
@@ -1155,6 +1173,68 @@ END
 $$;
 COMMENT ON FUNCTION otan_enbek.refresh_attendance(integer) IS
     'Recomputes the employee-days marked in attendance_pending, of one organization or (NULL) of all, and writes their attendance_day rows; returns the number of rows written';
+
+-- Rounded entry and exit times, kept beside the raw ones.
+
+-- Returns t rounded to step_min minutes of local time in time_zone: up,
+-- down or to the nearest step (a half step rounds up).  The result keeps
+-- the UTC offset of t, so a time in an hour that occurred twice rounds
+-- within its own occurrence.
+CREATE FUNCTION otan_enbek.round_local_time(t timestamptz, time_zone text, step_min integer,
+        mode text)
+    RETURNS timestamptz
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT t + make_interval(secs => CASE round_local_time.mode
+                                     WHEN 'up' THEN ceil(x.local_sec / x.step)
+                                     WHEN 'down' THEN floor(x.local_sec / x.step)
+                                     ELSE floor(x.local_sec / x.step + 0.5)
+                                 END * x.step - x.local_sec)
+FROM (SELECT extract(epoch FROM timezone(round_local_time.time_zone, t)) AS local_sec,
+             round_local_time.step_min * 60 AS step) x
+$$;
+COMMENT ON FUNCTION otan_enbek.round_local_time(timestamptz, text, integer, text) IS
+    'Returns a time rounded up, down or to the nearest step of minutes of local time in a zone';
+
+-- Sets first_in_rounded and last_out_rounded on the attendance_day rows of
+-- first_day..last_day (of employee_ids only, unless NULL) whose schedule
+-- rounds times.  Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_round_times(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    zone text;
+    changed integer;
+BEGIN
+    IF NOT EXISTS (SELECT FROM otan_enbek.work_schedule ws
+                   WHERE ws.org_id = attendance_round_times.org AND ws.rounding_min > 0) THEN
+        RETURN 0;
+    END IF;
+    SELECT o.time_zone INTO zone
+    FROM otan_enbek.organization o
+    WHERE o.org_id = attendance_round_times.org;
+    UPDATE otan_enbek.attendance_day a
+    SET first_in_rounded = otan_enbek.round_local_time(a.first_in, zone, ws.rounding_min,
+                                                       ws.rounding_entry),
+        last_out_rounded = otan_enbek.round_local_time(a.last_out, zone, ws.rounding_min,
+                                                       ws.rounding_exit)
+    FROM otan_enbek.work_schedule ws
+    WHERE ws.org_id = attendance_round_times.org
+      AND ws.rounding_min > 0
+      AND a.org_id = attendance_round_times.org
+      AND a.schedule_id = ws.schedule_id
+      AND a.work_day BETWEEN first_day AND last_day
+      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids));
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_round_times(integer, date, date, integer[]) IS
+    'Sets the rounded entry and exit times of attendance days whose schedule rounds them; returns the number of rows changed';
 -- Explanation of one employee's attendance day: the punches used, the
 -- schedule and rules applied, and how each figure was obtained.
 

@@ -61,6 +61,11 @@ CREATE TABLE otan_enbek.work_schedule (
     break_after_min integer CHECK (break_after_min BETWEEN 1 AND 1440),
     break_deduct_min integer CHECK (break_deduct_min BETWEEN 1 AND 720),
     heavy_work      boolean NOT NULL DEFAULT false,
+    rounding_min    integer NOT NULL DEFAULT 0 CHECK (rounding_min BETWEEN 0 AND 60),
+    rounding_entry  text NOT NULL DEFAULT 'up'
+                    CHECK (rounding_entry IN ('up', 'down', 'nearest')),
+    rounding_exit   text NOT NULL DEFAULT 'down'
+                    CHECK (rounding_exit IN ('up', 'down', 'nearest')),
     CONSTRAINT work_schedule_rotation_check
         CHECK ((kind = 'rotation') = (rotation_anchor IS NOT NULL AND rotation_days IS NOT NULL)),
     CONSTRAINT work_schedule_break_after_check
@@ -74,6 +79,8 @@ COMMENT ON COLUMN otan_enbek.work_schedule.break_after_min IS
     'With break_deduct_min: a shift day with at least this many minutes present loses break_deduct_min minutes of worked time, once a day, in place of or besides a fixed break window';
 COMMENT ON COLUMN otan_enbek.work_schedule.heavy_work IS
     'Heavy work or work in harmful conditions: the Labour Code limit of overtime is 1 hour a day instead of 2';
+COMMENT ON COLUMN otan_enbek.work_schedule.rounding_min IS
+    'When above 0, attendance_day.first_in_rounded and last_out_rounded keep the first entry and the last exit rounded to this many minutes of local time (rounding_entry and rounding_exit: up, down or nearest); the figures use the raw times';
 COMMENT ON COLUMN otan_enbek.work_schedule.window_before_min IS
     'A punch belongs to a shift when it falls between shift start minus this allowance and shift end plus window_after_min';
 

@@ -24,7 +24,9 @@ CREATE TABLE otan_enbek.attendance_day (
     computed_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, employee_id, work_day),
     norm_sec        integer NOT NULL DEFAULT 0,
-    absence_code    text
+    absence_code    text,
+    first_in_rounded timestamptz,
+    last_out_rounded timestamptz
 );
 COMMENT ON TABLE otan_enbek.attendance_day IS
     'Working time of an employee on a work day, computed from the events; a night shift belongs to the day it starts';
@@ -48,6 +50,10 @@ COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
     'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
 COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
     'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
+COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
+    'first_in rounded as the schedule''s rounding_min and rounding_entry set, beside the raw time; NULL without rounding';
+COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
+    'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.punch_count IS
     'Punches of the day after de-duplication, paired or not';
 

@@ -530,6 +530,8 @@ BEGIN
                                                        last_day, NULL);
     PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
                                                  NULL);
+    PERFORM otan_enbek.attendance_round_times(compute_attendance.org, first_day, last_day,
+                                              NULL);
     RETURN written;
 END
 $$;

@@ -171,7 +171,8 @@ BEGIN
                 overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
                 punch_count = excluded.punch_count, anomalies = excluded.anomalies,
                 event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
-                absence_code = NULL, computed_at = excluded.computed_at;
+                absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
+                computed_at = excluded.computed_at;
             GET DIAGNOSTICS n = ROW_COUNT;
             written := written + n;
 
@@ -182,6 +183,8 @@ BEGIN
                                                                pending_employees);
             PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
                                                          pending_employees);
+            PERFORM otan_enbek.attendance_round_times(current_org, first_day, last_day,
+                                                      pending_employees);
         END LOOP;
     END LOOP;
     RETURN written;
