@@ -47,7 +47,7 @@ COMMENT ON COLUMN otan_enbek.organization.calendar_pair_policy IS
 
 ALTER TABLE otan_enbek.work_schedule
     DROP CONSTRAINT work_schedule_kind_check,
-    ADD CONSTRAINT work_schedule_kind_check CHECK (kind IN ('weekly', 'rotation')),
+    ADD CONSTRAINT work_schedule_kind_check CHECK (kind IN ('weekly', 'rotation', 'flexible')),
     ADD COLUMN rotation_anchor date,
     ADD COLUMN rotation_days integer CHECK (rotation_days BETWEEN 1 AND 366),
     ADD COLUMN break_after_min integer CHECK (break_after_min BETWEEN 1 AND 1440),
@@ -58,12 +58,23 @@ ALTER TABLE otan_enbek.work_schedule
         CHECK (rounding_entry IN ('up', 'down', 'nearest')),
     ADD COLUMN rounding_exit text NOT NULL DEFAULT 'down'
         CHECK (rounding_exit IN ('up', 'down', 'nearest')),
+    ADD COLUMN daily_norm_min integer CHECK (daily_norm_min BETWEEN 1 AND 1440),
+    ADD COLUMN core_start time,
+    ADD COLUMN core_end time,
     ADD CONSTRAINT work_schedule_rotation_check
         CHECK ((kind = 'rotation') = (rotation_anchor IS NOT NULL AND rotation_days IS NOT NULL)),
     ADD CONSTRAINT work_schedule_break_after_check
-        CHECK ((break_after_min IS NULL) = (break_deduct_min IS NULL));
+        CHECK ((break_after_min IS NULL) = (break_deduct_min IS NULL)),
+    ADD CONSTRAINT work_schedule_flexible_check
+        CHECK ((kind = 'flexible') = (daily_norm_min IS NOT NULL)
+               AND (core_start IS NULL) = (core_end IS NULL)
+               AND (core_start IS NULL OR kind = 'flexible'));
 COMMENT ON COLUMN otan_enbek.work_schedule.kind IS
-    'weekly: work_schedule_rule.day_no is the ISO weekday (1 Monday to 7 Sunday); rotation: day_no is the day of a cycle of rotation_days days that starts on rotation_anchor';
+    'weekly: work_schedule_rule.day_no is the ISO weekday (1 Monday to 7 Sunday); rotation: day_no is the day of a cycle of rotation_days days that starts on rotation_anchor; flexible: weekly, each rule is a band in which daily_norm_min minutes are due, with optional core hours core_start to core_end';
+COMMENT ON COLUMN otan_enbek.work_schedule.daily_norm_min IS
+    'Flexible schedules: minutes due on a work day within the rule''s band; worked time beyond them is overtime';
+COMMENT ON COLUMN otan_enbek.work_schedule.core_start IS
+    'Flexible schedules: start of the core hours, against which lateness is counted (with core_end, against which early leave is counted); no lateness or early leave without them';
 COMMENT ON COLUMN otan_enbek.work_schedule.break_after_min IS
     'With break_deduct_min: a shift day with at least this many minutes present loses break_deduct_min minutes of worked time, once a day, in place of or besides a fixed break window';
 COMMENT ON COLUMN otan_enbek.work_schedule.heavy_work IS
@@ -103,9 +114,12 @@ COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
 
 ALTER TYPE otan_enbek.attendance_plan_shift
     ADD ATTRIBUTE break_after_sec integer,
-    ADD ATTRIBUTE break_deduct_sec integer;
+    ADD ATTRIBUTE break_deduct_sec integer,
+    ADD ATTRIBUTE core_start_sec integer,
+    ADD ATTRIBUTE core_end_sec integer,
+    ADD ATTRIBUTE daily_norm_sec integer;
 COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
-    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present';
+    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present; daily_norm_sec makes the shift a flexible band with optional core hours';
 
 ALTER TYPE otan_enbek.attendance_day_figures
     ADD ATTRIBUTE norm_sec integer;
@@ -219,14 +233,21 @@ WITH settings AS (
            t.window_after_min * 60 AS window_after_sec,
            t.min_overtime_sec, t.allow_overtime, t.count_early_arrival,
            t.break_after_min * 60 AS break_after_sec,
-           t.break_deduct_min * 60 AS break_deduct_sec
+           t.break_deduct_min * 60 AS break_deduct_sec,
+           t.core_start_sec, t.core_end_sec, t.daily_norm_min * 60 AS daily_norm_sec
     FROM (SELECT u.*,
                  CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs,
                  CASE WHEN u.bs0 IS NOT NULL THEN least(u.bs0 + u.break_len, u.end_sec) END AS be
           FROM (SELECT r.schedule_id, r.day_no, ws.grace_late_min, ws.grace_early_min,
                        ws.window_before_min, ws.window_after_min, ws.min_overtime_sec,
                        ws.allow_overtime, ws.count_early_arrival, ws.break_after_min,
-                       ws.break_deduct_min,
+                       ws.break_deduct_min, ws.daily_norm_min,
+                       extract(epoch FROM ws.core_start)::integer
+                           + CASE WHEN ws.core_start < r.start_time THEN 86400 ELSE 0 END
+                           AS core_start_sec,
+                       extract(epoch FROM ws.core_end)::integer
+                           + CASE WHEN ws.core_end <= r.start_time THEN 86400 ELSE 0 END
+                           AS core_end_sec,
                        extract(epoch FROM r.start_time)::integer AS start_sec,
                        extract(epoch FROM r.end_time)::integer
                            + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END AS end_sec,
@@ -295,7 +316,8 @@ WITH settings AS (
            array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
                          r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
                          r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
-                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec)
+                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
+                         r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
                      ::otan_enbek.attendance_plan_shift) AS shifts
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no

@@ -26,10 +26,13 @@ CREATE TYPE otan_enbek.attendance_plan_shift AS (
     allow_overtime  boolean,
     count_early_arrival boolean,
     break_after_sec integer,
-    break_deduct_sec integer
+    break_deduct_sec integer,
+    core_start_sec  integer,
+    core_end_sec    integer,
+    daily_norm_sec  integer
 );
 COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
-    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present';
+    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present; daily_norm_sec makes the shift a flexible band with optional core hours';
 
 -- Figures of one work day, as the attendance_days aggregate returns them.
 -- The fields are the columns of attendance_day after employee_id.
@@ -205,14 +208,21 @@ WITH settings AS (
            t.window_after_min * 60 AS window_after_sec,
            t.min_overtime_sec, t.allow_overtime, t.count_early_arrival,
            t.break_after_min * 60 AS break_after_sec,
-           t.break_deduct_min * 60 AS break_deduct_sec
+           t.break_deduct_min * 60 AS break_deduct_sec,
+           t.core_start_sec, t.core_end_sec, t.daily_norm_min * 60 AS daily_norm_sec
     FROM (SELECT u.*,
                  CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs,
                  CASE WHEN u.bs0 IS NOT NULL THEN least(u.bs0 + u.break_len, u.end_sec) END AS be
           FROM (SELECT r.schedule_id, r.day_no, ws.grace_late_min, ws.grace_early_min,
                        ws.window_before_min, ws.window_after_min, ws.min_overtime_sec,
                        ws.allow_overtime, ws.count_early_arrival, ws.break_after_min,
-                       ws.break_deduct_min,
+                       ws.break_deduct_min, ws.daily_norm_min,
+                       extract(epoch FROM ws.core_start)::integer
+                           + CASE WHEN ws.core_start < r.start_time THEN 86400 ELSE 0 END
+                           AS core_start_sec,
+                       extract(epoch FROM ws.core_end)::integer
+                           + CASE WHEN ws.core_end <= r.start_time THEN 86400 ELSE 0 END
+                           AS core_end_sec,
                        extract(epoch FROM r.start_time)::integer AS start_sec,
                        extract(epoch FROM r.end_time)::integer
                            + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END AS end_sec,
@@ -281,7 +291,8 @@ WITH settings AS (
            array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
                          r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
                          r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
-                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec)
+                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
+                         r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
                      ::otan_enbek.attendance_plan_shift) AS shifts
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no

@@ -3,10 +3,12 @@
  * attendance.h
  *	  Work plans, punches and day figures of the attendance engine.
  *
- * The engine has three parts.  plan.c packs and checks the work plan of a
- * period, which describes what each local date expects.  aggregate.c collects an
- * employee's punches in the attendance_days aggregate.  engine.c turns a
- * plan and the punches into one set of figures per work day.
+ * The engine has these parts.  plan.c packs and checks the work plan of a
+ * period, which describes what each local date expects.  aggregate.c
+ * collects an employee's punches in the attendance_days aggregate.
+ * engine.c turns a plan and the punches into pairs per work day, and day.c
+ * finishes the figures of each day.  trace.c writes the steps out for
+ * otan_enbek.explain_attendance.
  *
  * Times inside the engine are whole seconds since 2000-01-01 00:00 UTC (the
  * PostgreSQL epoch); sub-second parts of event times are dropped.
@@ -48,9 +50,15 @@
 #define ATT_SHIFT_COUNT_EARLY		0x0002
 #define ATT_SHIFT_HAS_BREAK			0x0004
 #define ATT_SHIFT_HAS_DEDUCT		0x0008
+#define ATT_SHIFT_HAS_CORE			0x0010
 
-/* Shift kinds (only fixed shifts exist so far) */
+/*
+ * Shift kinds.  A fixed shift is due from start to end.  A flexible shift
+ * is a band from start to end in which daily_norm seconds are due, with
+ * optional core hours in which the employee must be present.
+ */
 #define ATT_SHIFT_FIXED		0
+#define ATT_SHIFT_FLEXIBLE	1
 
 /* Anomaly flags of a day, in the order they are listed in anomalies[] */
 #define ATT_ANOM_MISSING_ENTRY			0x0001
@@ -115,6 +123,9 @@ typedef struct AttPlanShift
 	int32		min_overtime;
 	int32		break_after;	/* with ATT_SHIFT_HAS_DEDUCT: presence that */
 	int32		break_deduct;	/* costs break_deduct seconds of worked time */
+	int32		core_start;		/* with ATT_SHIFT_HAS_CORE, like start */
+	int32		core_end;
+	int32		daily_norm;		/* seconds due on a flexible shift's day */
 	int16		kind;			/* ATT_SHIFT_* kind */
 	int16		flags;			/* ATT_SHIFT_* flags */
 } AttPlanShift;
@@ -177,6 +188,8 @@ typedef struct AttDayResult
 	bool		has_early_leave;
 	int64		shift_start;
 	int64		shift_end;
+	int64		due_start;		/* lateness is counted from here */
+	int64		due_end;		/* early leave is counted to here */
 	int64		first_in;
 	int64		last_out;
 	int32		present;

@@ -43,6 +43,7 @@
 #include "postgres.h"
 
 #include "attendance/attendance.h"
+#include "attendance/engine.h"
 
 /*
  * Longest pair whose exit falls in no window and joins the entry of an
@@ -65,35 +66,6 @@ typedef struct Punch
 	int16		dir;			/* after inference */
 } Punch;
 
-/* Running figures of one plan day */
-typedef struct DayWork
-{
-	int64		open_entry;		/* time of the entry waiting for an exit */
-	int64		first_in;
-	int64		last_out;
-	int64		present;
-	int64		worked;
-	int64		early_arrival;
-	int64		overtime;
-	int64		night;
-	int32		punch_count;
-	uint32		anomalies;
-	int16		first_dir;
-	int16		last_dir;
-	bool		has_open;
-	bool		has_first_in;
-	bool		has_last_out;
-} DayWork;
-
-typedef struct Engine
-{
-	const AttPlanHeader *plan;
-	const AttPlanDay *days;
-	const AttPlanShift *shifts;
-	int32		ndays;
-	DayWork    *work;
-	StringInfo	trace;			/* NULL unless explaining */
-} Engine;
 
 static const char *const anomaly_names[ATT_ANOM_COUNT] = {
 	"missing_entry", "missing_exit", "consecutive_entries",
@@ -123,21 +95,6 @@ overlap(int64 a, int64 b, int64 x, int64 y)
 	int64		hi = Min(b, y);
 
 	return hi > lo ? hi - lo : 0;
-}
-
-/*
- * Returns the local midnight of day index k, extrapolated by whole days
- * outside the plan.
- */
-static inline int64
-midnight_of(const Engine *e, int32 k)
-{
-	if (k < 0)
-		return e->days[0].midnight + (int64) k * ATT_SECS_PER_DAY;
-	if (k >= e->ndays)
-		return e->days[e->ndays - 1].midnight +
-			(int64) (k - e->ndays + 1) * ATT_SECS_PER_DAY;
-	return e->days[k].midnight;
 }
 
 /* Returns the index of the local date of t, which may be outside the plan. */
@@ -315,8 +272,8 @@ add_pair(Engine *e, int32 k, int64 a, int64 b)
  * Adds a pair [a, b) to day k and, when explaining, writes what it added
  * to each day it touched (the next one too, when split at midnight).
  */
-static void
-record_pair(Engine *e, int32 k, int64 a, int64 b)
+void
+att_record_pair(Engine *e, int32 k, int64 a, int64 b)
 {
 	DayWork		before[2];
 	int32		j;
@@ -430,7 +387,7 @@ place_punch(Engine *e, Punch *p)
 	{
 		if (w->has_open)
 		{
-			record_pair(e, k, w->open_entry, p->t);
+			att_record_pair(e, k, w->open_entry, p->t);
 			w->has_open = false;
 		}
 		else
@@ -491,150 +448,6 @@ is_repeat(const Punch *kept, const Punch *p, int32 window)
 }
 
 /*
- * Returns the time from which day k is final: the later of its next local
- * midnight and the end of its last shift plus the shift's window_after.
- */
-static int64
-window_end_of(const Engine *e, int32 k)
-{
-	const AttPlanDay *d = &e->days[k];
-	int64		window_end = midnight_of(e, k + 1);
-
-	if (d->nshifts > 0)
-	{
-		const AttPlanShift *last = &e->shifts[d->first_shift + d->nshifts - 1];
-
-		window_end = Max(window_end, d->midnight + last->end + last->window_after);
-	}
-	return window_end;
-}
-
-/*
- * Returns the scheduled seconds of day k: its shifts less their breaks, and
- * less the deducted break when the shifts are long enough to earn it.
- */
-static int32
-norm_of(const Engine *e, int32 k)
-{
-	const AttPlanDay *d = &e->days[k];
-	const AttPlanShift *first = &e->shifts[d->first_shift];
-	int64		norm = 0;
-	int32		s;
-
-	if (d->kind != ATT_KIND_WORK || d->nshifts == 0)
-		return 0;
-	for (s = 0; s < d->nshifts; s++)
-	{
-		norm += first[s].end - first[s].start;
-		if (first[s].flags & ATT_SHIFT_HAS_BREAK)
-			norm -= first[s].break_end - first[s].break_start;
-	}
-	if ((first->flags & ATT_SHIFT_HAS_DEDUCT) && norm >= first->break_after)
-		norm -= Min(norm, first->break_deduct);
-	return (int32) norm;
-}
-
-/*
- * Applies the organization's policy to an entry of day k still open after
- * the last punch: pairs it with the end of the day's last shift once the
- * day is final and the entry came before that end.  The day keeps the
- * missing_exit flag.
- */
-static void
-close_missing_exit(Engine *e, int32 k)
-{
-	const AttPlanDay *d = &e->days[k];
-	DayWork    *w = &e->work[k];
-	int64		shift_end;
-
-	if (!w->has_open || d->nshifts == 0 ||
-		!(e->plan->flags & ATT_PLAN_CLOSE_MISSING_EXIT) ||
-		window_end_of(e, k) > e->plan->as_of)
-		return;
-	shift_end = d->midnight + e->shifts[d->first_shift + d->nshifts - 1].end;
-	w->anomalies |= ATT_ANOM_MISSING_EXIT;
-	if (w->open_entry < shift_end)
-	{
-		record_pair(e, k, w->open_entry, shift_end);
-		if (e->trace)
-			att_trace_note(e->trace, e->plan->first_day + k, "missing_exit",
-						   "The open entry is closed at the shift end by missing_exit_policy close_at_shift_end.");
-		w->has_open = false;
-	}
-}
-
-/* Fills the result figures of plan day k from its running figures. */
-static void
-finish_day(const Engine *e, int32 k, bool employed, AttDayResult *r)
-{
-	const AttPlanDay *d = &e->days[k];
-	const DayWork *w = &e->work[k];
-	int64		window_end = window_end_of(e, k);
-
-	memset(r, 0, sizeof(*r));
-	r->work_day = e->plan->first_day + k;
-	r->schedule_id = d->schedule_id;
-	r->kind = d->kind;
-	r->anomalies = w->anomalies;
-	r->punch_count = w->punch_count;
-	r->present = (int32) w->present;
-	r->worked = (int32) w->worked;
-	r->norm = norm_of(e, k);
-	r->early_arrival = (int32) w->early_arrival;
-	r->overtime = (int32) w->overtime;
-	r->night = (int32) w->night;
-	r->has_first_in = w->has_first_in;
-	r->first_in = w->first_in;
-	r->has_last_out = w->has_last_out;
-	r->last_out = w->last_out;
-	if (w->has_open)
-		r->anomalies |= ATT_ANOM_MISSING_EXIT;
-
-	if (d->nshifts > 0)
-	{
-		const AttPlanShift *first = &e->shifts[d->first_shift];
-		const AttPlanShift *last = first + d->nshifts - 1;
-
-		if ((first->flags & ATT_SHIFT_HAS_DEDUCT) &&
-			w->present >= first->break_after)
-			r->worked -= Min(r->worked, first->break_deduct);
-		if (d->kind == ATT_KIND_WORK)
-		{
-			r->has_shift = true;
-			r->shift_start = d->midnight + first->start;
-			r->shift_end = d->midnight + last->end;
-			if (w->punch_count > 0 && w->first_dir == ATT_DIR_IN)
-			{
-				int64		late = w->first_in - r->shift_start;
-
-				r->has_late = true;
-				r->late = late > first->grace_late ? (int32) late : 0;
-			}
-			if (w->punch_count > 0 && w->last_dir == ATT_DIR_OUT)
-			{
-				int64		early = r->shift_end - w->last_out;
-
-				r->has_early_leave = true;
-				r->early_leave = early > last->grace_early ? (int32) early : 0;
-			}
-		}
-	}
-	/*
-	 * NOTE: an exit outside every window can still join this day's open entry
-	 * up to MAX_UNSCHEDULED_PAIR_SEC later, after the day is already final.
-	 */
-	r->is_final = window_end <= e->plan->as_of;
-
-	if (d->kind == ATT_KIND_WORK && r->is_final && w->punch_count == 0 &&
-		w->present == 0 && employed)
-		r->anomalies |= ATT_ANOM_ABSENT;
-	if (d->schedule_id == 0)
-		r->anomalies |= ATT_ANOM_NO_SCHEDULE;
-	if (!employed)
-		r->anomalies |= ATT_ANOM_OUTSIDE_EMPLOYMENT;
-}
-
-/*
  * Computes the figures of one employee's days of the plan's period.  Days
  * within [emit_from, emit_to] (the employment dates) are returned even
  * without punches; other days of the period only when they have punches.
@@ -679,7 +492,7 @@ att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 		place_punch(&e, &p[i]);
 	}
 	for (k = 0; k < plan->ndays; k++)
-		close_missing_exit(&e, k);
+		att_close_missing_exit(&e, k);
 
 	/* Days of the period to return, and where their event ids go. */
 	result->days = palloc((last - first + 1) * sizeof(AttDayResult));
@@ -695,7 +508,7 @@ att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 		if (k < first || k > last || (!employed && e.work[k].punch_count == 0))
 			continue;
 		r = &result->days[result->ndays];
-		finish_day(&e, k, employed, r);
+		att_finish_day(&e, k, employed, r);
 		if (trace)
 			att_trace_day(trace, r, &e.days[k], &e.shifts[e.days[k].first_shift],
 						  e.work[k].present);

@@ -65,7 +65,10 @@ enum
 	PS_NATTS_1_0 = PS_COUNT_EARLY,	/* the type as version 1.0 created it */
 	PS_BREAK_AFTER,
 	PS_BREAK_DEDUCT,
-	PS_NATTS = PS_BREAK_DEDUCT
+	PS_CORE_START,
+	PS_CORE_END,
+	PS_DAILY_NORM,
+	PS_NATTS = PS_DAILY_NORM
 };
 
 /* A shift read from SQL, with the date it belongs to */
@@ -197,6 +200,45 @@ check_range(int32 value, int32 low, int32 high, DateADT day, const char *field)
 }
 
 /*
+ * Reads the fields of a flexible shift, when daily_norm_sec is set: the
+ * norm and the optional core hours, which must lie within the band.
+ */
+static void
+read_flexible(HeapTupleHeader tuple, ShiftInput *out)
+{
+	AttPlanShift *s = &out->shift;
+	int32		norm = optional_int_field(tuple, PS_DAILY_NORM);
+	int32		core_start = optional_int_field(tuple, PS_CORE_START);
+	int32		core_end = optional_int_field(tuple, PS_CORE_END);
+
+	if (norm < 0)
+	{
+		if (core_start >= 0 || core_end >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shift of attendance plan has core hours but no daily_norm_sec"),
+					 errhint("Core hours belong to flexible shifts, which need a daily norm.")));
+		return;
+	}
+	check_range(norm, 1, s->end - s->start, out->day, "daily_norm_sec");
+	s->kind = ATT_SHIFT_FLEXIBLE;
+	s->daily_norm = norm;
+	if ((core_start < 0) != (core_end < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("core hours of attendance plan have only one end"),
+				 errhint("Give both core_start_sec and core_end_sec, or neither.")));
+	if (core_start >= 0)
+	{
+		check_range(core_start, s->start, s->end - 1, out->day, "core_start_sec");
+		check_range(core_end, core_start + 1, s->end, out->day, "core_end_sec");
+		s->core_start = core_start;
+		s->core_end = core_end;
+		s->flags |= ATT_SHIFT_HAS_CORE;
+	}
+}
+
+/*
  * Reads one otan_enbek.attendance_plan_shift value of natts fields and
  * checks it.
  */
@@ -265,6 +307,8 @@ read_shift(HeapTupleHeader tuple, int natts, ShiftInput *out)
 			s->flags |= ATT_SHIFT_HAS_DEDUCT;
 		}
 	}
+	if (natts >= PS_DAILY_NORM)
+		read_flexible(tuple, out);
 }
 
 /*
@@ -542,7 +586,7 @@ att_plan_check(const AttPlanHeader *plan, Size size)
 		{
 			const AttPlanShift *s = &shifts[next_shift + j];
 
-			if (s->kind != ATT_SHIFT_FIXED ||
+			if ((s->kind != ATT_SHIFT_FIXED && s->kind != ATT_SHIFT_FLEXIBLE) ||
 				s->start < 0 || s->start >= ATT_SECS_PER_DAY ||
 				s->end <= s->start || s->end > s->start + ATT_SECS_PER_DAY ||
 				(j > 0 && s->start < shifts[next_shift + j - 1].end) ||
@@ -554,6 +598,12 @@ att_plan_check(const AttPlanHeader *plan, Size size)
 				(s->break_start < s->start || s->break_end <= s->break_start ||
 				 s->break_end > s->end))
 				invalid_plan(psprintf("The break of shift %d of day %d is outside the shift.", j, i));
+			if (s->kind == ATT_SHIFT_FLEXIBLE &&
+				(s->daily_norm <= 0 || s->daily_norm > s->end - s->start ||
+				 ((s->flags & ATT_SHIFT_HAS_CORE) &&
+				  (s->core_start < s->start || s->core_end <= s->core_start ||
+				   s->core_end > s->end))))
+				invalid_plan(psprintf("The flexible shift %d of day %d is invalid.", j, i));
 			if ((s->flags & ATT_SHIFT_HAS_DEDUCT) &&
 				(s->break_after <= 0 || s->break_deduct <= 0))
 				invalid_plan(psprintf("The deducted break of shift %d of day %d is invalid.", j, i));

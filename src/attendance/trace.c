@@ -143,6 +143,9 @@ trace_worked(StringInfo trace, const AttDayResult *r, const AttPlanDay *d,
 		how = "No shift applies (calendar-day mode): all time present is worked.";
 	else if (d->kind != ATT_KIND_WORK)
 		how = "Work on a day off or holiday: all time present less the breaks of the day's shifts.";
+	else if (shifts->kind == ATT_SHIFT_FLEXIBLE)
+		how = psprintf("Sum of the pairs' time inside the flexible band, less its breaks, up to the daily norm of %d s; the rest is overtime.",
+					   shifts->daily_norm);
 	else
 		how = "Sum of the pairs' time inside the shifts, less their breaks.";
 	if (d->nshifts > 0 && (shifts->flags & ATT_SHIFT_HAS_DEDUCT))
@@ -161,35 +164,41 @@ static void
 trace_late_early(StringInfo trace, const AttDayResult *r,
 				 const AttPlanShift *first, const AttPlanShift *last)
 {
+	bool		flexible = first->kind == ATT_SHIFT_FLEXIBLE;
+	const char *start_name = flexible ? "core start" : "shift start";
+	const char *end_name = flexible ? "core end" : "shift end";
+
 	if (!r->has_shift)
 		figure(trace, r->work_day, "late", 0, false,
 			   "No lateness: the day is not a work day with shifts.");
 	else if (!r->has_late)
 		figure(trace, r->work_day, "late", 0, false,
-			   "No lateness: the day's first punch is not an entry.");
-	else if (r->first_in <= r->shift_start)
+			   "No lateness: the day's first punch is not an entry, or a flexible shift has no core hours.");
+	else if (r->first_in <= r->due_start)
 		figure(trace, r->work_day, "late", r->late, true,
-			   psprintf("The first entry came %lld s before the shift start.",
-						(long long) (r->shift_start - r->first_in)));
+			   psprintf("The first entry came %lld s before the %s.",
+						(long long) (r->due_start - r->first_in), start_name));
 	else
 		figure(trace, r->work_day, "late", r->late, true,
-			   psprintf("The first entry came %lld s after the shift start; the grace is %d s, so %s.",
-						(long long) (r->first_in - r->shift_start), first->grace_late,
+			   psprintf("The first entry came %lld s after the %s; the grace is %d s, so %s.",
+						(long long) (r->first_in - r->due_start), start_name,
+						first->grace_late,
 						r->late > 0 ? "the whole lateness counts" : "it counts as 0"));
 	if (!r->has_shift)
 		figure(trace, r->work_day, "early_leave", 0, false,
 			   "No early leave: the day is not a work day with shifts.");
 	else if (!r->has_early_leave)
 		figure(trace, r->work_day, "early_leave", 0, false,
-			   "No early leave: the day's last punch is not an exit.");
-	else if (r->last_out >= r->shift_end)
+			   "No early leave: the day's last punch is not an exit, or a flexible shift has no core hours.");
+	else if (r->last_out >= r->due_end)
 		figure(trace, r->work_day, "early_leave", r->early_leave, true,
-			   psprintf("The last exit came %lld s after the shift end.",
-						(long long) (r->last_out - r->shift_end)));
+			   psprintf("The last exit came %lld s after the %s.",
+						(long long) (r->last_out - r->due_end), end_name));
 	else
 		figure(trace, r->work_day, "early_leave", r->early_leave, true,
-			   psprintf("The last exit came %lld s before the shift end; the grace is %d s, so %s.",
-						(long long) (r->shift_end - r->last_out), last->grace_early,
+			   psprintf("The last exit came %lld s before the %s; the grace is %d s, so %s.",
+						(long long) (r->due_end - r->last_out), end_name,
+						last->grace_early,
 						r->early_leave > 0 ? "the whole early leave counts" : "it counts as 0"));
 }
 
