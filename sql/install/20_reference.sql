@@ -226,12 +226,16 @@ CREATE TABLE otan_enbek.access_point (
     counts_for_attendance boolean NOT NULL DEFAULT true,
     PRIMARY KEY (org_id, access_point_id),
     UNIQUE (org_id, source_id, device),
-    FOREIGN KEY (org_id, source_id) REFERENCES otan_enbek.source
+    FOREIGN KEY (org_id, source_id) REFERENCES otan_enbek.source,
+    clock_skew_sec  integer NOT NULL DEFAULT 0
+                    CHECK (clock_skew_sec BETWEEN -86400 AND 86400)
 );
 COMMENT ON TABLE otan_enbek.access_point IS
     'Devices, doors and readers; device is the key that events of the source carry';
 COMMENT ON COLUMN otan_enbek.access_point.direction IS
     'Direction of passes through this point when the device reports none: in, out, both (unknown per pass) or unknown';
+COMMENT ON COLUMN otan_enbek.access_point.clock_skew_sec IS
+    'Seconds added to the times of this device''s events when attendance is computed, for a device whose clock runs off; the stored times stay as the device sent them';
 
 -- Dated schedule assignments.  The exclusion constraint compares the ids as
 -- one-value ranges, so that it needs no extension beyond core GiST.

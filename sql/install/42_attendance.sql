@@ -333,7 +333,8 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 -- the Monday-to-Friday rule alone.
 --
 -- Only events that count for attendance are read: the event's flag must be
--- set and its access point, if one is configured, must count.  An event
+-- set and its access point, if one is configured, must count.  The access
+-- point's clock_skew_sec is added to the event's time.  An event
 -- without a direction takes the direction of its access point when that is
 -- in or out.  Events of employees not employed on any day of the period are
 -- not counted.
@@ -358,6 +359,7 @@ DECLARE
     fetch_to timestamptz;
     has_excluded_points boolean;
     has_directed_points boolean;
+    max_skew_sec integer;
     chunk_size integer;
     bounds integer[];
     lo integer;
@@ -441,10 +443,14 @@ BEGIN
         + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
 
     SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
-           coalesce(bool_or(ap.direction IN ('in', 'out')), false)
-      INTO has_excluded_points, has_directed_points
+           coalesce(bool_or(ap.direction IN ('in', 'out')), false),
+           coalesce(max(abs(ap.clock_skew_sec)), 0)
+      INTO has_excluded_points, has_directed_points, max_skew_sec
     FROM otan_enbek.access_point ap
     WHERE ap.org_id = compute_attendance.org;
+    -- a device's clock skew moves its events by up to max_skew_sec
+    fetch_from := fetch_from - make_interval(secs => max_skew_sec);
+    fetch_to := fetch_to + make_interval(secs => max_skew_sec);
 
     IF EXISTS (SELECT FROM otan_enbek.organization o
                WHERE o.org_id = compute_attendance.org AND o.default_schedule_id IS NULL) THEN
@@ -497,7 +503,15 @@ BEGIN
                     WHERE (lo IS NULL OR p.employee_id >= lo)
                       AND (hi IS NULL OR p.employee_id <= hi)
                     UNION ALL
-                    SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                    SELECT e.employee_id, NULL, NULL, NULL,
+                           CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                ELSE e.occurred_at
+                                     + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                       FROM otan_enbek.access_point ap
+                                                                       WHERE ap.org_id = e.org_id
+                                                                         AND ap.source_id = e.source_id
+                                                                         AND ap.device = e.device), 0))
+                           END,
                            CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
                                 THEN e.direction
                                 ELSE (SELECT ap.direction

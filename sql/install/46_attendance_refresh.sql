@@ -37,6 +37,7 @@ DECLARE
     dedup_sec integer;
     reach_before integer;
     reach_after integer;
+    max_skew_sec integer;
     month_start date;
     pending_employees integer[];
     pending_days date[];
@@ -73,6 +74,9 @@ BEGIN
         JOIN otan_enbek.work_schedule ws
           ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
         WHERE r.org_id = current_org;
+        SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
+        FROM otan_enbek.access_point ap
+        WHERE ap.org_id = current_org;
 
         FOR month_start IN
             SELECT DISTINCT date_trunc('month', p.work_day)::date
@@ -93,9 +97,11 @@ BEGIN
             FROM taken t;
 
             fetch_from := timezone(zone, first_day::timestamp)
-                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec);
+                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
+                                        + max_skew_sec);
             fetch_to := timezone(zone, (last_day + 1)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                                        + max_skew_sec);
 
             INSERT INTO otan_enbek.attendance_day
                 (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
@@ -119,7 +125,15 @@ BEGIN
                                                                first_day, last_day, now(),
                                                                pending_employees) p
                               UNION ALL
-                              SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                              SELECT e.employee_id, NULL, NULL, NULL,
+                                     CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                          ELSE e.occurred_at
+                                               + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                                 FROM otan_enbek.access_point ap
+                                                                                 WHERE ap.org_id = e.org_id
+                                                                                   AND ap.source_id = e.source_id
+                                                                                   AND ap.device = e.device), 0))
+                                     END,
                                      coalesce(e.direction,
                                               (SELECT ap.direction
                                                FROM otan_enbek.access_point ap

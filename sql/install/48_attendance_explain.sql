@@ -47,6 +47,7 @@ DECLARE
     settings record;
     reach_before integer;
     reach_after integer;
+    max_skew_sec integer;
     fetch_from timestamptz;
     fetch_to timestamptz;
     figures otan_enbek.attendance_day_figures[];
@@ -86,11 +87,14 @@ BEGIN
     JOIN otan_enbek.work_schedule ws
       ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
     WHERE r.org_id = explain_attendance.org;
+    SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
+    FROM otan_enbek.access_point ap
+    WHERE ap.org_id = explain_attendance.org;
     fetch_from := timezone(settings.time_zone, day::timestamp)
         - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
-                                + settings.dedup_window_sec);
+                                + settings.dedup_window_sec + max_skew_sec);
     fetch_to := timezone(settings.time_zone, (day + 1)::timestamp)
-        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec) + max_skew_sec);
 
     SELECT otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to, u.occurred_at,
                                       u.direction, u.event_id),
@@ -102,7 +106,15 @@ BEGIN
           FROM otan_enbek.attendance_plans(explain_attendance.org, day, day, now(),
                                            ARRAY[employee]) p
           UNION ALL
-          SELECT NULL, NULL, NULL, e.occurred_at,
+          SELECT NULL, NULL, NULL,
+                 CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                      ELSE e.occurred_at
+                           + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                             FROM otan_enbek.access_point ap
+                                                             WHERE ap.org_id = e.org_id
+                                                               AND ap.source_id = e.source_id
+                                                               AND ap.device = e.device), 0))
+                 END,
                  coalesce(e.direction,
                           (SELECT ap.direction
                            FROM otan_enbek.access_point ap
@@ -167,6 +179,11 @@ BEGIN
                            THEN format('; direction reported by the device%s.',
                                        CASE WHEN ev.device_state IS NOT NULL
                                             THEN format(' (state %s)', ev.device_state) END)
+                                || CASE WHEN ev.occurred_at <> epoch + make_interval(secs => (s.value->>'at')::bigint)
+                                        THEN format(' The device''s time %s is corrected by its clock skew.',
+                                                    to_char(timezone(settings.time_zone, ev.occurred_at),
+                                                            'YYYY-MM-DD HH24:MI:SS'))
+                                        ELSE '' END
                            WHEN s.value->>'direction' <> 'none'
                            THEN '; direction of the access point.'
                            ELSE '; without direction.'
@@ -216,8 +233,6 @@ BEGIN
            ON s.value ? 'event_id'
           AND ev.org_id = explain_attendance.org
           AND ev.event_id = (s.value->>'event_id')::bigint
-          AND ev.occurred_at >= epoch + make_interval(secs => (s.value->>'at')::bigint)
-          AND ev.occurred_at < epoch + make_interval(secs => (s.value->>'at')::bigint + 1)
     WHERE (s.value->>'day')::integer = day - date '2000-01-01'
     -- the engine writes a day's shifts when it finishes the day
     ORDER BY s.value->>'step' <> 'shift', s.n;

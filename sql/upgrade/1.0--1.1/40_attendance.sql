@@ -56,6 +56,11 @@ ALTER TABLE otan_enbek.work_schedule_rule
 COMMENT ON TABLE otan_enbek.work_schedule_rule IS
     'Shifts of a schedule; a weekly schedule has day_no 1 (Monday) to 7 (Sunday), a rotation day_no 1 to rotation_days, and a day without a row is a day off';
 
+ALTER TABLE otan_enbek.access_point
+    ADD COLUMN clock_skew_sec integer NOT NULL DEFAULT 0
+        CHECK (clock_skew_sec BETWEEN -86400 AND 86400);
+COMMENT ON COLUMN otan_enbek.access_point.clock_skew_sec IS
+    'Seconds added to the times of this device''s events when attendance is computed, for a device whose clock runs off; the stored times stay as the device sent them';
 
 ALTER TABLE otan_enbek.skud_event
     ADD COLUMN local_time_ambiguous boolean NOT NULL DEFAULT false;
@@ -326,7 +331,8 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 -- the Monday-to-Friday rule alone.
 --
 -- Only events that count for attendance are read: the event's flag must be
--- set and its access point, if one is configured, must count.  An event
+-- set and its access point, if one is configured, must count.  The access
+-- point's clock_skew_sec is added to the event's time.  An event
 -- without a direction takes the direction of its access point when that is
 -- in or out.  Events of employees not employed on any day of the period are
 -- not counted.
@@ -351,6 +357,7 @@ DECLARE
     fetch_to timestamptz;
     has_excluded_points boolean;
     has_directed_points boolean;
+    max_skew_sec integer;
     chunk_size integer;
     bounds integer[];
     lo integer;
@@ -434,10 +441,14 @@ BEGIN
         + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
 
     SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
-           coalesce(bool_or(ap.direction IN ('in', 'out')), false)
-      INTO has_excluded_points, has_directed_points
+           coalesce(bool_or(ap.direction IN ('in', 'out')), false),
+           coalesce(max(abs(ap.clock_skew_sec)), 0)
+      INTO has_excluded_points, has_directed_points, max_skew_sec
     FROM otan_enbek.access_point ap
     WHERE ap.org_id = compute_attendance.org;
+    -- a device's clock skew moves its events by up to max_skew_sec
+    fetch_from := fetch_from - make_interval(secs => max_skew_sec);
+    fetch_to := fetch_to + make_interval(secs => max_skew_sec);
 
     IF EXISTS (SELECT FROM otan_enbek.organization o
                WHERE o.org_id = compute_attendance.org AND o.default_schedule_id IS NULL) THEN
@@ -490,7 +501,15 @@ BEGIN
                     WHERE (lo IS NULL OR p.employee_id >= lo)
                       AND (hi IS NULL OR p.employee_id <= hi)
                     UNION ALL
-                    SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                    SELECT e.employee_id, NULL, NULL, NULL,
+                           CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                ELSE e.occurred_at
+                                     + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                       FROM otan_enbek.access_point ap
+                                                                       WHERE ap.org_id = e.org_id
+                                                                         AND ap.source_id = e.source_id
+                                                                         AND ap.device = e.device), 0))
+                           END,
                            CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
                                 THEN e.direction
                                 ELSE (SELECT ap.direction
@@ -1008,6 +1027,7 @@ DECLARE
     dedup_sec integer;
     reach_before integer;
     reach_after integer;
+    max_skew_sec integer;
     month_start date;
     pending_employees integer[];
     pending_days date[];
@@ -1044,6 +1064,9 @@ BEGIN
         JOIN otan_enbek.work_schedule ws
           ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
         WHERE r.org_id = current_org;
+        SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
+        FROM otan_enbek.access_point ap
+        WHERE ap.org_id = current_org;
 
         FOR month_start IN
             SELECT DISTINCT date_trunc('month', p.work_day)::date
@@ -1064,9 +1087,11 @@ BEGIN
             FROM taken t;
 
             fetch_from := timezone(zone, first_day::timestamp)
-                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec);
+                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
+                                        + max_skew_sec);
             fetch_to := timezone(zone, (last_day + 1)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                                        + max_skew_sec);
 
             INSERT INTO otan_enbek.attendance_day
                 (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
@@ -1090,7 +1115,15 @@ BEGIN
                                                                first_day, last_day, now(),
                                                                pending_employees) p
                               UNION ALL
-                              SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                              SELECT e.employee_id, NULL, NULL, NULL,
+                                     CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                          ELSE e.occurred_at
+                                               + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                                 FROM otan_enbek.access_point ap
+                                                                                 WHERE ap.org_id = e.org_id
+                                                                                   AND ap.source_id = e.source_id
+                                                                                   AND ap.device = e.device), 0))
+                                     END,
                                      coalesce(e.direction,
                                               (SELECT ap.direction
                                                FROM otan_enbek.access_point ap
