@@ -593,6 +593,76 @@ $$;
 COMMENT ON FUNCTION otan_enbek.compute_attendance(integer, date, date) IS
     'Computes attendance_day rows of an organization for first_day..last_day from its events, replacing the rows of those days; returns the number of rows written';
 
+-- Assigns the stored events of the given credential values again, to the
+-- employee that the credential table names now, or to no one when no
+-- credential matches.  A credential applies on the local dates of its
+-- validity, and one limited to the event's source wins over one that
+-- applies to every source.  The three arrays give the values element by
+-- element.  Only events whose employee changes are written, and the local
+-- dates of those events are marked in attendance_pending for the old and
+-- the new employee.  Returns the number of events written.
+CREATE OR REPLACE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
+        credential_values text[])
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    written bigint;
+BEGIN
+    WITH affected AS (
+        SELECT DISTINCT k.org_id, k.kind, k.value
+        FROM unnest(org_ids, kinds, credential_values) AS k(org_id, kind, value)
+    ), owner AS MATERIALIZED (
+        -- materialized, so that the owner of each event is looked up once
+        SELECT e.org_id, e.event_id, e.occurred_at,
+               e.employee_id AS old_employee_id,
+               (SELECT c.employee_id
+                FROM otan_enbek.credential c
+                WHERE c.org_id = e.org_id
+                  AND c.kind = e.credential_kind
+                  AND c.value = e.credential
+                  AND (c.source_id IS NULL OR c.source_id = e.source_id)
+                  AND (c.valid_from IS NULL
+                       OR c.valid_from <= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                  AND (c.valid_to IS NULL
+                       OR c.valid_to >= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                ORDER BY c.source_id IS NULL
+                LIMIT 1) AS employee_id
+        FROM affected a
+        JOIN otan_enbek.organization o ON o.org_id = a.org_id
+        JOIN otan_enbek.skud_event e
+          ON e.org_id = a.org_id
+         AND e.credential_kind = a.kind
+         AND e.credential = a.value
+    ), changed AS (
+        UPDATE otan_enbek.skud_event e
+        SET employee_id = owner.employee_id
+        FROM owner
+        WHERE e.org_id = owner.org_id
+          AND e.event_id = owner.event_id
+          AND e.occurred_at = owner.occurred_at
+          AND owner.employee_id IS DISTINCT FROM owner.old_employee_id
+        RETURNING e.org_id, e.occurred_at, e.counts_for_attendance, owner.employee_id,
+                  owner.old_employee_id
+    ), marked AS (
+        -- the days of both employees change, for refresh_attendance
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT c.org_id, x.employee_id,
+               (c.occurred_at AT TIME ZONE o.time_zone)::date
+        FROM changed c
+        JOIN otan_enbek.organization o ON o.org_id = c.org_id
+        CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
+        WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) INTO written FROM changed;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], text[]) IS
+    'Assigns the events of the given (org_id, kind, value) credentials to the employee the credential table names now, or to no one; returns the number of events changed';
+
 -- Returns the local times of a zone that occurred twice between two
 -- instants, because the clocks were set back: each range [local_from,
 -- local_to) and the UTC offset of its first occurrence.  Offsets are read

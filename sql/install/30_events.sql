@@ -149,8 +149,9 @@ COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz)
 -- credential matches.  A credential applies on the local dates of its
 -- validity, and one limited to the event's source wins over one that
 -- applies to every source.  The three arrays give the values element by
--- element.  Only events whose employee changes are written.  Returns the
--- number of events written.
+-- element.  Only events whose employee changes are written, and the local
+-- dates of those events are marked in attendance_pending for the old and
+-- the new employee.  Returns the number of events written.
 CREATE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
         credential_values text[])
     RETURNS bigint
@@ -185,15 +186,28 @@ BEGIN
           ON e.org_id = a.org_id
          AND e.credential_kind = a.kind
          AND e.credential = a.value
+    ), changed AS (
+        UPDATE otan_enbek.skud_event e
+        SET employee_id = owner.employee_id
+        FROM owner
+        WHERE e.org_id = owner.org_id
+          AND e.event_id = owner.event_id
+          AND e.occurred_at = owner.occurred_at
+          AND owner.employee_id IS DISTINCT FROM owner.old_employee_id
+        RETURNING e.org_id, e.occurred_at, e.counts_for_attendance, owner.employee_id,
+                  owner.old_employee_id
+    ), marked AS (
+        -- the days of both employees change, for refresh_attendance
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT c.org_id, x.employee_id,
+               (c.occurred_at AT TIME ZONE o.time_zone)::date
+        FROM changed c
+        JOIN otan_enbek.organization o ON o.org_id = c.org_id
+        CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
+        WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
+        ON CONFLICT DO NOTHING
     )
-    UPDATE otan_enbek.skud_event e
-    SET employee_id = owner.employee_id
-    FROM owner
-    WHERE e.org_id = owner.org_id
-      AND e.event_id = owner.event_id
-      AND e.occurred_at = owner.occurred_at
-      AND owner.employee_id IS DISTINCT FROM owner.old_employee_id;
-    GET DIAGNOSTICS written = ROW_COUNT;
+    SELECT count(*) INTO written FROM changed;
     RETURN written;
 END
 $$;

@@ -1,7 +1,7 @@
 -- Incremental attendance: ingest marks the employee-days it touched and
 -- refresh_attendance recomputes only those.
 BEGIN;
-SELECT plan(13);
+SELECT plan(16);
 
 SET LOCAL timezone = 'Asia/Almaty';
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4701, '090440004637', 'Refresh');
@@ -86,6 +86,18 @@ SELECT set_eq($$SELECT * FROM refreshed$$,
                 WHERE org_id = 4701 AND punch_count > 0$$,
               'refreshed days equal a full computation');
 SELECT is(otan_enbek.refresh_attendance(4701), 0, 'a second refresh has nothing to do');
+
+-- A credential enrolled after its events were read marks their days.
+SELECT (otan_enbek.ingest(4701, 'zkteco', E'99\t2026-02-10 09:00:00\t1\t0\t1\t0')).unknown_credential_count
+       AS unknown;
+SELECT is((SELECT count(*) FROM otan_enbek.attendance_pending WHERE org_id = 4701), 0::bigint,
+          'an event of an unknown credential marks nothing');
+INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value) VALUES (4701, 5, 'person', '99');
+SELECT set_eq($$SELECT employee_id, work_day FROM otan_enbek.attendance_pending
+                WHERE org_id = 4701$$,
+              $$VALUES (5, date '2026-02-10')$$,
+              'enrolling the credential marks the day of its event');
+SELECT is(otan_enbek.refresh_attendance(4701), 1, 'and refresh computes it');
 
 SELECT * FROM finish();
 ROLLBACK;
