@@ -666,9 +666,9 @@ COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], tex
 -- Returns the local times of a zone that occurred twice between two
 -- instants, because the clocks were set back: each range [local_from,
 -- local_to) and the UTC offset of its first occurrence.  Offsets are read
--- every 15 minutes, so a change at another time than a quarter hour (none
--- in the tz database since 1980, to the best of our knowledge) is found 15
--- minutes late and its range is shorter than it should be.
+-- every 15 minutes from a whole UTC hour.  NOTE: a change at another time
+-- than a quarter hour would be found up to 15 minutes late, with a range
+-- shorter than it should be.
 CREATE FUNCTION otan_enbek.ambiguous_local_times(time_zone text, first timestamptz,
         last timestamptz)
     RETURNS TABLE (local_from timestamp, local_to timestamp, first_offset interval)
@@ -886,8 +886,8 @@ $$;
 COMMENT ON FUNCTION otan_enbek.ingest_bytes(integer, text, bytea, text) IS
     'Stores the events of a file given as UTF-8 bytes and returns the batch: read = inserted + duplicates + rejected';
 
--- Anomaly flags that depend on more than one employee's punches of a day:
--- local times that occurred twice, and the Labour Code limits of overtime.
+-- Anomaly flags that the engine cannot set from one day's punches: local
+-- times that occurred twice, and the Labour Code limits of overtime.
 
 -- Partial index: ambiguous local times are rare, and the flagging below
 -- looks for them in every computation.
@@ -935,12 +935,12 @@ COMMENT ON FUNCTION otan_enbek.attendance_flag_ambiguous_times(integer, date, da
     'Flags ambiguous_time on the attendance days whose events include a local time that occurred twice; returns the number of rows changed';
 
 -- Sets the overtime limit flags of the Labour Code of Kazakhstan on the
--- attendance_day rows of the years of first_day..last_day:
--- overtime_day_limit on a day with more than 2 hours of overtime (1 hour
--- on a schedule of heavy or harmful work), overtime_month_limit and
--- overtime_year_limit on each day with overtime once the calendar month's
--- total passes 12 hours or the year's 120 hours.  The hours are never
--- changed.  Whole years are read because a recomputed day moves the totals
+-- attendance_day rows of the years of first_day..last_day.
+-- overtime_day_limit marks a day with more than 2 hours of overtime (1
+-- hour on a schedule of heavy or harmful work).  overtime_month_limit and
+-- overtime_year_limit mark each day with overtime once the calendar
+-- month's total passes 12 hours or the year's 120 hours.  The hours are
+-- never changed.  Whole years are read because a recomputed day moves the totals
 -- of every later day of its month and year.  Returns the number of rows
 -- whose flags changed.
 CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_day date,
@@ -1104,8 +1104,8 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
     'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
 
 -- Recomputes the pending employee-days of one organization, or of every
--- organization when org is NULL, and removes them from attendance_pending;
--- returns the number of attendance_day rows written.
+-- organization when org is NULL, and removes them from attendance_pending.
+-- Returns the number of attendance_day rows written.
 --
 -- Each calendar month of pending days is one computation over the pending
 -- employees only, for the month's first pending day minus one to its last
@@ -1369,8 +1369,8 @@ CREATE FUNCTION otan_enbek.attendance_tracefn(internal, bytea, date, date,
     LANGUAGE C PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_tracefn';
 
--- The state and transition function of attendance_days; the final function
--- returns the engine's steps instead of the figures.
+-- Uses the state and transition function of attendance_days, with a final
+-- function that returns the engine's steps instead of the figures.
 CREATE AGGREGATE otan_enbek.attendance_trace(plan bytea, emit_from date, emit_to date,
         occurred_at timestamptz, direction text, event_id bigint) (
     SFUNC = otan_enbek.attendance_transfn,

@@ -50,9 +50,9 @@ COMMENT ON FUNCTION otan_enbek.invalid_utf8_reason(bytea) IS
 -- Returns the local times of a zone that occurred twice between two
 -- instants, because the clocks were set back: each range [local_from,
 -- local_to) and the UTC offset of its first occurrence.  Offsets are read
--- every 15 minutes, so a change at another time than a quarter hour (none
--- in the tz database since 1980, to the best of our knowledge) is found 15
--- minutes late and its range is shorter than it should be.
+-- every 15 minutes from a whole UTC hour.  NOTE: a change at another time
+-- than a quarter hour would be found up to 15 minutes late, with a range
+-- shorter than it should be.
 CREATE FUNCTION otan_enbek.ambiguous_local_times(time_zone text, first timestamptz,
         last timestamptz)
     RETURNS TABLE (local_from timestamp, local_to timestamp, first_offset interval)

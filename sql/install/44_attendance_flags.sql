@@ -1,5 +1,5 @@
--- Anomaly flags that depend on more than one employee's punches of a day:
--- local times that occurred twice, and the Labour Code limits of overtime.
+-- Anomaly flags that the engine cannot set from one day's punches: local
+-- times that occurred twice, and the Labour Code limits of overtime.
 
 -- Partial index: ambiguous local times are rare, and the flagging below
 -- looks for them in every computation.
@@ -47,12 +47,12 @@ COMMENT ON FUNCTION otan_enbek.attendance_flag_ambiguous_times(integer, date, da
     'Flags ambiguous_time on the attendance days whose events include a local time that occurred twice; returns the number of rows changed';
 
 -- Sets the overtime limit flags of the Labour Code of Kazakhstan on the
--- attendance_day rows of the years of first_day..last_day:
--- overtime_day_limit on a day with more than 2 hours of overtime (1 hour
--- on a schedule of heavy or harmful work), overtime_month_limit and
--- overtime_year_limit on each day with overtime once the calendar month's
--- total passes 12 hours or the year's 120 hours.  The hours are never
--- changed.  Whole years are read because a recomputed day moves the totals
+-- attendance_day rows of the years of first_day..last_day.
+-- overtime_day_limit marks a day with more than 2 hours of overtime (1
+-- hour on a schedule of heavy or harmful work).  overtime_month_limit and
+-- overtime_year_limit mark each day with overtime once the calendar
+-- month's total passes 12 hours or the year's 120 hours.  The hours are
+-- never changed.  Whole years are read because a recomputed day moves the totals
 -- of every later day of its month and year.  Returns the number of rows
 -- whose flags changed.
 CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_day date,

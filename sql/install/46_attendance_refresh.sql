@@ -12,8 +12,8 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
     'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
 
 -- Recomputes the pending employee-days of one organization, or of every
--- organization when org is NULL, and removes them from attendance_pending;
--- returns the number of attendance_day rows written.
+-- organization when org is NULL, and removes them from attendance_pending.
+-- Returns the number of attendance_day rows written.
 --
 -- Each calendar month of pending days is one computation over the pending
 -- employees only, for the month's first pending day minus one to its last

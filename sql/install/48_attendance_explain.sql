@@ -7,8 +7,8 @@ CREATE FUNCTION otan_enbek.attendance_tracefn(internal, bytea, date, date,
     LANGUAGE C PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_tracefn';
 
--- The state and transition function of attendance_days; the final function
--- returns the engine's steps instead of the figures.
+-- Uses the state and transition function of attendance_days, with a final
+-- function that returns the engine's steps instead of the figures.
 CREATE AGGREGATE otan_enbek.attendance_trace(plan bytea, emit_from date, emit_to date,
         occurred_at timestamptz, direction text, event_id bigint) (
     SFUNC = otan_enbek.attendance_transfn,

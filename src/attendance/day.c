@@ -4,8 +4,8 @@
  *	  Figures of a finished work day: norm, lateness, early leave, the
  *	  missing-exit policy, finality and the absent flag.
  *
- * engine.c pairs the punches and adds each pair to its day; the functions
- * here run once every punch is placed.
+ * engine.c pairs the punches and adds each pair to its day, and the
+ * functions here run once every punch is placed.
  *
  *-------------------------------------------------------------------------
  */
@@ -61,10 +61,10 @@ norm_of(const Engine *e, int32 k)
 }
 
 /*
- * Applies the organization's policy to an entry of day k still open after
- * the last punch: pairs it with the end of the day's last shift once the
- * day is final and the entry came before that end.  The day keeps the
- * missing_exit flag.
+ * Applies missing_exit_policy close_at_shift_end to an entry of day k still
+ * open after the last punch.  Once the day is final, the entry is paired
+ * with the end of the day's last shift if it came before that end.  The
+ * day keeps the missing_exit flag.
  */
 void
 att_close_missing_exit(Engine *e, int32 k)

@@ -22,8 +22,8 @@
  * 4. Pairing: an exit closes the open entry of its day.  An exit at the
  *    same second as the open entry is ignored and the entry stays open
  *    (zero_length_pair).  An entry while another is open leaves the first
- *    one unpaired (consecutive_entries); an exit without an open entry is
- *    missing_entry; an entry still open at the end is missing_exit.
+ *    one unpaired (consecutive_entries).  An exit without an open entry is
+ *    missing_entry, and an entry still open at the end is missing_exit.
  *    Unpaired punches add no time, unless the organization closes a missing
  *    exit at the end of the day's last shift.  An entry after an exit that
  *    leaves scheduled time (outside breaks) uncovered flags a gap.
@@ -351,7 +351,7 @@ place_punch(Engine *e, Punch *p)
 
 	if (p->dir == ATT_DIR_OUT && w->has_open && w->open_entry == p->t)
 	{
-		/* noise: the entry stays open, and the exit is only counted */
+		/* The exit is noise: it is counted, and the entry stays open. */
 		w->anomalies |= ATT_ANOM_ZERO_LENGTH_PAIR;
 		w->punch_count++;
 		if (e->trace)

@@ -131,9 +131,9 @@ optional_int_field(HeapTupleHeader tuple, int attno)
 }
 
 /*
- * Deconstructs an array of composites, checking its element type, which
- * has min_natts to max_natts fields; returns the number of elements and
- * sets *natts.
+ * Deconstructs an array of composites and checks that their type has
+ * min_natts to max_natts fields.  Returns the number of elements and sets
+ * *natts to the type's number of fields.
  */
 static int
 composite_elements(ArrayType *array, const char *type_name, int min_natts,

@@ -137,26 +137,26 @@ static void
 trace_worked(StringInfo trace, const AttDayResult *r, const AttPlanDay *d,
 			 const AttPlanShift *shifts, int64 present)
 {
-	const char *how;
+	const char *explanation;
 
 	if (d->nshifts == 0)
-		how = "No shift applies (calendar-day mode): all time present is worked.";
+		explanation = "No shift applies (calendar-day mode): all time present is worked.";
 	else if (d->kind != ATT_KIND_WORK)
-		how = "Work on a day off or holiday: all time present less the breaks of the day's shifts.";
+		explanation = "Work on a day off or holiday: all time present less the breaks of the day's shifts.";
 	else if (shifts->kind == ATT_SHIFT_FLEXIBLE)
-		how = psprintf("Sum of the pairs' time inside the flexible band, less its breaks, up to the daily norm of %d s; the rest is overtime.",
+		explanation = psprintf("Sum of the pairs' time inside the flexible band, less its breaks, up to the daily norm of %d s; the rest is overtime.",
 					   shifts->daily_norm);
 	else
-		how = "Sum of the pairs' time inside the shifts, less their breaks.";
+		explanation = "Sum of the pairs' time inside the shifts, less their breaks.";
 	if (d->nshifts > 0 && (shifts->flags & ATT_SHIFT_HAS_DEDUCT))
-		how = psprintf("%s %s", how,
+		explanation = psprintf("%s %s", explanation,
 					   present >= shifts->break_after ?
 					   psprintf("Less a break of %d s, because %lld s present reach the %d s after which it is deducted.",
 								shifts->break_deduct, (long long) present,
 								shifts->break_after) :
 					   psprintf("No break deducted: %lld s present are less than %d s.",
 								(long long) present, shifts->break_after));
-	figure(trace, r->work_day, "worked", r->worked, true, how);
+	figure(trace, r->work_day, "worked", r->worked, true, explanation);
 }
 
 /* Appends how lateness and early leave were obtained. */
