@@ -950,17 +950,20 @@ CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_da
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
+    flagged_employees integer[];
+    flagged_days date[];
+    flagged_masks integer[];
     changed integer;
 BEGIN
-    WITH overtime AS (
-        SELECT a.employee_id, a.work_day, a.anomalies,
+    -- One scan reads the days with overtime.  Running totals are computed
+    -- only for the employees whose month or year passes its limit, and only
+    -- the days that get or lose a flag are written.
+    WITH overtime AS MATERIALIZED (
+        SELECT a.employee_id, a.work_day, a.overtime_sec,
                a.overtime_sec > CASE WHEN ws.heavy_work THEN 3600 ELSE 7200 END AS over_day,
-               sum(a.overtime_sec) OVER (PARTITION BY a.employee_id,
-                                                      date_trunc('month', a.work_day)
-                                         ORDER BY a.work_day) > 12 * 3600 AS over_month,
-               sum(a.overtime_sec) OVER (PARTITION BY a.employee_id,
-                                                      date_trunc('year', a.work_day)
-                                         ORDER BY a.work_day) > 120 * 3600 AS over_year
+               a.anomalies && limit_flags AS was_flagged
         FROM otan_enbek.attendance_day a
         LEFT JOIN otan_enbek.work_schedule ws
                ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
@@ -969,24 +972,59 @@ BEGIN
           AND a.work_day >= date_trunc('year', first_day)::date
           AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
           AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
-    ), flagged AS (
-        SELECT o.employee_id, o.work_day,
-               ARRAY(SELECT x FROM unnest(o.anomalies) AS x
-                     WHERE x NOT IN ('overtime_day_limit', 'overtime_month_limit',
-                                     'overtime_year_limit'))
-               || CASE WHEN o.over_day THEN '{overtime_day_limit}'::text[] ELSE '{}' END
-               || CASE WHEN o.over_month THEN '{overtime_month_limit}'::text[] ELSE '{}' END
-               || CASE WHEN o.over_year THEN '{overtime_year_limit}'::text[] ELSE '{}' END
-                   AS anomalies
+    ), over_total AS (
+        SELECT DISTINCT o.employee_id
         FROM overtime o
+        GROUP BY GROUPING SETS ((o.employee_id, date_trunc('month', o.work_day)),
+                                (o.employee_id, date_trunc('year', o.work_day)))
+        HAVING sum(o.overtime_sec)
+               > CASE WHEN GROUPING(date_trunc('month', o.work_day)) = 0
+                      THEN 12 * 3600 ELSE 120 * 3600 END
+    ), running AS (
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('month', o.work_day)
+                                         ORDER BY o.work_day) > 12 * 3600 AS over_month,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('year', o.work_day)
+                                         ORDER BY o.work_day) > 120 * 3600 AS over_year
+        FROM overtime o
+        WHERE o.employee_id IN (SELECT t.employee_id FROM over_total t)
+        UNION ALL
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged, false, false
+        FROM overtime o
+        WHERE (o.over_day OR o.was_flagged)
+          AND o.employee_id NOT IN (SELECT t.employee_id FROM over_total t)
     )
+    -- bit i - 1 of a mask is limit_flags[i]
+    SELECT array_agg(r.employee_id), array_agg(r.work_day),
+           array_agg(r.over_day::integer | (r.over_month::integer << 1)
+                     | (r.over_year::integer << 2))
+      INTO flagged_employees, flagged_days, flagged_masks
+    FROM running r
+    WHERE r.over_day OR r.over_month OR r.over_year OR r.was_flagged;
+    IF flagged_employees IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    -- few rows, so each is found by the primary key
     UPDATE otan_enbek.attendance_day a
     SET anomalies = f.anomalies
-    FROM flagged f
+    FROM (SELECT x.employee_id, x.work_day,
+                 ARRAY(SELECT y FROM unnest(d.anomalies) AS y WHERE y <> ALL (limit_flags))
+                 || ARRAY(SELECT l.flag
+                          FROM unnest(limit_flags) WITH ORDINALITY AS l(flag, i)
+                          WHERE flagged_masks[x.n] & (1 << (l.i::integer - 1)) <> 0
+                          ORDER BY l.i) AS anomalies,
+                 d.anomalies AS old_anomalies
+          FROM unnest(flagged_employees, flagged_days) WITH ORDINALITY AS x(employee_id, work_day, n)
+          JOIN otan_enbek.attendance_day d
+            ON d.org_id = attendance_flag_overtime_limits.org
+           AND d.employee_id = x.employee_id AND d.work_day = x.work_day) f
     WHERE a.org_id = attendance_flag_overtime_limits.org
       AND a.employee_id = f.employee_id
       AND a.work_day = f.work_day
-      AND a.anomalies <> f.anomalies;
+      AND f.anomalies <> f.old_anomalies;
     GET DIAGNOSTICS changed = ROW_COUNT;
     RETURN changed;
 END
@@ -1011,16 +1049,13 @@ CREATE FUNCTION otan_enbek.attendance_apply_absences(org integer, first_day date
 DECLARE
     changed integer;
 BEGIN
-    -- most periods have no absence, and then no row has a code to clear
+    -- Most periods have no absence.  Then no row needs a code, and none has
+    -- one to clear, because both callers write the rows they compute
+    -- without a code and a deleted absence marks its days for refresh.
     IF NOT EXISTS (SELECT FROM otan_enbek.absence ab
                    WHERE ab.org_id = attendance_apply_absences.org
                      AND ab.first_day <= attendance_apply_absences.last_day
-                     AND ab.last_day >= attendance_apply_absences.first_day)
-       AND NOT EXISTS (SELECT FROM otan_enbek.attendance_day a
-                       WHERE a.org_id = attendance_apply_absences.org
-                         AND a.work_day BETWEEN attendance_apply_absences.first_day
-                                            AND attendance_apply_absences.last_day
-                         AND a.absence_code IS NOT NULL) THEN
+                     AND ab.last_day >= attendance_apply_absences.first_day) THEN
         RETURN 0;
     END IF;
     WITH coded AS (
@@ -1114,7 +1149,8 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
--- writes them, flags included.
+-- writes them, flags included.  NOTE: the events are read by a copy of
+-- compute_attendance's query, so a change of one must go to the other.
 CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql

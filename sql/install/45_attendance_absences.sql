@@ -15,16 +15,13 @@ CREATE FUNCTION otan_enbek.attendance_apply_absences(org integer, first_day date
 DECLARE
     changed integer;
 BEGIN
-    -- most periods have no absence, and then no row has a code to clear
+    -- Most periods have no absence.  Then no row needs a code, and none has
+    -- one to clear, because both callers write the rows they compute
+    -- without a code and a deleted absence marks its days for refresh.
     IF NOT EXISTS (SELECT FROM otan_enbek.absence ab
                    WHERE ab.org_id = attendance_apply_absences.org
                      AND ab.first_day <= attendance_apply_absences.last_day
-                     AND ab.last_day >= attendance_apply_absences.first_day)
-       AND NOT EXISTS (SELECT FROM otan_enbek.attendance_day a
-                       WHERE a.org_id = attendance_apply_absences.org
-                         AND a.work_day BETWEEN attendance_apply_absences.first_day
-                                            AND attendance_apply_absences.last_day
-                         AND a.absence_code IS NOT NULL) THEN
+                     AND ab.last_day >= attendance_apply_absences.first_day) THEN
         RETURN 0;
     END IF;
     WITH coded AS (

@@ -22,7 +22,8 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
--- writes them, flags included.
+-- writes them, flags included.  NOTE: the events are read by a copy of
+-- compute_attendance's query, so a change of one must go to the other.
 CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql

@@ -184,7 +184,10 @@ night_seconds(const Engine *e, int32 k, int64 a, int64 b)
 	return total;
 }
 
-/* Seconds of [a, b) inside the shifts of day k, less their breaks */
+/*
+ * Seconds of [a, b) in which day k requires presence: inside its shifts,
+ * less their breaks.  Of a flexible shift only the core hours count.
+ */
 static int64
 scheduled_seconds(const Engine *e, int32 k, int64 a, int64 b)
 {
@@ -195,12 +198,20 @@ scheduled_seconds(const Engine *e, int32 k, int64 a, int64 b)
 	for (s = 0; s < d->nshifts; s++)
 	{
 		const AttPlanShift *shift = &e->shifts[d->first_shift + s];
+		int64		lo = d->midnight + shift->start;
+		int64		hi = d->midnight + shift->end;
 
-		total += overlap(a, b, d->midnight + shift->start,
-						 d->midnight + shift->end);
+		if (shift->kind == ATT_SHIFT_FLEXIBLE)
+		{
+			if (!(shift->flags & ATT_SHIFT_HAS_CORE))
+				continue;
+			lo = d->midnight + shift->core_start;
+			hi = d->midnight + shift->core_end;
+		}
+		total += overlap(a, b, lo, hi);
 		if (shift->flags & ATT_SHIFT_HAS_BREAK)
-			total -= overlap(a, b, d->midnight + shift->break_start,
-							 d->midnight + shift->break_end);
+			total -= overlap(a, b, Max(lo, d->midnight + shift->break_start),
+							 Min(hi, d->midnight + shift->break_end));
 	}
 	return total;
 }

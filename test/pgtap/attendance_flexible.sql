@@ -1,7 +1,7 @@
 -- Flexible schedules: a band in which a daily norm is due, core hours for
 -- lateness and early leave, and worked time beyond the norm as overtime.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SET LOCAL timezone = 'Asia/Almaty';
 SET LOCAL client_min_messages = warning;
@@ -26,9 +26,13 @@ FROM (VALUES (1, 1, timestamp '2026-02-02 07:30', 'in'), (2, 1, '2026-02-02 16:3
              (3, 1, '2026-02-03 10:20', 'in'), (4, 1, '2026-02-03 19:20', 'out'),
              (5, 1, '2026-02-04 08:00', 'in'), (6, 1, '2026-02-04 19:00', 'out'),
              (7, 1, '2026-02-05 09:00', 'in'), (8, 1, '2026-02-05 15:00', 'out'),
-             (9, 2, '2026-02-02 11:00', 'in'), (10, 2, '2026-02-02 15:00', 'out'))
+             (9, 2, '2026-02-02 11:00', 'in'), (10, 2, '2026-02-02 15:00', 'out'),
+             (11, 1, '2026-02-09 09:00', 'in'), (12, 1, '2026-02-09 12:00', 'out'),
+             (13, 1, '2026-02-09 12:45', 'in'), (14, 1, '2026-02-09 18:00', 'out'),
+             (15, 2, '2026-02-03 09:00', 'in'), (16, 2, '2026-02-03 12:00', 'out'),
+             (17, 2, '2026-02-03 12:45', 'in'), (18, 2, '2026-02-03 18:00', 'out'))
      AS v(id, emp, t, dir);
-SELECT otan_enbek.compute_attendance(4921, '2026-02-02', '2026-02-06') AS computed;
+SELECT otan_enbek.compute_attendance(4921, '2026-02-02', '2026-02-09') AS computed;
 
 CREATE FUNCTION pg_temp.day(emp integer, d date) RETURNS otan_enbek.attendance_day
 LANGUAGE sql AS $$
@@ -50,6 +54,9 @@ SELECT is((pg_temp.day(1, '2026-02-05')).worked_sec, 300 * 60, 'six hours less t
 SELECT ok((pg_temp.day(1, '2026-02-06')).anomalies @> '{absent}', 'a flexible day without punches is an absence');
 SELECT is((pg_temp.day(2, '2026-02-02')).late_sec, NULL, 'no lateness without core hours');
 SELECT is((pg_temp.day(2, '2026-02-02')).worked_sec, 240 * 60, 'four hours worked');
+
+SELECT ok((pg_temp.day(1, '2026-02-09')).anomalies @> '{gap}', 'going out during the core hours is a gap');
+SELECT is((pg_temp.day(2, '2026-02-03')).anomalies, '{}', 'without core hours going out is no gap');
 
 SELECT throws_ok($$INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name, kind)
                    VALUES (4921, 3, 'Flexible without norm', 'flexible')$$,
