@@ -964,14 +964,21 @@ BEGIN
         SELECT a.employee_id, a.work_day, a.overtime_sec,
                a.overtime_sec > CASE WHEN ws.heavy_work THEN 3600 ELSE 7200 END AS over_day,
                a.anomalies && limit_flags AS was_flagged
-        FROM otan_enbek.attendance_day a
+        -- the days of the given employees by the primary key, or all days
+        FROM (SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE employee_ids IS NULL
+                AND d.org_id = attendance_flag_overtime_limits.org
+              UNION ALL
+              SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE d.org_id = attendance_flag_overtime_limits.org
+                AND d.employee_id = ANY (employee_ids)) a
         LEFT JOIN otan_enbek.work_schedule ws
                ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
-        WHERE a.org_id = attendance_flag_overtime_limits.org
-          AND a.overtime_sec > 0
+        WHERE a.overtime_sec > 0
           AND a.work_day >= date_trunc('year', first_day)::date
           AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
-          AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
     ), over_total AS (
         SELECT DISTINCT o.employee_id
         FROM overtime o
@@ -1151,6 +1158,10 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- their place and their computed_at.  The rows come out as compute_attendance
 -- writes them, flags included.  NOTE: the events are read by a copy of
 -- compute_attendance's query, so a change of one must go to the other.
+-- Events are found by the employee's credentials, as ingest and
+-- resolve_credentials assign them.  NOTE: an event stored by a plain
+-- INSERT with an employee_id but no credential of that employee is not
+-- found, while compute_attendance counts it.
 CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
@@ -1273,6 +1284,12 @@ BEGIN
                               FROM otan_enbek.skud_event e
                               WHERE e.org_id = current_org
                                 AND e.employee_id = ANY (pending_employees)
+                                -- finds the events by the credential index
+                                AND (e.credential_kind, e.credential) IN (
+                                        SELECT c.kind, c.value
+                                        FROM otan_enbek.credential c
+                                        WHERE c.org_id = current_org
+                                          AND c.employee_id = ANY (pending_employees))
                                 AND e.occurred_at >= fetch_from
                                 AND e.occurred_at < fetch_to
                                 AND e.counts_for_attendance
@@ -1431,7 +1448,8 @@ COMMENT ON AGGREGATE otan_enbek.attendance_trace(bytea, date, date, timestamptz,
 --             limits), as the stored attendance_day row has them
 -- The day is computed afresh from the stored events, as compute_attendance
 -- would compute it now; it does not read or change attendance_day except
--- for the flag rows.
+-- for the flag rows.  Events are found by the employee's credentials, as
+-- in refresh_attendance.
 CREATE FUNCTION otan_enbek.explain_attendance(org integer, employee integer, day date)
     RETURNS TABLE (step text, event_id bigint, at timestamptz, direction text,
                    figure text, seconds bigint, detail text)
@@ -1522,6 +1540,12 @@ BEGIN
           FROM otan_enbek.skud_event e
           WHERE e.org_id = explain_attendance.org
             AND e.employee_id = explain_attendance.employee
+            -- finds the events by the credential index
+            AND (e.credential_kind, e.credential) IN (
+                    SELECT c.kind, c.value
+                    FROM otan_enbek.credential c
+                    WHERE c.org_id = explain_attendance.org
+                      AND c.employee_id = explain_attendance.employee)
             AND e.occurred_at >= fetch_from
             AND e.occurred_at < fetch_to
             AND e.counts_for_attendance

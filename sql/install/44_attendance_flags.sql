@@ -76,14 +76,21 @@ BEGIN
         SELECT a.employee_id, a.work_day, a.overtime_sec,
                a.overtime_sec > CASE WHEN ws.heavy_work THEN 3600 ELSE 7200 END AS over_day,
                a.anomalies && limit_flags AS was_flagged
-        FROM otan_enbek.attendance_day a
+        -- the days of the given employees by the primary key, or all days
+        FROM (SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE employee_ids IS NULL
+                AND d.org_id = attendance_flag_overtime_limits.org
+              UNION ALL
+              SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE d.org_id = attendance_flag_overtime_limits.org
+                AND d.employee_id = ANY (employee_ids)) a
         LEFT JOIN otan_enbek.work_schedule ws
                ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
-        WHERE a.org_id = attendance_flag_overtime_limits.org
-          AND a.overtime_sec > 0
+        WHERE a.overtime_sec > 0
           AND a.work_day >= date_trunc('year', first_day)::date
           AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
-          AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
     ), over_total AS (
         SELECT DISTINCT o.employee_id
         FROM overtime o

@@ -24,6 +24,10 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- their place and their computed_at.  The rows come out as compute_attendance
 -- writes them, flags included.  NOTE: the events are read by a copy of
 -- compute_attendance's query, so a change of one must go to the other.
+-- Events are found by the employee's credentials, as ingest and
+-- resolve_credentials assign them.  NOTE: an event stored by a plain
+-- INSERT with an employee_id but no credential of that employee is not
+-- found, while compute_attendance counts it.
 CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
@@ -146,6 +150,12 @@ BEGIN
                               FROM otan_enbek.skud_event e
                               WHERE e.org_id = current_org
                                 AND e.employee_id = ANY (pending_employees)
+                                -- finds the events by the credential index
+                                AND (e.credential_kind, e.credential) IN (
+                                        SELECT c.kind, c.value
+                                        FROM otan_enbek.credential c
+                                        WHERE c.org_id = current_org
+                                          AND c.employee_id = ANY (pending_employees))
                                 AND e.occurred_at >= fetch_from
                                 AND e.occurred_at < fetch_to
                                 AND e.counts_for_attendance

@@ -33,7 +33,8 @@ COMMENT ON AGGREGATE otan_enbek.attendance_trace(bytea, date, date, timestamptz,
 --             limits), as the stored attendance_day row has them
 -- The day is computed afresh from the stored events, as compute_attendance
 -- would compute it now; it does not read or change attendance_day except
--- for the flag rows.
+-- for the flag rows.  Events are found by the employee's credentials, as
+-- in refresh_attendance.
 CREATE FUNCTION otan_enbek.explain_attendance(org integer, employee integer, day date)
     RETURNS TABLE (step text, event_id bigint, at timestamptz, direction text,
                    figure text, seconds bigint, detail text)
@@ -124,6 +125,12 @@ BEGIN
           FROM otan_enbek.skud_event e
           WHERE e.org_id = explain_attendance.org
             AND e.employee_id = explain_attendance.employee
+            -- finds the events by the credential index
+            AND (e.credential_kind, e.credential) IN (
+                    SELECT c.kind, c.value
+                    FROM otan_enbek.credential c
+                    WHERE c.org_id = explain_attendance.org
+                      AND c.employee_id = explain_attendance.employee)
             AND e.occurred_at >= fetch_from
             AND e.occurred_at < fetch_to
             AND e.counts_for_attendance

@@ -19,6 +19,8 @@ SELECT 4801, 2, d, '09:00', '18:00', '13:00', '14:00' FROM generate_series(1, 5)
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name, schedule_id)
 VALUES (4801, 1, '850101300005', 'Explain', 'Night', 1),
        (4801, 2, '850101300015', 'Explain', 'Day', 2);
+INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
+VALUES (4801, 1, 'person', '1'), (4801, 2, 'person', '2');
 SELECT otan_enbek.ensure_event_partitions('2026-02-01', '2026-02-28') >= 0 AS partitions;
 INSERT INTO otan_enbek.skud_event (org_id, event_id, occurred_at, source_id, external_id,
         device, credential_kind, credential, employee_id, direction)

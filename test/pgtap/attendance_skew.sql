@@ -15,6 +15,8 @@ INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_ti
 SELECT 4931, 1, d, '09:00', '18:00' FROM generate_series(1, 5) d;
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name, schedule_id)
 VALUES (4931, 1, '850101300005', 'Skew', 'Slow', 1), (4931, 2, '850101300015', 'Skew', 'Ok', 1);
+INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
+VALUES (4931, 1, 'person', '1'), (4931, 2, 'person', '2');
 SELECT otan_enbek.ensure_event_partitions('2026-02-01', '2026-02-28') >= 0 AS partitions;
 INSERT INTO otan_enbek.skud_event (org_id, event_id, occurred_at, source_id, external_id, device,
         credential_kind, credential, employee_id, direction)
