@@ -1118,9 +1118,9 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- Returns the number of attendance_day rows written.
 --
 -- Each calendar month of pending days is one computation over the pending
--- employees only, for the month's first pending day minus one to its last
--- plus one, so that a night shift that began the day before a pending day
--- gets its late exit.  Every pending day is written.  A neighbouring day is
+-- employees only.  It spans the month's first pending day minus one to its
+-- last plus one, so that a night shift that began the day before a pending
+-- day gets its late exit.  Every pending day is written.  A neighbouring day is
 -- written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
