@@ -64,6 +64,7 @@ CREATE TABLE otan_enbek.skud_event (
     counts_for_attendance boolean NOT NULL DEFAULT true,
     received_at     timestamptz NOT NULL DEFAULT now(),
     raw             text,
+    local_time_ambiguous boolean NOT NULL DEFAULT false,
     PRIMARY KEY (org_id, event_id, occurred_at),
     UNIQUE (org_id, source_id, external_id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
@@ -78,6 +79,8 @@ COMMENT ON COLUMN otan_enbek.skud_event.direction IS
     'Direction reported by the device (in or out); NULL when the device reported none';
 COMMENT ON COLUMN otan_enbek.skud_event.device_state IS
     'State code as the device sent it: ZKTeco 0 check-in, 1 check-out, 2 break out, 3 break in, 4 overtime in, 5 overtime out, 255 none';
+COMMENT ON COLUMN otan_enbek.skud_event.local_time_ambiguous IS
+    'The device sent a local time without a UTC offset that occurred twice, when the zone''s clocks were set back; occurred_at is its first occurrence';
 COMMENT ON COLUMN otan_enbek.skud_event.raw IS
     'The record as read: a log line or a JSON object; personal data for privileged roles only';
 
@@ -146,8 +149,9 @@ COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz)
 -- credential matches.  A credential applies on the local dates of its
 -- validity, and one limited to the event's source wins over one that
 -- applies to every source.  The three arrays give the values element by
--- element.  Only events whose employee changes are written.  Returns the
--- number of events written.
+-- element.  Only events whose employee changes are written, and the local
+-- dates of those events are marked in attendance_pending for the old and
+-- the new employee.  Returns the number of events written.
 CREATE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
         credential_values text[])
     RETURNS bigint
@@ -182,15 +186,28 @@ BEGIN
           ON e.org_id = a.org_id
          AND e.credential_kind = a.kind
          AND e.credential = a.value
+    ), changed AS (
+        UPDATE otan_enbek.skud_event e
+        SET employee_id = owner.employee_id
+        FROM owner
+        WHERE e.org_id = owner.org_id
+          AND e.event_id = owner.event_id
+          AND e.occurred_at = owner.occurred_at
+          AND owner.employee_id IS DISTINCT FROM owner.old_employee_id
+        RETURNING e.org_id, e.occurred_at, e.counts_for_attendance, owner.employee_id,
+                  owner.old_employee_id
+    ), marked AS (
+        -- the days of both employees change, for refresh_attendance
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT c.org_id, x.employee_id,
+               (c.occurred_at AT TIME ZONE o.time_zone)::date
+        FROM changed c
+        JOIN otan_enbek.organization o ON o.org_id = c.org_id
+        CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
+        WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
+        ON CONFLICT DO NOTHING
     )
-    UPDATE otan_enbek.skud_event e
-    SET employee_id = owner.employee_id
-    FROM owner
-    WHERE e.org_id = owner.org_id
-      AND e.event_id = owner.event_id
-      AND e.occurred_at = owner.occurred_at
-      AND owner.employee_id IS DISTINCT FROM owner.old_employee_id;
-    GET DIAGNOSTICS written = ROW_COUNT;
+    SELECT count(*) INTO written FROM changed;
     RETURN written;
 END
 $$;

@@ -47,8 +47,41 @@ CREATE FUNCTION otan_enbek.invalid_utf8_reason(content bytea) RETURNS text
 COMMENT ON FUNCTION otan_enbek.invalid_utf8_reason(bytea) IS
     'Returns a sentence that names the first byte that makes the content invalid UTF-8, its offset and what was expected there, or NULL when all of it is UTF-8 (NUL bytes aside)';
 
+-- Returns the local times of a zone that occurred twice between two
+-- instants, because the clocks were set back: each range [local_from,
+-- local_to) and the UTC offset of its first occurrence.  Offsets are read
+-- every 15 minutes from a whole UTC hour.  NOTE: a change at another time
+-- than a quarter hour would be found up to 15 minutes late, with a range
+-- shorter than it should be.
+CREATE FUNCTION otan_enbek.ambiguous_local_times(time_zone text, first timestamptz,
+        last timestamptz)
+    RETURNS TABLE (local_from timestamp, local_to timestamp, first_offset interval)
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT (c.next_at AT TIME ZONE 'UTC') + c.next_offset,
+       (c.next_at AT TIME ZONE 'UTC') + c.utc_offset,
+       c.utc_offset
+FROM (SELECT s.at, s.utc_offset,
+             lead(s.at) OVER (ORDER BY s.at) AS next_at,
+             lead(s.utc_offset) OVER (ORDER BY s.at) AS next_offset
+      FROM (SELECT g.at,
+                   (g.at AT TIME ZONE ambiguous_local_times.time_zone)
+                   - (g.at AT TIME ZONE 'UTC') AS utc_offset
+            FROM generate_series((date_trunc('hour', first AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+                                 - interval '15 minutes',
+                                 last, interval '15 minutes') AS g(at)) s) c
+WHERE c.next_offset < c.utc_offset
+$$;
+COMMENT ON FUNCTION otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz) IS
+    'Returns the ranges of local times of a zone that occurred twice between two instants, with the UTC offset of their first occurrence';
+
 -- Stores the events of a file given as UTF-8 bytes.  Times without a UTC
--- offset are local times of the organization's zone.  Events before
+-- offset are local times of the organization's zone.  Such a time that
+-- occurred twice, when the zone's clocks were set back, is read as its
+-- first occurrence and the event is marked local_time_ambiguous.  The
+-- local dates of stored events that count for an employee's attendance are
+-- marked in attendance_pending for refresh_attendance.  Events before
 -- 2001-01-01 or more than one day after the transaction's start are
 -- rejected: such times come from devices whose clock was never set.
 CREATE FUNCTION otan_enbek.ingest_bytes(source_id integer, format text,
@@ -64,6 +97,9 @@ DECLARE
     not_before timestamptz;
     not_after timestamptz;
     months timestamptz[];
+    ambiguous_from timestamp[];
+    ambiguous_to timestamp[];
+    ambiguous_offset interval[];
     batch otan_enbek.ingest_batch;
     counts record;
 BEGIN
@@ -114,8 +150,15 @@ BEGIN
     PERFORM otan_enbek.ensure_event_partitions(month, month)
     FROM unnest(months) AS month;
 
+    SELECT array_agg(a.local_from), array_agg(a.local_to), array_agg(a.first_offset)
+      INTO ambiguous_from, ambiguous_to, ambiguous_offset
+    FROM unnest(months) AS m(month)
+    CROSS JOIN LATERAL otan_enbek.ambiguous_local_times(src.time_zone, m.month,
+                                                        m.month + interval '1 month') AS a;
+
     WITH parsed AS (
         SELECT p.record_no, p.external_id, t.occurred_at,
+               t.first_offset IS NOT NULL AS local_time_ambiguous,
                (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
                p.device,
                p.credential_kind, p.credential, p.direction, p.device_state,
@@ -131,17 +174,31 @@ BEGIN
                END AS reason
         FROM otan_enbek.parse_events(fmt, content) AS p
         CROSS JOIN LATERAL (
+            -- the offset of the first occurrence, for an ambiguous local time
             SELECT CASE
+                       WHEN p.utc_offset IS NULL AND ambiguous_from IS NOT NULL THEN
+                           (SELECT a.first_offset
+                            FROM unnest(ambiguous_from, ambiguous_to, ambiguous_offset)
+                                 AS a(local_from, local_to, first_offset)
+                            WHERE p.local_time >= a.local_from AND p.local_time < a.local_to
+                            LIMIT 1)
+                   END AS first_offset
+        ) AS amb
+        CROSS JOIN LATERAL (
+            SELECT CASE
+                       WHEN amb.first_offset IS NOT NULL THEN
+                           (p.local_time - amb.first_offset) AT TIME ZONE 'UTC'
                        WHEN p.utc_offset IS NULL THEN p.local_time AT TIME ZONE src.time_zone
                        ELSE (p.local_time - make_interval(secs => p.utc_offset)) AT TIME ZONE 'UTC'
-                   END AS occurred_at
+                   END AS occurred_at,
+                   amb.first_offset
         ) AS t
     ),
     stored AS (
         INSERT INTO otan_enbek.skud_event AS e
                (org_id, occurred_at, source_id, external_id, batch_id, line_no,
                 device, credential_kind, credential, employee_id, direction,
-                device_state, counts_for_attendance, raw)
+                device_state, counts_for_attendance, raw, local_time_ambiguous)
         SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
                batch.batch_id, p.record_no, p.device, p.credential_kind,
                p.credential,
@@ -168,11 +225,19 @@ BEGIN
                            AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
                          LIMIT 1)),
                p.direction, p.device_state,
-               p.counts_for_attendance, p.raw
+               p.counts_for_attendance, p.raw, p.local_time_ambiguous
         FROM parsed AS p
         WHERE p.reason IS NULL
         ON CONFLICT (org_id, source_id, external_id, occurred_at) DO NOTHING
-        RETURNING e.employee_id, e.counts_for_attendance
+        RETURNING e.employee_id, e.counts_for_attendance, e.occurred_at
+    ),
+    pending AS (
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT src.org_id, s.employee_id,
+               (s.occurred_at AT TIME ZONE src.time_zone)::date
+        FROM stored s
+        WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
+        ON CONFLICT DO NOTHING
     ),
     rejected AS (
         INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)

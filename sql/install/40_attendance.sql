@@ -22,14 +22,18 @@ CREATE TABLE otan_enbek.attendance_day (
     anomalies       text[] NOT NULL DEFAULT '{}',
     event_ids       bigint[] NOT NULL DEFAULT '{}',
     computed_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (org_id, employee_id, work_day)
+    PRIMARY KEY (org_id, employee_id, work_day),
+    norm_sec        integer NOT NULL DEFAULT 0,
+    absence_code    text,
+    first_in_rounded timestamptz,
+    last_out_rounded timestamptz
 );
 COMMENT ON TABLE otan_enbek.attendance_day IS
     'Working time of an employee on a work day, computed from the events; a night shift belongs to the day it starts';
 COMMENT ON COLUMN otan_enbek.attendance_day.is_final IS
     'False while the day''s attribution window has not closed; such a day is never marked absent';
 COMMENT ON COLUMN otan_enbek.attendance_day.present_sec IS
-    'Seconds between paired entries and exits';
+    'Seconds between paired entries and exits, and from an entry without exit to the shift end under missing_exit_policy close_at_shift_end';
 COMMENT ON COLUMN otan_enbek.attendance_day.worked_sec IS
     'Seconds present inside the scheduled shift, minus the break';
 COMMENT ON COLUMN otan_enbek.attendance_day.late_sec IS
@@ -42,6 +46,14 @@ COMMENT ON COLUMN otan_enbek.attendance_day.early_arrival_sec IS
     'Seconds present before the shift start';
 COMMENT ON COLUMN otan_enbek.attendance_day.overtime_sec IS
     'Seconds present after the shift end (and before its start when the schedule counts early arrival), each part counted only when it reaches min_overtime_sec and the schedule allows overtime';
+COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
+    'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
+COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
+    'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
+COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
+    'first_in rounded as the schedule''s rounding_min and rounding_entry set, beside the raw time; NULL without rounding';
+COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
+    'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.punch_count IS
     'Punches of the day after de-duplication, paired or not';
 
@@ -65,6 +77,6 @@ CREATE TRIGGER attendance_day_employee_deleted
     REFERENCING OLD TABLE AS deleted_employee
     FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.attendance_day_delete_employees();
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
-    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates)';
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 COMMENT ON COLUMN otan_enbek.attendance_day.event_ids IS
     'Events the figures were computed from, so that each number can be traced to the turnstile log';

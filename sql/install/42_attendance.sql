@@ -24,10 +24,15 @@ CREATE TYPE otan_enbek.attendance_plan_shift AS (
     window_after_sec integer,
     min_overtime_sec integer,
     allow_overtime  boolean,
-    count_early_arrival boolean
+    count_early_arrival boolean,
+    break_after_sec integer,
+    break_deduct_sec integer,
+    core_start_sec  integer,
+    core_end_sec    integer,
+    daily_norm_sec  integer
 );
 COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
-    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day';
+    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present; daily_norm_sec makes the shift a flexible band with optional core hours';
 
 -- Figures of one work day, as the attendance_days aggregate returns them.
 -- The fields are the columns of attendance_day after employee_id.
@@ -49,20 +54,24 @@ CREATE TYPE otan_enbek.attendance_day_figures AS (
     night_sec       integer,
     punch_count     integer,
     anomalies       text[],
-    event_ids       bigint[]
+    event_ids       bigint[],
+    norm_sec        integer
 );
 
 CREATE FUNCTION otan_enbek.attendance_plan(
         period_first date, period_last date, as_of timestamptz,
         dedup_window_sec integer,
         days otan_enbek.attendance_plan_day[],
-        shifts otan_enbek.attendance_plan_shift[])
+        shifts otan_enbek.attendance_plan_shift[],
+        split_at_midnight boolean DEFAULT false,
+        close_missing_exit boolean DEFAULT false)
     RETURNS bytea
     LANGUAGE C IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_plan';
 COMMENT ON FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
-        otan_enbek.attendance_plan_day[], otan_enbek.attendance_plan_shift[]) IS
-    'Packs a work plan for the attendance_days aggregate; days are consecutive dates covering the period, and days whose window ends by as_of are final';
+        otan_enbek.attendance_plan_day[], otan_enbek.attendance_plan_shift[], boolean,
+        boolean) IS
+    'Packs a work plan for the attendance_days aggregate; days are consecutive dates covering the period, days whose window ends by as_of are final, and the two flags are the organization''s calendar_pair_policy and missing_exit_policy';
 
 CREATE FUNCTION otan_enbek.attendance_transfn(internal, bytea, date, date,
         timestamptz, text, bigint)
@@ -117,7 +126,10 @@ COMMENT ON AGGREGATE otan_enbek.attendance_days(bytea, date, date, timestamptz, 
 -- be in a longer period.
 --
 -- A day's schedule is the dated assignment (employee_schedule) that covers
--- it, else the employee's schedule_id, else the organization's default.
+-- it, else the employee's schedule_id, else the organization's default.  A
+-- rotation schedule takes the rules of the day's place in its cycle,
+-- counted from rotation_anchor, and ignores transferred days off and
+-- working weekend days, which are made for the five-day week.
 -- Without any, the day is in calendar-day mode: Monday to Friday are work
 -- days without shifts and punches belong to their local date.  The day kind
 -- comes from the weekly rules and the calendar, org_calendar_day overriding
@@ -126,14 +138,17 @@ COMMENT ON AGGREGATE otan_enbek.attendance_days(bytea, date, date, timestamptz, 
 -- the shifts of the schedule's first working weekday.
 --
 -- Employees with the same schedules on every day share one plan, which is
--- packed once.
+-- packed once.  employee_ids, when not NULL, limits the plans to those
+-- employees.
 CREATE FUNCTION otan_enbek.attendance_plans(org integer, first_day date, last_day date,
-        as_of timestamptz)
+        as_of timestamptz, employee_ids integer[] DEFAULT NULL)
     RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
 WITH settings AS (
-    SELECT o.time_zone, o.default_schedule_id, o.dedup_window_sec
+    SELECT o.time_zone, o.default_schedule_id, o.dedup_window_sec,
+           o.calendar_pair_policy = 'split_at_midnight' AS split_at_midnight,
+           o.missing_exit_policy = 'close_at_shift_end' AS close_missing_exit
     FROM otan_enbek.organization o
     WHERE o.org_id = attendance_plans.org
 ), plan_day AS (
@@ -146,6 +161,8 @@ WITH settings AS (
            least(attendance_plans.last_day, e.dismissed_on, e.contract_end) AS emit_to
     FROM otan_enbek.employee e
     WHERE e.org_id = attendance_plans.org
+      AND (attendance_plans.employee_ids IS NULL
+           OR e.employee_id = ANY (attendance_plans.employee_ids))
       AND (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
           >= attendance_plans.first_day
@@ -189,13 +206,23 @@ WITH settings AS (
            t.grace_early_min * 60 AS grace_early_sec,
            t.window_before_min * 60 AS window_before_sec,
            t.window_after_min * 60 AS window_after_sec,
-           t.min_overtime_sec, t.allow_overtime, t.count_early_arrival
+           t.min_overtime_sec, t.allow_overtime, t.count_early_arrival,
+           t.break_after_min * 60 AS break_after_sec,
+           t.break_deduct_min * 60 AS break_deduct_sec,
+           t.core_start_sec, t.core_end_sec, t.daily_norm_min * 60 AS daily_norm_sec
     FROM (SELECT u.*,
                  CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs,
                  CASE WHEN u.bs0 IS NOT NULL THEN least(u.bs0 + u.break_len, u.end_sec) END AS be
           FROM (SELECT r.schedule_id, r.day_no, ws.grace_late_min, ws.grace_early_min,
                        ws.window_before_min, ws.window_after_min, ws.min_overtime_sec,
-                       ws.allow_overtime, ws.count_early_arrival,
+                       ws.allow_overtime, ws.count_early_arrival, ws.break_after_min,
+                       ws.break_deduct_min, ws.daily_norm_min,
+                       extract(epoch FROM ws.core_start)::integer
+                           + CASE WHEN ws.core_start < r.start_time THEN 86400 ELSE 0 END
+                           AS core_start_sec,
+                       extract(epoch FROM ws.core_end)::integer
+                           + CASE WHEN ws.core_end <= r.start_time THEN 86400 ELSE 0 END
+                           AS core_end_sec,
                        extract(epoch FROM r.start_time)::integer AS start_sec,
                        extract(epoch FROM r.end_time)::integer
                            + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END AS end_sec,
@@ -208,8 +235,12 @@ WITH settings AS (
                   ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
                 WHERE r.org_id = attendance_plans.org) u) t
 ), schedule_week AS (
-    SELECT r.schedule_id, array_agg(DISTINCT r.day_no) AS day_nos, min(r.day_no) AS first_day_no
+    SELECT r.schedule_id, array_agg(DISTINCT r.day_no) AS day_nos, min(r.day_no) AS first_day_no,
+           min(ws.kind) AS kind, min(ws.rotation_anchor) AS rotation_anchor,
+           min(ws.rotation_days) AS rotation_days
     FROM rule r
+    JOIN otan_enbek.work_schedule ws
+      ON ws.org_id = attendance_plans.org AND ws.schedule_id = r.schedule_id
     GROUP BY r.schedule_id
 ), calendar AS (
     SELECT pd.day, pd.day_no, coalesce(oc.kind, c.kind) AS kind,
@@ -223,7 +254,9 @@ WITH settings AS (
            ON oc.org_id = attendance_plans.org AND oc.day = pd.day
 ), classified AS (
     SELECT sg.schedules, cal.day, cal.utc_offset_sec, sw.schedule_id,
-           CASE WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
+           CASE WHEN sw.kind = 'rotation' THEN
+                     CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN cyc.day_no END
+                WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
                 WHEN cal.kind = 'working' THEN sw.first_day_no
            END AS rule_day_no,
            CASE WHEN cal.kind = 'holiday' THEN 'holiday'
@@ -231,6 +264,8 @@ WITH settings AS (
                      CASE WHEN cal.kind = 'working' OR (cal.kind IS NULL AND cal.iso_day <= 5) THEN 'work'
                           WHEN cal.kind = 'day_off' THEN 'day_off'
                           ELSE 'weekend' END
+                WHEN sw.kind = 'rotation' THEN
+                     CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN 'work' ELSE 'weekend' END
                 WHEN cal.iso_day = ANY (sw.day_nos) THEN
                      CASE WHEN cal.kind = 'day_off' THEN 'day_off' ELSE 'work' END
                 WHEN cal.kind = 'working' AND sw.day_nos IS NOT NULL THEN 'work'
@@ -240,6 +275,11 @@ WITH settings AS (
     FROM (SELECT DISTINCT a.schedules FROM assigned a) sg
     CROSS JOIN calendar cal
     LEFT JOIN schedule_week sw ON sw.schedule_id = sg.schedules[cal.day_no]
+    -- day of the rotation cycle, 1 on the anchor, also before the anchor
+    CROSS JOIN LATERAL (
+        SELECT 1 + ((cal.day - sw.rotation_anchor) % sw.rotation_days + sw.rotation_days)
+                   % sw.rotation_days AS day_no
+    ) AS cyc
 ), plan_days AS (
     SELECT c.schedules,
            array_agg(ROW(c.day, c.day_kind, c.day_schedule_id, c.utc_offset_sec)
@@ -251,7 +291,9 @@ WITH settings AS (
            array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
                          r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
                          r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
-                         r.count_early_arrival)::otan_enbek.attendance_plan_shift) AS shifts
+                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
+                         r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
+                     ::otan_enbek.attendance_plan_shift) AS shifts
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
     GROUP BY c.schedules
@@ -260,7 +302,8 @@ WITH settings AS (
     SELECT d.schedules,
            otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
                                       attendance_plans.as_of, s.dedup_window_sec,
-                                      d.days, coalesce(sh.shifts, '{}')) AS plan
+                                      d.days, coalesce(sh.shifts, '{}'),
+                                      s.split_at_midnight, s.close_missing_exit) AS plan
     FROM plan_days d
     CROSS JOIN settings s
     LEFT JOIN plan_shifts sh ON sh.schedules = d.schedules
@@ -269,8 +312,8 @@ SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
 FROM assigned a
 JOIN plans p ON p.schedules = a.schedules
 $$;
-COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz) IS
-    'Work plans for the attendance_days aggregate: one row per employee employed during the period, with the packed plan and the employment dates within the period';
+COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
+    'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
 
 -- Computes attendance of an organization's employees for the days
 -- first_day..last_day and replaces their attendance_day rows; returns the
@@ -290,7 +333,8 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 -- the Monday-to-Friday rule alone.
 --
 -- Only events that count for attendance are read: the event's flag must be
--- set and its access point, if one is configured, must count.  An event
+-- set and its access point, if one is configured, must count.  The access
+-- point's clock_skew_sec is added to the event's time.  An event
 -- without a direction takes the direction of its access point when that is
 -- in or out.  Events of employees not employed on any day of the period are
 -- not counted.
@@ -315,6 +359,7 @@ DECLARE
     fetch_to timestamptz;
     has_excluded_points boolean;
     has_directed_points boolean;
+    max_skew_sec integer;
     chunk_size integer;
     bounds integer[];
     lo integer;
@@ -398,10 +443,14 @@ BEGIN
         + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
 
     SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
-           coalesce(bool_or(ap.direction IN ('in', 'out')), false)
-      INTO has_excluded_points, has_directed_points
+           coalesce(bool_or(ap.direction IN ('in', 'out')), false),
+           coalesce(max(abs(ap.clock_skew_sec)), 0)
+      INTO has_excluded_points, has_directed_points, max_skew_sec
     FROM otan_enbek.access_point ap
     WHERE ap.org_id = compute_attendance.org;
+    -- a device's clock skew moves its events by up to max_skew_sec
+    fetch_from := fetch_from - make_interval(secs => max_skew_sec);
+    fetch_to := fetch_to + make_interval(secs => max_skew_sec);
 
     IF EXISTS (SELECT FROM otan_enbek.organization o
                WHERE o.org_id = compute_attendance.org AND o.default_schedule_id IS NULL) THEN
@@ -441,7 +490,7 @@ BEGIN
             (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
              shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
              late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
-             punch_count, anomalies, event_ids)
+             punch_count, anomalies, event_ids, norm_sec)
         SELECT compute_attendance.org, g.employee_id, d.*
         FROM (SELECT u.employee_id,
                      otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
@@ -454,7 +503,15 @@ BEGIN
                     WHERE (lo IS NULL OR p.employee_id >= lo)
                       AND (hi IS NULL OR p.employee_id <= hi)
                     UNION ALL
-                    SELECT e.employee_id, NULL, NULL, NULL, e.occurred_at,
+                    SELECT e.employee_id, NULL, NULL, NULL,
+                           CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                ELSE e.occurred_at
+                                     + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                       FROM otan_enbek.access_point ap
+                                                                       WHERE ap.org_id = e.org_id
+                                                                         AND ap.source_id = e.source_id
+                                                                         AND ap.device = e.device), 0))
+                           END,
                            CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
                                 THEN e.direction
                                 ELSE (SELECT ap.direction
@@ -487,6 +544,19 @@ BEGIN
         GET DIAGNOSTICS n = ROW_COUNT;
         written := written + n;
     END LOOP;
+
+    -- The period's days are fresh, so marks of ingest on them are done.
+    DELETE FROM otan_enbek.attendance_pending p
+    WHERE p.org_id = compute_attendance.org
+      AND p.work_day BETWEEN first_day AND last_day;
+    PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
+                                                       last_day, fetch_from, fetch_to);
+    PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
+                                                       last_day, NULL);
+    PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
+                                                 NULL);
+    PERFORM otan_enbek.attendance_round_times(compute_attendance.org, first_day, last_day,
+                                              NULL);
     RETURN written;
 END
 $$;

@@ -43,6 +43,7 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_combinefn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_serialfn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_deserialfn);
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_finalfn);
+PG_FUNCTION_INFO_V1(otan_enbek_attendance_tracefn);
 
 /* Version of the serialized state, raised whenever the layout changes */
 #define STATE_FORMAT_VERSION	1
@@ -53,8 +54,12 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_finalfn);
 
 #define INITIAL_CAPACITY	64
 
-/* Number of fields of otan_enbek.attendance_day_figures */
-#define FIGURES_NATTS		18
+/*
+ * Number of fields of otan_enbek.attendance_day_figures; version 1.0 of the
+ * type has no norm_sec.
+ */
+#define FIGURES_NATTS		19
+#define FIGURES_NATTS_1_0	18
 
 /* A plan copied once per query, found by the hash of its bytes */
 typedef struct CachedPlan
@@ -416,7 +421,8 @@ figures_type(FunctionCallInfo fcinfo)
 	ft->tupdesc = CreateTupleDescCopy(tupdesc);
 	MemoryContextSwitchTo(old);
 	ReleaseTupleDesc(tupdesc);
-	if (ft->tupdesc->natts != FIGURES_NATTS)
+	if (ft->tupdesc->natts != FIGURES_NATTS &&
+		ft->tupdesc->natts != FIGURES_NATTS_1_0)
 		elog(ERROR, "attendance_day_figures has %d fields, expected %d",
 			 ft->tupdesc->natts, FIGURES_NATTS);
 	BlessTupleDesc(ft->tupdesc);
@@ -491,6 +497,7 @@ day_datum(const FiguresType *ft, const AttDayResult *r, const int64 *ids)
 	values[15] = Int32GetDatum(r->punch_count);
 	values[16] = anomalies_datum(r->anomalies);
 	values[17] = event_ids_datum(ids + r->first_event, r->punch_count);
+	values[18] = Int32GetDatum(r->norm);	/* ignored by the 1.0 type */
 
 	return HeapTupleGetDatum(heap_form_tuple(ft->tupdesc, values, nulls));
 }
@@ -517,7 +524,7 @@ otan_enbek_attendance_finalfn(PG_FUNCTION_ARGS)
 
 	ft = figures_type(fcinfo);
 	att_compute(state->plan, state->emit_from, state->emit_to, state->base,
-				state->punches, state->npunches, &result);
+				state->punches, state->npunches, &result, NULL);
 
 	elems = palloc(Max(result.ndays, 1) * sizeof(Datum));
 	for (i = 0; i < result.ndays; i++)
@@ -527,4 +534,32 @@ otan_enbek_attendance_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, result.ndays, ft->elemtype,
 										  ft->elemlen, ft->elembyval,
 										  ft->elemalign));
+}
+
+/*
+ * Final function of attendance_trace: runs the engine as the final
+ * function does and returns its steps as a JSON array (see trace.c), or
+ * NULL when the group had no plan row.
+ */
+Datum
+otan_enbek_attendance_tracefn(PG_FUNCTION_ARGS)
+{
+	AttState   *state;
+	AttResult	result;
+	StringInfoData trace;
+	StringInfoData json;
+
+	aggregate_context(fcinfo, "attendance_trace");
+	state = PG_ARGISNULL(0) ? NULL : (AttState *) PG_GETARG_POINTER(0);
+	if (state == NULL || state->plan == NULL)
+		PG_RETURN_NULL();
+
+	initStringInfo(&trace);
+	att_compute(state->plan, state->emit_from, state->emit_to, state->base,
+				state->punches, state->npunches, &result, &trace);
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '[');
+	appendBinaryStringInfo(&json, trace.data, trace.len);
+	appendStringInfoChar(&json, ']');
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(json.data, json.len));
 }

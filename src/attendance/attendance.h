@@ -3,10 +3,12 @@
  * attendance.h
  *	  Work plans, punches and day figures of the attendance engine.
  *
- * The engine has three parts.  plan.c packs and checks the work plan of a
- * period, which describes what each local date expects.  aggregate.c collects an
- * employee's punches in the attendance_days aggregate.  engine.c turns a
- * plan and the punches into one set of figures per work day.
+ * The engine has these parts.  plan.c packs and checks the work plan of a
+ * period, which describes what each local date expects.  aggregate.c
+ * collects an employee's punches in the attendance_days aggregate.
+ * engine.c turns a plan and the punches into pairs per work day, and day.c
+ * finishes the figures of each day.  trace.c writes the steps out for
+ * otan_enbek.explain_attendance.
  *
  * Times inside the engine are whole seconds since 2000-01-01 00:00 UTC (the
  * PostgreSQL epoch); sub-second parts of event times are dropped.
@@ -18,10 +20,11 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/date.h"
 
 /* Version of the packed plan layout, raised whenever a field changes */
-#define ATT_PLAN_VERSION	1
+#define ATT_PLAN_VERSION	2
 
 /* Limits that keep a plan small enough to be copied per group. */
 #define ATT_PLAN_MAX_DAYS	1000
@@ -38,13 +41,24 @@
 #define ATT_DIR_IN			1
 #define ATT_DIR_OUT			2
 
+/* Plan flags: the organization's policies */
+#define ATT_PLAN_SPLIT_AT_MIDNIGHT	0x0001
+#define ATT_PLAN_CLOSE_MISSING_EXIT	0x0002
+
 /* Shift flags */
 #define ATT_SHIFT_ALLOW_OVERTIME	0x0001
 #define ATT_SHIFT_COUNT_EARLY		0x0002
 #define ATT_SHIFT_HAS_BREAK			0x0004
+#define ATT_SHIFT_HAS_DEDUCT		0x0008
+#define ATT_SHIFT_HAS_CORE			0x0010
 
-/* Shift kinds (only fixed shifts exist so far) */
+/*
+ * Shift kinds.  A fixed shift is due from start to end.  A flexible shift
+ * is a band from start to end in which daily_norm seconds are due, with
+ * optional core hours in which the employee must be present.
+ */
 #define ATT_SHIFT_FIXED		0
+#define ATT_SHIFT_FLEXIBLE	1
 
 /* Anomaly flags of a day, in the order they are listed in anomalies[] */
 #define ATT_ANOM_MISSING_ENTRY			0x0001
@@ -54,7 +68,9 @@
 #define ATT_ANOM_ABSENT					0x0010
 #define ATT_ANOM_NO_SCHEDULE			0x0020
 #define ATT_ANOM_OUTSIDE_EMPLOYMENT		0x0040
-#define ATT_ANOM_COUNT					7
+#define ATT_ANOM_ZERO_LENGTH_PAIR		0x0080
+#define ATT_ANOM_GAP					0x0100
+#define ATT_ANOM_COUNT					9
 
 #define ATT_SECS_PER_DAY	86400
 
@@ -66,7 +82,7 @@ typedef struct AttPlanHeader
 {
 	int32		vl_len_;		/* varlena header, do not touch directly */
 	uint16		version;		/* ATT_PLAN_VERSION */
-	uint16		flags;			/* none defined yet */
+	uint16		flags;			/* ATT_PLAN_* flags */
 	DateADT		first_day;		/* local date of day 0 */
 	int32		ndays;
 	int32		nshifts;
@@ -105,6 +121,11 @@ typedef struct AttPlanShift
 	int32		window_before;
 	int32		window_after;
 	int32		min_overtime;
+	int32		break_after;	/* with ATT_SHIFT_HAS_DEDUCT: presence that */
+	int32		break_deduct;	/* costs break_deduct seconds of worked time */
+	int32		core_start;		/* with ATT_SHIFT_HAS_CORE, like start */
+	int32		core_end;
+	int32		daily_norm;		/* seconds due on a flexible shift's day */
 	int16		kind;			/* ATT_SHIFT_* kind */
 	int16		flags;			/* ATT_SHIFT_* flags */
 } AttPlanShift;
@@ -167,6 +188,8 @@ typedef struct AttDayResult
 	bool		has_early_leave;
 	int64		shift_start;
 	int64		shift_end;
+	int64		due_start;		/* lateness is counted from here */
+	int64		due_end;		/* early leave is counted to here */
 	int64		first_in;
 	int64		last_out;
 	int32		present;
@@ -176,6 +199,7 @@ typedef struct AttDayResult
 	int32		early_arrival;
 	int32		overtime;
 	int32		night;
+	int32		norm;			/* scheduled seconds of a work day */
 	int32		punch_count;
 	uint32		anomalies;		/* ATT_ANOM_* bits */
 	int32		first_event;	/* slice of AttResult.event_ids */
@@ -196,7 +220,20 @@ extern const char *att_kind_name(int16 kind);
 /* engine.c */
 extern void att_compute(const AttPlanHeader *plan, DateADT emit_from,
 						DateADT emit_to, int64 base, const AttPunch *punches,
-						int32 npunches, AttResult *result);
+						int32 npunches, AttResult *result, StringInfo trace);
 extern const char *att_anomaly_name(int bit_no);
+
+/* trace.c */
+extern void att_trace_punch(StringInfo trace, int64 event_id, int64 t,
+							int16 dir, bool inferred, DateADT day,
+							const char *action, int64 kept_event_id);
+extern void att_trace_pair(StringInfo trace, DateADT day, int64 a, int64 b,
+						   int64 present, int64 worked, int64 early_arrival,
+						   int64 overtime, int64 night);
+extern void att_trace_note(StringInfo trace, DateADT day, const char *figure,
+						   const char *how);
+extern void att_trace_day(StringInfo trace, const AttDayResult *r,
+						  const AttPlanDay *d, const AttPlanShift *shifts,
+						  int64 present);
 
 #endif							/* OTAN_ENBEK_ATTENDANCE_H */

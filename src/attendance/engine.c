@@ -19,23 +19,31 @@
  * 3. Direction: the event's or the access point's when known (resolved in
  *    SQL); otherwise the opposite of the previous punch of the same day, and
  *    an entry for the day's first punch (flagged direction_inferred).
- * 4. Pairing: an exit closes the open entry of its day.  An entry while
- *    another is open leaves the first one unpaired (consecutive_entries); an
- *    exit without an open entry is missing_entry; an entry still open at the
- *    end is missing_exit.  Unpaired punches add no time.
+ * 4. Pairing: an exit closes the open entry of its day.  An exit at the
+ *    same second as the open entry is ignored and the entry stays open
+ *    (zero_length_pair).  An entry while another is open leaves the first
+ *    one unpaired (consecutive_entries).  An exit without an open entry is
+ *    missing_entry, and an entry still open at the end is missing_exit.
+ *    Unpaired punches add no time, unless the organization closes a missing
+ *    exit at the end of the day's last shift.  An entry after an exit that
+ *    leaves scheduled time (outside breaks) uncovered flags a gap.
  *
  * Each pair adds to its day: present time; on a work day the time inside
  * the shifts less the break (worked), before the first shift (early
  * arrival) and after the last shift (overtime, each part counted only when
  * it reaches min_overtime and the schedule allows overtime; early arrival
  * only with count_early_arrival); on other days everything but the break
- * is worked.  Night time is 22:00-06:00 local, less any break.
+ * is worked.  Night time is 22:00-06:00 local, less any break.  A
+ * schedule with a break after N hours takes its minutes off the worked
+ * time of a day with at least N hours present.  In calendar-day mode an
+ * organization may split a pair at local midnight between the two dates.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "attendance/attendance.h"
+#include "attendance/engine.h"
 
 /*
  * Longest pair whose exit falls in no window and joins the entry of an
@@ -58,38 +66,11 @@ typedef struct Punch
 	int16		dir;			/* after inference */
 } Punch;
 
-/* Running figures of one plan day */
-typedef struct DayWork
-{
-	int64		open_entry;		/* time of the entry waiting for an exit */
-	int64		first_in;
-	int64		last_out;
-	int64		present;
-	int64		worked;
-	int64		early_arrival;
-	int64		overtime;
-	int64		night;
-	int32		punch_count;
-	uint32		anomalies;
-	int16		first_dir;
-	int16		last_dir;
-	bool		has_open;
-	bool		has_first_in;
-	bool		has_last_out;
-} DayWork;
-
-typedef struct Engine
-{
-	const AttPlanHeader *plan;
-	const AttPlanDay *days;
-	const AttPlanShift *shifts;
-	int32		ndays;
-	DayWork    *work;
-} Engine;
 
 static const char *const anomaly_names[ATT_ANOM_COUNT] = {
 	"missing_entry", "missing_exit", "consecutive_entries",
-	"direction_inferred", "absent", "no_schedule", "outside_employment"
+	"direction_inferred", "absent", "no_schedule", "outside_employment",
+	"zero_length_pair", "gap"
 };
 
 /* Returns the name of the anomaly flag with bit number bit_no. */
@@ -114,21 +95,6 @@ overlap(int64 a, int64 b, int64 x, int64 y)
 	int64		hi = Min(b, y);
 
 	return hi > lo ? hi - lo : 0;
-}
-
-/*
- * Returns the local midnight of day index k, extrapolated by whole days
- * outside the plan.
- */
-static inline int64
-midnight_of(const Engine *e, int32 k)
-{
-	if (k < 0)
-		return e->days[0].midnight + (int64) k * ATT_SECS_PER_DAY;
-	if (k >= e->ndays)
-		return e->days[e->ndays - 1].midnight +
-			(int64) (k - e->ndays + 1) * ATT_SECS_PER_DAY;
-	return e->days[k].midnight;
 }
 
 /* Returns the index of the local date of t, which may be outside the plan. */
@@ -218,6 +184,38 @@ night_seconds(const Engine *e, int32 k, int64 a, int64 b)
 	return total;
 }
 
+/*
+ * Seconds of [a, b) in which day k requires presence: inside its shifts,
+ * less their breaks.  Of a flexible shift only the core hours count.
+ */
+static int64
+scheduled_seconds(const Engine *e, int32 k, int64 a, int64 b)
+{
+	const AttPlanDay *d = &e->days[k];
+	int64		total = 0;
+	int32		s;
+
+	for (s = 0; s < d->nshifts; s++)
+	{
+		const AttPlanShift *shift = &e->shifts[d->first_shift + s];
+		int64		lo = d->midnight + shift->start;
+		int64		hi = d->midnight + shift->end;
+
+		if (shift->kind == ATT_SHIFT_FLEXIBLE)
+		{
+			if (!(shift->flags & ATT_SHIFT_HAS_CORE))
+				continue;
+			lo = d->midnight + shift->core_start;
+			hi = d->midnight + shift->core_end;
+		}
+		total += overlap(a, b, lo, hi);
+		if (shift->flags & ATT_SHIFT_HAS_BREAK)
+			total -= overlap(a, b, Max(lo, d->midnight + shift->break_start),
+							 Min(hi, d->midnight + shift->break_end));
+	}
+	return total;
+}
+
 /* Adds a pair [a, b) to the figures of day k. */
 static void
 add_pair(Engine *e, int32 k, int64 a, int64 b)
@@ -227,6 +225,17 @@ add_pair(Engine *e, int32 k, int64 a, int64 b)
 	int64		in_break = 0;
 	int64		in_shift = 0;
 	int32		s;
+
+	/* calendar-day mode with the split-at-midnight policy */
+	if (d->nshifts == 0 && (e->plan->flags & ATT_PLAN_SPLIT_AT_MIDNIGHT) &&
+		k + 1 < e->ndays && b > e->days[k + 1].midnight &&
+		a < e->days[k + 1].midnight)
+	{
+		int64		midnight = e->days[k + 1].midnight;
+
+		add_pair(e, k + 1, midnight, b);
+		b = midnight;
+	}
 
 	w->present += b - a;
 	w->night += night_seconds(e, k, a, b);
@@ -271,6 +280,40 @@ add_pair(Engine *e, int32 k, int64 a, int64 b)
 }
 
 /*
+ * Adds a pair [a, b) to day k and, when explaining, writes what it added
+ * to each day it touched (the next one too, when split at midnight).
+ */
+void
+att_record_pair(Engine *e, int32 k, int64 a, int64 b)
+{
+	DayWork		before[2];
+	int32		j;
+
+	if (e->trace == NULL)
+	{
+		add_pair(e, k, a, b);
+		return;
+	}
+	before[0] = e->work[k];
+	if (k + 1 < e->ndays)
+		before[1] = e->work[k + 1];
+	add_pair(e, k, a, b);
+	for (j = 0; j < 2 && k + j < e->ndays; j++)
+	{
+		const DayWork *w = &e->work[k + j];
+
+		if (w->present == before[j].present)
+			continue;
+		att_trace_pair(e->trace, e->plan->first_day + k + j, a, b,
+					   w->present - before[j].present,
+					   w->worked - before[j].worked,
+					   w->early_arrival - before[j].early_arrival,
+					   w->overtime - before[j].overtime,
+					   w->night - before[j].night);
+	}
+}
+
+/*
  * Finds the day a kept punch belongs to (see the file header), infers its
  * direction if needed and pairs it.  Sets p->day to -1 when the day is
  * outside the plan.
@@ -301,6 +344,9 @@ place_punch(Engine *e, Punch *p)
 	if (k < 0 || k >= e->ndays)
 	{
 		p->day = -1;
+		if (e->trace)
+			att_trace_punch(e->trace, p->event_id, p->t, p->raw_dir, false,
+							DATEVAL_NOBEGIN, "outside_plan", 0);
 		return;
 	}
 
@@ -313,6 +359,22 @@ place_punch(Engine *e, Punch *p)
 			ATT_DIR_OUT : ATT_DIR_IN;
 		w->anomalies |= ATT_ANOM_DIRECTION_INFERRED;
 	}
+
+	if (p->dir == ATT_DIR_OUT && w->has_open && w->open_entry == p->t)
+	{
+		/* The exit is noise: it is counted, and the entry stays open. */
+		w->anomalies |= ATT_ANOM_ZERO_LENGTH_PAIR;
+		w->punch_count++;
+		if (e->trace)
+			att_trace_punch(e->trace, p->event_id, p->t, p->dir,
+							p->raw_dir == ATT_DIR_NONE, e->plan->first_day + k,
+							"ignored_zero_length", 0);
+		return;
+	}
+	if (e->trace)
+		att_trace_punch(e->trace, p->event_id, p->t, p->dir,
+						p->raw_dir == ATT_DIR_NONE, e->plan->first_day + k,
+						"kept", 0);
 	if (w->punch_count++ == 0)
 		w->first_dir = p->dir;
 	w->last_dir = p->dir;
@@ -321,6 +383,9 @@ place_punch(Engine *e, Punch *p)
 	{
 		if (w->has_open)
 			w->anomalies |= ATT_ANOM_CONSECUTIVE_ENTRIES;
+		else if (w->has_last_out && e->days[k].kind == ATT_KIND_WORK &&
+				 scheduled_seconds(e, k, w->last_out, p->t) > 0)
+			w->anomalies |= ATT_ANOM_GAP;
 		w->has_open = true;
 		w->open_entry = p->t;
 		if (!w->has_first_in)
@@ -333,7 +398,7 @@ place_punch(Engine *e, Punch *p)
 	{
 		if (w->has_open)
 		{
-			add_pair(e, k, w->open_entry, p->t);
+			att_record_pair(e, k, w->open_entry, p->t);
 			w->has_open = false;
 		}
 		else
@@ -393,83 +458,18 @@ is_repeat(const Punch *kept, const Punch *p, int32 window)
 		 p->raw_dir == ATT_DIR_NONE || kept->raw_dir == ATT_DIR_NONE);
 }
 
-/* Fills the result figures of plan day k from its running figures. */
-static void
-finish_day(const Engine *e, int32 k, bool employed, AttDayResult *r)
-{
-	const AttPlanDay *d = &e->days[k];
-	const DayWork *w = &e->work[k];
-	int64		window_end = midnight_of(e, k + 1);
-
-	memset(r, 0, sizeof(*r));
-	r->work_day = e->plan->first_day + k;
-	r->schedule_id = d->schedule_id;
-	r->kind = d->kind;
-	r->anomalies = w->anomalies;
-	r->punch_count = w->punch_count;
-	r->present = (int32) w->present;
-	r->worked = (int32) w->worked;
-	r->early_arrival = (int32) w->early_arrival;
-	r->overtime = (int32) w->overtime;
-	r->night = (int32) w->night;
-	r->has_first_in = w->has_first_in;
-	r->first_in = w->first_in;
-	r->has_last_out = w->has_last_out;
-	r->last_out = w->last_out;
-	if (w->has_open)
-		r->anomalies |= ATT_ANOM_MISSING_EXIT;
-
-	if (d->nshifts > 0)
-	{
-		const AttPlanShift *first = &e->shifts[d->first_shift];
-		const AttPlanShift *last = first + d->nshifts - 1;
-
-		window_end = Max(window_end, d->midnight + last->end + last->window_after);
-		if (d->kind == ATT_KIND_WORK)
-		{
-			r->has_shift = true;
-			r->shift_start = d->midnight + first->start;
-			r->shift_end = d->midnight + last->end;
-			if (w->punch_count > 0 && w->first_dir == ATT_DIR_IN)
-			{
-				int64		late = w->first_in - r->shift_start;
-
-				r->has_late = true;
-				r->late = late > first->grace_late ? (int32) late : 0;
-			}
-			if (w->punch_count > 0 && w->last_dir == ATT_DIR_OUT)
-			{
-				int64		early = r->shift_end - w->last_out;
-
-				r->has_early_leave = true;
-				r->early_leave = early > last->grace_early ? (int32) early : 0;
-			}
-		}
-	}
-	/*
-	 * NOTE: an exit outside every window can still join this day's open entry
-	 * up to MAX_UNSCHEDULED_PAIR_SEC later, after the day is already final.
-	 */
-	r->is_final = window_end <= e->plan->as_of;
-
-	if (d->kind == ATT_KIND_WORK && r->is_final && w->punch_count == 0 && employed)
-		r->anomalies |= ATT_ANOM_ABSENT;
-	if (d->schedule_id == 0)
-		r->anomalies |= ATT_ANOM_NO_SCHEDULE;
-	if (!employed)
-		r->anomalies |= ATT_ANOM_OUTSIDE_EMPLOYMENT;
-}
-
 /*
  * Computes the figures of one employee's days of the plan's period.  Days
  * within [emit_from, emit_to] (the employment dates) are returned even
  * without punches; other days of the period only when they have punches.
- * Allocates the result in the current memory context.
+ * Allocates the result in the current memory context.  When trace is not
+ * NULL, appends to it, as JSON objects separated by commas, every step that
+ * explains the figures (see trace.c).
  */
 void
 att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 			int64 base, const AttPunch *punches, int32 npunches,
-			AttResult *result)
+			AttResult *result, StringInfo trace)
 {
 	Engine		e;
 	Punch	   *p = sorted_punches(base, punches, npunches);
@@ -486,14 +486,24 @@ att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 	e.shifts = att_plan_shifts(plan);
 	e.ndays = plan->ndays;
 	e.work = palloc0(plan->ndays * sizeof(DayWork));
+	e.trace = trace;
 
 	for (i = 0; i < npunches; i++)
 	{
 		if (kept >= 0 && is_repeat(&p[kept], &p[i], plan->dedup_window_sec))
+		{
+			if (trace)
+				att_trace_punch(trace, p[i].event_id, p[i].t, p[i].raw_dir,
+								false, p[kept].day >= 0 ?
+								plan->first_day + p[kept].day : DATEVAL_NOBEGIN,
+								"dropped_duplicate", p[kept].event_id);
 			continue;
+		}
 		kept = i;
 		place_punch(&e, &p[i]);
 	}
+	for (k = 0; k < plan->ndays; k++)
+		att_close_missing_exit(&e, k);
 
 	/* Days of the period to return, and where their event ids go. */
 	result->days = palloc((last - first + 1) * sizeof(AttDayResult));
@@ -509,7 +519,10 @@ att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 		if (k < first || k > last || (!employed && e.work[k].punch_count == 0))
 			continue;
 		r = &result->days[result->ndays];
-		finish_day(&e, k, employed, r);
+		att_finish_day(&e, k, employed, r);
+		if (trace)
+			att_trace_day(trace, r, &e.days[k], &e.shifts[e.days[k].first_shift],
+						  e.work[k].present);
 		r->first_event = nevents;
 		slot[k] = nevents;
 		nevents += r->punch_count;

@@ -62,7 +62,13 @@ enum
 	PS_MIN_OVERTIME,
 	PS_ALLOW_OVERTIME,
 	PS_COUNT_EARLY,
-	PS_NATTS = PS_COUNT_EARLY
+	PS_NATTS_1_0 = PS_COUNT_EARLY,	/* the type as version 1.0 created it */
+	PS_BREAK_AFTER,
+	PS_BREAK_DEDUCT,
+	PS_CORE_START,
+	PS_CORE_END,
+	PS_DAILY_NORM,
+	PS_NATTS = PS_DAILY_NORM
 };
 
 /* A shift read from SQL, with the date it belongs to */
@@ -124,10 +130,14 @@ optional_int_field(HeapTupleHeader tuple, int attno)
 	return isnull ? -1 : DatumGetInt32(value);
 }
 
-/* Deconstructs an array of composites, checking its element type. */
+/*
+ * Deconstructs an array of composites and checks that their type has
+ * min_natts to max_natts fields.  Returns the number of elements and sets
+ * *natts to the type's number of fields.
+ */
 static int
-composite_elements(ArrayType *array, const char *type_name, int natts,
-				   Datum **elems)
+composite_elements(ArrayType *array, const char *type_name, int min_natts,
+				   int max_natts, Datum **elems, int *natts)
 {
 	Oid			elemtype = ARR_ELEMTYPE(array);
 	TupleDesc	tupdesc;
@@ -136,9 +146,10 @@ composite_elements(ArrayType *array, const char *type_name, int natts,
 	int			i;
 
 	tupdesc = lookup_rowtype_tupdesc(elemtype, -1);
-	if (tupdesc->natts != natts)
-		elog(ERROR, "%s has %d fields, expected %d", type_name,
-			 tupdesc->natts, natts);
+	*natts = tupdesc->natts;
+	if (tupdesc->natts < min_natts || tupdesc->natts > max_natts)
+		elog(ERROR, "%s has %d fields, expected %d to %d", type_name,
+			 tupdesc->natts, min_natts, max_natts);
 	ReleaseTupleDesc(tupdesc);
 
 	deconstruct_array(array, elemtype, -1, false, TYPALIGN_DOUBLE,
@@ -188,9 +199,51 @@ check_range(int32 value, int32 low, int32 high, DateADT day, const char *field)
 				 errdetail("The value must be between %d and %d.", low, high)));
 }
 
-/* Reads one otan_enbek.attendance_plan_shift value and checks it. */
+/*
+ * Reads the fields of a flexible shift, when daily_norm_sec is set: the
+ * norm and the optional core hours, which must lie within the band.
+ */
 static void
-read_shift(HeapTupleHeader tuple, ShiftInput *out)
+read_flexible(HeapTupleHeader tuple, ShiftInput *out)
+{
+	AttPlanShift *s = &out->shift;
+	int32		norm = optional_int_field(tuple, PS_DAILY_NORM);
+	int32		core_start = optional_int_field(tuple, PS_CORE_START);
+	int32		core_end = optional_int_field(tuple, PS_CORE_END);
+
+	if (norm < 0)
+	{
+		if (core_start >= 0 || core_end >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shift of attendance plan has core hours but no daily_norm_sec"),
+					 errhint("Core hours belong to flexible shifts, which need a daily norm.")));
+		return;
+	}
+	check_range(norm, 1, s->end - s->start, out->day, "daily_norm_sec");
+	s->kind = ATT_SHIFT_FLEXIBLE;
+	s->daily_norm = norm;
+	if ((core_start < 0) != (core_end < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("core hours of attendance plan have only one end"),
+				 errhint("Give both core_start_sec and core_end_sec, or neither.")));
+	if (core_start >= 0)
+	{
+		check_range(core_start, s->start, s->end - 1, out->day, "core_start_sec");
+		check_range(core_end, core_start + 1, s->end, out->day, "core_end_sec");
+		s->core_start = core_start;
+		s->core_end = core_end;
+		s->flags |= ATT_SHIFT_HAS_CORE;
+	}
+}
+
+/*
+ * Reads one otan_enbek.attendance_plan_shift value of natts fields and
+ * checks it.
+ */
+static void
+read_shift(HeapTupleHeader tuple, int natts, ShiftInput *out)
 {
 	AttPlanShift *s = &out->shift;
 	int32		break_start;
@@ -235,6 +288,27 @@ read_shift(HeapTupleHeader tuple, ShiftInput *out)
 		s->break_end = break_end;
 		s->flags |= ATT_SHIFT_HAS_BREAK;
 	}
+	if (natts >= PS_BREAK_DEDUCT)
+	{
+		int32		after = optional_int_field(tuple, PS_BREAK_AFTER);
+		int32		deduct = optional_int_field(tuple, PS_BREAK_DEDUCT);
+
+		if ((after < 0) != (deduct < 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("break after hours of attendance plan has only one of its two values"),
+					 errhint("Give both break_after_sec and break_deduct_sec, or neither.")));
+		if (after >= 0)
+		{
+			check_range(after, 1, ATT_SECS_PER_DAY, out->day, "break_after_sec");
+			check_range(deduct, 1, ATT_SECS_PER_DAY / 2, out->day, "break_deduct_sec");
+			s->break_after = after;
+			s->break_deduct = deduct;
+			s->flags |= ATT_SHIFT_HAS_DEDUCT;
+		}
+	}
+	if (natts >= PS_DAILY_NORM)
+		read_flexible(tuple, out);
 }
 
 /*
@@ -339,7 +413,8 @@ fill_plan_days(AttPlanHeader *plan, Datum *day_elems, DateADT first_day)
  * must not overlap.
  */
 static void
-fill_plan_shifts(AttPlanHeader *plan, Datum *shift_elems, DateADT first_day)
+fill_plan_shifts(AttPlanHeader *plan, Datum *shift_elems, int natts,
+				 DateADT first_day)
 {
 	AttPlanDay *pdays = (AttPlanDay *) att_plan_days(plan);
 	AttPlanShift *pshifts = (AttPlanShift *) att_plan_shifts(plan);
@@ -349,7 +424,7 @@ fill_plan_shifts(AttPlanHeader *plan, Datum *shift_elems, DateADT first_day)
 	int			i;
 
 	for (i = 0; i < nshifts; i++)
-		read_shift(DatumGetHeapTupleHeader(shift_elems[i]), &shifts[i]);
+		read_shift(DatumGetHeapTupleHeader(shift_elems[i]), natts, &shifts[i]);
 	qsort(shifts, nshifts, sizeof(ShiftInput), shift_input_cmp);
 
 	for (i = 0; i < nshifts; i++)
@@ -384,7 +459,9 @@ fill_plan_shifts(AttPlanHeader *plan, Datum *shift_elems, DateADT first_day)
  * Packs a work plan from its days and shifts, both given as arrays of
  * composites (otan_enbek.attendance_plan_day and attendance_plan_shift).
  * The days must be consecutive dates, in any order, that cover the period.
- * The shifts of one date must not overlap.
+ * The shifts of one date must not overlap.  The optional seventh and eighth
+ * arguments are the organization's policies: split_at_midnight and
+ * close_missing_exit (both false when absent or NULL).
  */
 Datum
 otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
@@ -393,6 +470,8 @@ otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 	Datum	   *shift_elems = NULL;
 	int			ndays;
 	int			nshifts = 0;
+	int			day_natts;
+	int			shift_natts = PS_NATTS;
 	DateADT    *dates;
 	AttPlanHeader *plan;
 	Size		size;
@@ -400,11 +479,12 @@ otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 	check_plan_arguments(fcinfo);
 	ndays = composite_elements(PG_GETARG_ARRAYTYPE_P(4),
 							   "otan_enbek.attendance_plan_day", PD_NATTS,
-							   &day_elems);
+							   PD_NATTS, &day_elems, &day_natts);
 	if (!PG_ARGISNULL(5))
 		nshifts = composite_elements(PG_GETARG_ARRAYTYPE_P(5),
 									 "otan_enbek.attendance_plan_shift",
-									 PS_NATTS, &shift_elems);
+									 PS_NATTS_1_0, PS_NATTS, &shift_elems,
+									 &shift_natts);
 	if (ndays < 1 || ndays > ATT_PLAN_MAX_DAYS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -430,9 +510,13 @@ otan_enbek_attendance_plan(PG_FUNCTION_ARGS)
 	plan->period_last = PG_GETARG_DATEADT(1);
 	plan->dedup_window_sec = PG_GETARG_INT32(3);
 	plan->as_of = as_of_seconds(PG_GETARG_TIMESTAMPTZ(2));
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6) && PG_GETARG_BOOL(6))
+		plan->flags |= ATT_PLAN_SPLIT_AT_MIDNIGHT;
+	if (PG_NARGS() > 7 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7))
+		plan->flags |= ATT_PLAN_CLOSE_MISSING_EXIT;
 
 	fill_plan_days(plan, day_elems, dates[0]);
-	fill_plan_shifts(plan, shift_elems, dates[0]);
+	fill_plan_shifts(plan, shift_elems, shift_natts, dates[0]);
 
 	att_plan_check(plan, size);
 	PG_RETURN_BYTEA_P(plan);
@@ -481,6 +565,8 @@ att_plan_check(const AttPlanHeader *plan, Size size)
 		invalid_plan("The period is not within the plan's days.");
 	if (plan->dedup_window_sec < 0 || plan->dedup_window_sec > ATT_SECS_PER_DAY)
 		invalid_plan("The de-duplication window is out of range.");
+	if ((plan->flags & ~(ATT_PLAN_SPLIT_AT_MIDNIGHT | ATT_PLAN_CLOSE_MISSING_EXIT)) != 0)
+		invalid_plan("The plan has unknown flags.");
 
 	days = att_plan_days(plan);
 	shifts = att_plan_shifts(plan);
@@ -500,7 +586,7 @@ att_plan_check(const AttPlanHeader *plan, Size size)
 		{
 			const AttPlanShift *s = &shifts[next_shift + j];
 
-			if (s->kind != ATT_SHIFT_FIXED ||
+			if ((s->kind != ATT_SHIFT_FIXED && s->kind != ATT_SHIFT_FLEXIBLE) ||
 				s->start < 0 || s->start >= ATT_SECS_PER_DAY ||
 				s->end <= s->start || s->end > s->start + ATT_SECS_PER_DAY ||
 				(j > 0 && s->start < shifts[next_shift + j - 1].end) ||
@@ -512,6 +598,15 @@ att_plan_check(const AttPlanHeader *plan, Size size)
 				(s->break_start < s->start || s->break_end <= s->break_start ||
 				 s->break_end > s->end))
 				invalid_plan(psprintf("The break of shift %d of day %d is outside the shift.", j, i));
+			if (s->kind == ATT_SHIFT_FLEXIBLE &&
+				(s->daily_norm <= 0 || s->daily_norm > s->end - s->start ||
+				 ((s->flags & ATT_SHIFT_HAS_CORE) &&
+				  (s->core_start < s->start || s->core_end <= s->core_start ||
+				   s->core_end > s->end))))
+				invalid_plan(psprintf("The flexible shift %d of day %d is invalid.", j, i));
+			if ((s->flags & ATT_SHIFT_HAS_DEDUCT) &&
+				(s->break_after <= 0 || s->break_deduct <= 0))
+				invalid_plan(psprintf("The deducted break of shift %d of day %d is invalid.", j, i));
 		}
 		next_shift += d->nshifts;
 	}

@@ -34,7 +34,8 @@ RETURN ROW(d, kind, 1, 18000)::otan_enbek.attendance_plan_day;
 CREATE FUNCTION pg_temp.shift(d date, s integer, e integer, bs integer DEFAULT NULL,
                               be integer DEFAULT NULL)
 RETURNS otan_enbek.attendance_plan_shift LANGUAGE sql
-RETURN ROW(d, s, e, bs, be, 0, 0, 3600, 3600, 60, true, false)::otan_enbek.attendance_plan_shift;
+RETURN ROW(d, s, e, bs, be, 0, 0, 3600, 3600, 60, true, false, NULL, NULL, NULL, NULL, NULL)
+    ::otan_enbek.attendance_plan_shift;
 
 SELECT throws_ok($$SELECT otan_enbek.attendance_plan('2026-02-02', '2026-02-02', now(), 60,
                        ARRAY[pg_temp.day('2026-02-02'), pg_temp.day('2026-02-04')], '{}')$$,

@@ -1,0 +1,152 @@
+-- Anomaly flags that the engine cannot set from one day's punches: local
+-- times that occurred twice, and the Labour Code limits of overtime.
+
+-- Partial index: ambiguous local times are rare, and the flagging below
+-- looks for them in every computation.
+CREATE INDEX skud_event_ambiguous
+    ON otan_enbek.skud_event (org_id, occurred_at)
+    WHERE local_time_ambiguous;
+
+-- Adds ambiguous_time to the attendance_day rows of first_day..last_day
+-- whose events include one with an ambiguous local time.  fetch_from and
+-- fetch_to bound the times of the events that those days can contain.
+-- Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_flag_ambiguous_times(org integer, first_day date,
+        last_day date, fetch_from timestamptz, fetch_to timestamptz,
+        employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ambiguous_ids bigint[];
+    changed integer;
+BEGIN
+    SELECT array_agg(e.event_id) INTO ambiguous_ids
+    FROM otan_enbek.skud_event e
+    WHERE e.org_id = attendance_flag_ambiguous_times.org
+      AND e.local_time_ambiguous
+      AND e.occurred_at >= fetch_from
+      AND e.occurred_at < fetch_to;
+    IF ambiguous_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE otan_enbek.attendance_day a
+    SET anomalies = a.anomalies || '{ambiguous_time}'::text[]
+    WHERE a.org_id = attendance_flag_ambiguous_times.org
+      AND a.work_day BETWEEN first_day AND last_day
+      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
+      AND a.event_ids && ambiguous_ids
+      AND NOT 'ambiguous_time' = ANY (a.anomalies);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_flag_ambiguous_times(integer, date, date,
+        timestamptz, timestamptz, integer[]) IS
+    'Flags ambiguous_time on the attendance days whose events include a local time that occurred twice; returns the number of rows changed';
+
+-- Sets the overtime limit flags of the Labour Code of Kazakhstan on the
+-- attendance_day rows of the years of first_day..last_day.
+-- overtime_day_limit marks a day with more than 2 hours of overtime (1
+-- hour on a schedule of heavy or harmful work).  overtime_month_limit and
+-- overtime_year_limit mark each day with overtime once the calendar
+-- month's total passes 12 hours or the year's 120 hours.  The hours are
+-- never changed.  Whole years are read because a recomputed day moves the totals
+-- of every later day of its month and year.  Returns the number of rows
+-- whose flags changed.
+CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
+    flagged_employees integer[];
+    flagged_days date[];
+    flagged_masks integer[];
+    changed integer;
+BEGIN
+    -- One scan reads the days with overtime.  Running totals are computed
+    -- only for the employees whose month or year passes its limit, and only
+    -- the days that get or lose a flag are written.
+    WITH overtime AS MATERIALIZED (
+        SELECT a.employee_id, a.work_day, a.overtime_sec,
+               a.overtime_sec > CASE WHEN ws.heavy_work THEN 3600 ELSE 7200 END AS over_day,
+               a.anomalies && limit_flags AS was_flagged
+        -- the days of the given employees by the primary key, or all days
+        FROM (SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE employee_ids IS NULL
+                AND d.org_id = attendance_flag_overtime_limits.org
+              UNION ALL
+              SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE d.org_id = attendance_flag_overtime_limits.org
+                AND d.employee_id = ANY (employee_ids)) a
+        LEFT JOIN otan_enbek.work_schedule ws
+               ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
+        WHERE a.overtime_sec > 0
+          AND a.work_day >= date_trunc('year', first_day)::date
+          AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
+    ), over_total AS (
+        SELECT DISTINCT o.employee_id
+        FROM overtime o
+        GROUP BY GROUPING SETS ((o.employee_id, date_trunc('month', o.work_day)),
+                                (o.employee_id, date_trunc('year', o.work_day)))
+        HAVING sum(o.overtime_sec)
+               > CASE WHEN GROUPING(date_trunc('month', o.work_day)) = 0
+                      THEN 12 * 3600 ELSE 120 * 3600 END
+    ), running AS (
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('month', o.work_day)
+                                         ORDER BY o.work_day) > 12 * 3600 AS over_month,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('year', o.work_day)
+                                         ORDER BY o.work_day) > 120 * 3600 AS over_year
+        FROM overtime o
+        WHERE o.employee_id IN (SELECT t.employee_id FROM over_total t)
+        UNION ALL
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged, false, false
+        FROM overtime o
+        WHERE (o.over_day OR o.was_flagged)
+          AND o.employee_id NOT IN (SELECT t.employee_id FROM over_total t)
+    )
+    -- bit i - 1 of a mask is limit_flags[i]
+    SELECT array_agg(r.employee_id), array_agg(r.work_day),
+           array_agg(r.over_day::integer | (r.over_month::integer << 1)
+                     | (r.over_year::integer << 2))
+      INTO flagged_employees, flagged_days, flagged_masks
+    FROM running r
+    WHERE r.over_day OR r.over_month OR r.over_year OR r.was_flagged;
+    IF flagged_employees IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    -- few rows, so each is found by the primary key
+    UPDATE otan_enbek.attendance_day a
+    SET anomalies = f.anomalies
+    FROM (SELECT x.employee_id, x.work_day,
+                 ARRAY(SELECT y FROM unnest(d.anomalies) AS y WHERE y <> ALL (limit_flags))
+                 || ARRAY(SELECT l.flag
+                          FROM unnest(limit_flags) WITH ORDINALITY AS l(flag, i)
+                          WHERE flagged_masks[x.n] & (1 << (l.i::integer - 1)) <> 0
+                          ORDER BY l.i) AS anomalies,
+                 d.anomalies AS old_anomalies
+          FROM unnest(flagged_employees, flagged_days) WITH ORDINALITY AS x(employee_id, work_day, n)
+          JOIN otan_enbek.attendance_day d
+            ON d.org_id = attendance_flag_overtime_limits.org
+           AND d.employee_id = x.employee_id AND d.work_day = x.work_day) f
+    WHERE a.org_id = attendance_flag_overtime_limits.org
+      AND a.employee_id = f.employee_id
+      AND a.work_day = f.work_day
+      AND f.anomalies <> f.old_anomalies;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_flag_overtime_limits(integer, date, date, integer[]) IS
+    'Flags the days that exceed the Labour Code overtime limits (2 h a day, 1 h on heavy work, 12 h a month, 120 h a year) in the years of a period; returns the number of rows changed';

@@ -1,0 +1,1383 @@
+-- Attendance rules of version 1.1: rotation schedules, breaks deducted
+-- after hours of presence, the missing-exit and midnight policies, norms,
+-- ambiguous local times, overtime limits, absence codes, rounded times and
+-- incremental refresh.
+
+ALTER TABLE otan_enbek.organization
+    ADD COLUMN missing_exit_policy text NOT NULL DEFAULT 'flag'
+        CHECK (missing_exit_policy IN ('flag', 'close_at_shift_end')),
+    ADD COLUMN calendar_pair_policy text NOT NULL DEFAULT 'entry_date'
+        CHECK (calendar_pair_policy IN ('entry_date', 'split_at_midnight'));
+COMMENT ON COLUMN otan_enbek.organization.missing_exit_policy IS
+    'flag: an entry without an exit adds no time; close_at_shift_end: it is paired with the end of its last shift (when later than the entry), and the day keeps the missing_exit flag either way';
+COMMENT ON COLUMN otan_enbek.organization.calendar_pair_policy IS
+    'Days without a schedule: entry_date gives a pair across local midnight to its entry''s date, split_at_midnight gives each date its own part';
+
+ALTER TABLE otan_enbek.work_schedule
+    DROP CONSTRAINT work_schedule_kind_check,
+    ADD CONSTRAINT work_schedule_kind_check CHECK (kind IN ('weekly', 'rotation', 'flexible')),
+    ADD COLUMN rotation_anchor date,
+    ADD COLUMN rotation_days integer CHECK (rotation_days BETWEEN 1 AND 366),
+    ADD COLUMN break_after_min integer CHECK (break_after_min BETWEEN 1 AND 1440),
+    ADD COLUMN break_deduct_min integer CHECK (break_deduct_min BETWEEN 1 AND 720),
+    ADD COLUMN heavy_work boolean NOT NULL DEFAULT false,
+    ADD COLUMN rounding_min integer NOT NULL DEFAULT 0 CHECK (rounding_min BETWEEN 0 AND 60),
+    ADD COLUMN rounding_entry text NOT NULL DEFAULT 'up'
+        CHECK (rounding_entry IN ('up', 'down', 'nearest')),
+    ADD COLUMN rounding_exit text NOT NULL DEFAULT 'down'
+        CHECK (rounding_exit IN ('up', 'down', 'nearest')),
+    ADD COLUMN daily_norm_min integer CHECK (daily_norm_min BETWEEN 1 AND 1440),
+    ADD COLUMN core_start time,
+    ADD COLUMN core_end time,
+    ADD CONSTRAINT work_schedule_rotation_check
+        CHECK ((kind = 'rotation') = (rotation_anchor IS NOT NULL AND rotation_days IS NOT NULL)),
+    ADD CONSTRAINT work_schedule_break_after_check
+        CHECK ((break_after_min IS NULL) = (break_deduct_min IS NULL)),
+    ADD CONSTRAINT work_schedule_flexible_check
+        CHECK ((kind = 'flexible') = (daily_norm_min IS NOT NULL)
+               AND (core_start IS NULL) = (core_end IS NULL)
+               AND (core_start IS NULL OR kind = 'flexible'));
+COMMENT ON COLUMN otan_enbek.work_schedule.kind IS
+    'weekly: work_schedule_rule.day_no is the ISO weekday (1 Monday to 7 Sunday); rotation: day_no is the day of a cycle of rotation_days days that starts on rotation_anchor; flexible: weekly, each rule is a band in which daily_norm_min minutes are due, with optional core hours core_start to core_end';
+COMMENT ON COLUMN otan_enbek.work_schedule.daily_norm_min IS
+    'Flexible schedules: minutes due on a work day within the rule''s band; worked time beyond them is overtime';
+COMMENT ON COLUMN otan_enbek.work_schedule.core_start IS
+    'Flexible schedules: start of the core hours, against which lateness is counted (with core_end, against which early leave is counted); no lateness or early leave without them';
+COMMENT ON COLUMN otan_enbek.work_schedule.break_after_min IS
+    'With break_deduct_min: a shift day with at least this many minutes present loses break_deduct_min minutes of worked time, once a day, in place of or besides a fixed break window';
+COMMENT ON COLUMN otan_enbek.work_schedule.heavy_work IS
+    'Heavy work or work in harmful conditions: the Labour Code limit of overtime is 1 hour a day instead of 2';
+COMMENT ON COLUMN otan_enbek.work_schedule.rounding_min IS
+    'When above 0, attendance_day.first_in_rounded and last_out_rounded keep the first entry and the last exit rounded to this many minutes of local time (rounding_entry and rounding_exit: up, down or nearest); the figures use the raw times';
+
+ALTER TABLE otan_enbek.work_schedule_rule
+    DROP CONSTRAINT work_schedule_rule_day_no_check,
+    ADD CONSTRAINT work_schedule_rule_day_no_check CHECK (day_no BETWEEN 1 AND 366);
+COMMENT ON TABLE otan_enbek.work_schedule_rule IS
+    'Shifts of a schedule; a weekly schedule has day_no 1 (Monday) to 7 (Sunday), a rotation day_no 1 to rotation_days, and a day without a row is a day off';
+
+ALTER TABLE otan_enbek.access_point
+    ADD COLUMN clock_skew_sec integer NOT NULL DEFAULT 0
+        CHECK (clock_skew_sec BETWEEN -86400 AND 86400);
+COMMENT ON COLUMN otan_enbek.access_point.clock_skew_sec IS
+    'Seconds added to the times of this device''s events when attendance is computed, for a device whose clock runs off; the stored times stay as the device sent them';
+
+ALTER TABLE otan_enbek.skud_event
+    ADD COLUMN local_time_ambiguous boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN otan_enbek.skud_event.local_time_ambiguous IS
+    'The device sent a local time without a UTC offset that occurred twice, when the zone''s clocks were set back; occurred_at is its first occurrence';
+
+ALTER TABLE otan_enbek.attendance_day
+    ADD COLUMN norm_sec integer NOT NULL DEFAULT 0,
+    ADD COLUMN absence_code text,
+    ADD COLUMN first_in_rounded timestamptz,
+    ADD COLUMN last_out_rounded timestamptz;
+COMMENT ON COLUMN otan_enbek.attendance_day.present_sec IS
+    'Seconds between paired entries and exits, and from an entry without exit to the shift end under missing_exit_policy close_at_shift_end';
+COMMENT ON COLUMN otan_enbek.attendance_day.norm_sec IS
+    'Scheduled seconds of a work day: its shifts less their breaks, and less a deducted break when the shifts are long enough to earn it; 0 on other days';
+COMMENT ON COLUMN otan_enbek.attendance_day.absence_code IS
+    'Form No. 421 code of a documented absence on the day (see otan_enbek.absence_code); such a day is never flagged absent';
+COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
+    'first_in rounded as the schedule''s rounding_min and rounding_entry set, beside the raw time; NULL without rounding';
+COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
+    'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
+COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
+
+ALTER TYPE otan_enbek.attendance_plan_shift
+    ADD ATTRIBUTE break_after_sec integer,
+    ADD ATTRIBUTE break_deduct_sec integer,
+    ADD ATTRIBUTE core_start_sec integer,
+    ADD ATTRIBUTE core_end_sec integer,
+    ADD ATTRIBUTE daily_norm_sec integer;
+COMMENT ON TYPE otan_enbek.attendance_plan_shift IS
+    'A shift of a work plan date, in seconds from local midnight; end_sec above 86400 ends the next day; break_deduct_sec is taken off worked time on a day with break_after_sec present; daily_norm_sec makes the shift a flexible band with optional core hours';
+
+ALTER TYPE otan_enbek.attendance_day_figures
+    ADD ATTRIBUTE norm_sec integer;
+
+-- The plan and plans functions gained parameters with defaults, which
+-- CREATE OR REPLACE cannot add.
+DROP FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
+        otan_enbek.attendance_plan_day[], otan_enbek.attendance_plan_shift[]);
+CREATE FUNCTION otan_enbek.attendance_plan(
+        period_first date, period_last date, as_of timestamptz,
+        dedup_window_sec integer,
+        days otan_enbek.attendance_plan_day[],
+        shifts otan_enbek.attendance_plan_shift[],
+        split_at_midnight boolean DEFAULT false,
+        close_missing_exit boolean DEFAULT false)
+    RETURNS bytea
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_plan';
+COMMENT ON FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
+        otan_enbek.attendance_plan_day[], otan_enbek.attendance_plan_shift[], boolean,
+        boolean) IS
+    'Packs a work plan for the attendance_days aggregate; days are consecutive dates covering the period, days whose window ends by as_of are final, and the two flags are the organization''s calendar_pair_policy and missing_exit_policy';
+
+DROP FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz);
+-- Work plans of an organization's employees for a period: one row per
+-- employee employed on some day of the period, with the packed plan and the
+-- employment dates within the period.  A plan covers the period and two days
+-- on each side, so that punches near its edges are attributed as they would
+-- be in a longer period.
+--
+-- A day's schedule is the dated assignment (employee_schedule) that covers
+-- it, else the employee's schedule_id, else the organization's default.  A
+-- rotation schedule takes the rules of the day's place in its cycle,
+-- counted from rotation_anchor, and ignores transferred days off and
+-- working weekend days, which are made for the five-day week.
+-- Without any, the day is in calendar-day mode: Monday to Friday are work
+-- days without shifts and punches belong to their local date.  The day kind
+-- comes from the weekly rules and the calendar, org_calendar_day overriding
+-- calendar_day: a holiday or a transferred day off on a scheduled day keeps
+-- its shifts only to attribute punches, and a weekend day made working takes
+-- the shifts of the schedule's first working weekday.
+--
+-- Employees with the same schedules on every day share one plan, which is
+-- packed once.  employee_ids, when not NULL, limits the plans to those
+-- employees.
+CREATE FUNCTION otan_enbek.attendance_plans(org integer, first_day date, last_day date,
+        as_of timestamptz, employee_ids integer[] DEFAULT NULL)
+    RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+WITH settings AS (
+    SELECT o.time_zone, o.default_schedule_id, o.dedup_window_sec,
+           o.calendar_pair_policy = 'split_at_midnight' AS split_at_midnight,
+           o.missing_exit_policy = 'close_at_shift_end' AS close_missing_exit
+    FROM otan_enbek.organization o
+    WHERE o.org_id = attendance_plans.org
+), plan_day AS (
+    SELECT g.i + 1 AS day_no,
+           attendance_plans.first_day - 2 + g.i AS day
+    FROM generate_series(0, attendance_plans.last_day - attendance_plans.first_day + 4) AS g(i)
+), employed AS (
+    SELECT e.employee_id, e.schedule_id,
+           greatest(attendance_plans.first_day, e.contract_start) AS emit_from,
+           least(attendance_plans.last_day, e.dismissed_on, e.contract_end) AS emit_to
+    FROM otan_enbek.employee e
+    WHERE e.org_id = attendance_plans.org
+      AND (attendance_plans.employee_ids IS NULL
+           OR e.employee_id = ANY (attendance_plans.employee_ids))
+      AND (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+      AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
+          >= attendance_plans.first_day
+), dated AS (
+    -- schedule of every plan day, for employees with a dated assignment
+    SELECT em.employee_id,
+           array_agg(coalesce(a.schedule_id, em.schedule_id, s.default_schedule_id)
+                     ORDER BY pd.day_no) AS schedules
+    FROM employed em
+    CROSS JOIN settings s
+    CROSS JOIN plan_day pd
+    LEFT JOIN otan_enbek.employee_schedule a
+           ON a.org_id = attendance_plans.org
+          AND a.employee_id = em.employee_id
+          AND pd.day >= a.valid_from
+          AND (a.valid_to IS NULL OR pd.day <= a.valid_to)
+    WHERE em.employee_id IN (
+            SELECT x.employee_id
+            FROM otan_enbek.employee_schedule x
+            WHERE x.org_id = attendance_plans.org
+              AND x.valid_from <= attendance_plans.last_day + 2
+              AND (x.valid_to IS NULL OR x.valid_to >= attendance_plans.first_day - 2))
+    GROUP BY em.employee_id
+), assigned AS (
+    SELECT em.employee_id, em.emit_from, em.emit_to,
+           coalesce(dt.schedules,
+                    array_fill(coalesce(em.schedule_id, s.default_schedule_id),
+                               ARRAY[attendance_plans.last_day - attendance_plans.first_day + 5]))
+               AS schedules
+    FROM employed em
+    CROSS JOIN settings s
+    LEFT JOIN dated dt ON dt.employee_id = em.employee_id
+), rule AS (
+    -- Shifts in seconds from midnight.  A break that starts before the
+    -- shift is taken to be on the next day, and a break is clipped to its
+    -- shift.
+    SELECT t.schedule_id, t.day_no, t.start_sec, t.end_sec,
+           CASE WHEN t.bs < t.be THEN t.bs END AS break_start_sec,
+           CASE WHEN t.bs < t.be THEN t.be END AS break_end_sec,
+           t.grace_late_min * 60 AS grace_late_sec,
+           t.grace_early_min * 60 AS grace_early_sec,
+           t.window_before_min * 60 AS window_before_sec,
+           t.window_after_min * 60 AS window_after_sec,
+           t.min_overtime_sec, t.allow_overtime, t.count_early_arrival,
+           t.break_after_min * 60 AS break_after_sec,
+           t.break_deduct_min * 60 AS break_deduct_sec,
+           t.core_start_sec, t.core_end_sec, t.daily_norm_min * 60 AS daily_norm_sec
+    FROM (SELECT u.*,
+                 CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs,
+                 CASE WHEN u.bs0 IS NOT NULL THEN least(u.bs0 + u.break_len, u.end_sec) END AS be
+          FROM (SELECT r.schedule_id, r.day_no, ws.grace_late_min, ws.grace_early_min,
+                       ws.window_before_min, ws.window_after_min, ws.min_overtime_sec,
+                       ws.allow_overtime, ws.count_early_arrival, ws.break_after_min,
+                       ws.break_deduct_min, ws.daily_norm_min,
+                       extract(epoch FROM ws.core_start)::integer
+                           + CASE WHEN ws.core_start < r.start_time THEN 86400 ELSE 0 END
+                           AS core_start_sec,
+                       extract(epoch FROM ws.core_end)::integer
+                           + CASE WHEN ws.core_end <= r.start_time THEN 86400 ELSE 0 END
+                           AS core_end_sec,
+                       extract(epoch FROM r.start_time)::integer AS start_sec,
+                       extract(epoch FROM r.end_time)::integer
+                           + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END AS end_sec,
+                       extract(epoch FROM r.break_start)::integer
+                           + CASE WHEN r.break_start < r.start_time THEN 86400 ELSE 0 END AS bs0,
+                       (extract(epoch FROM r.break_end - r.break_start)::integer + 86400) % 86400
+                           AS break_len
+                FROM otan_enbek.work_schedule_rule r
+                JOIN otan_enbek.work_schedule ws
+                  ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+                WHERE r.org_id = attendance_plans.org) u) t
+), schedule_week AS (
+    SELECT r.schedule_id, array_agg(DISTINCT r.day_no) AS day_nos, min(r.day_no) AS first_day_no,
+           min(ws.kind) AS kind, min(ws.rotation_anchor) AS rotation_anchor,
+           min(ws.rotation_days) AS rotation_days
+    FROM rule r
+    JOIN otan_enbek.work_schedule ws
+      ON ws.org_id = attendance_plans.org AND ws.schedule_id = r.schedule_id
+    GROUP BY r.schedule_id
+), calendar AS (
+    SELECT pd.day, pd.day_no, coalesce(oc.kind, c.kind) AS kind,
+           extract(isodow FROM pd.day)::integer AS iso_day,
+           (extract(epoch FROM pd.day::timestamp)
+            - extract(epoch FROM timezone(s.time_zone, pd.day::timestamp)))::integer AS utc_offset_sec
+    FROM plan_day pd
+    CROSS JOIN settings s
+    LEFT JOIN otan_enbek.calendar_day c ON c.day = pd.day
+    LEFT JOIN otan_enbek.org_calendar_day oc
+           ON oc.org_id = attendance_plans.org AND oc.day = pd.day
+), classified AS (
+    SELECT sg.schedules, cal.day, cal.utc_offset_sec, sw.schedule_id,
+           CASE WHEN sw.kind = 'rotation' THEN
+                     CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN cyc.day_no END
+                WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
+                WHEN cal.kind = 'working' THEN sw.first_day_no
+           END AS rule_day_no,
+           CASE WHEN cal.kind = 'holiday' THEN 'holiday'
+                WHEN sg.schedules[cal.day_no] IS NULL THEN
+                     CASE WHEN cal.kind = 'working' OR (cal.kind IS NULL AND cal.iso_day <= 5) THEN 'work'
+                          WHEN cal.kind = 'day_off' THEN 'day_off'
+                          ELSE 'weekend' END
+                WHEN sw.kind = 'rotation' THEN
+                     CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN 'work' ELSE 'weekend' END
+                WHEN cal.iso_day = ANY (sw.day_nos) THEN
+                     CASE WHEN cal.kind = 'day_off' THEN 'day_off' ELSE 'work' END
+                WHEN cal.kind = 'working' AND sw.day_nos IS NOT NULL THEN 'work'
+                ELSE 'weekend'
+           END AS day_kind,
+           sg.schedules[cal.day_no] AS day_schedule_id
+    FROM (SELECT DISTINCT a.schedules FROM assigned a) sg
+    CROSS JOIN calendar cal
+    LEFT JOIN schedule_week sw ON sw.schedule_id = sg.schedules[cal.day_no]
+    -- day of the rotation cycle, 1 on the anchor, also before the anchor
+    CROSS JOIN LATERAL (
+        SELECT 1 + ((cal.day - sw.rotation_anchor) % sw.rotation_days + sw.rotation_days)
+                   % sw.rotation_days AS day_no
+    ) AS cyc
+), plan_days AS (
+    SELECT c.schedules,
+           array_agg(ROW(c.day, c.day_kind, c.day_schedule_id, c.utc_offset_sec)
+                     ::otan_enbek.attendance_plan_day) AS days
+    FROM classified c
+    GROUP BY c.schedules
+), plan_shifts AS (
+    SELECT c.schedules,
+           array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
+                         r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
+                         r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
+                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
+                         r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
+                     ::otan_enbek.attendance_plan_shift) AS shifts
+    FROM classified c
+    JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
+    GROUP BY c.schedules
+), plans AS MATERIALIZED (
+    -- materialized, so that each plan is packed once and not once per employee
+    SELECT d.schedules,
+           otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
+                                      attendance_plans.as_of, s.dedup_window_sec,
+                                      d.days, coalesce(sh.shifts, '{}'),
+                                      s.split_at_midnight, s.close_missing_exit) AS plan
+    FROM plan_days d
+    CROSS JOIN settings s
+    LEFT JOIN plan_shifts sh ON sh.schedules = d.schedules
+)
+SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
+FROM assigned a
+JOIN plans p ON p.schedules = a.schedules
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
+    'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
+
+-- Computes attendance of an organization's employees for the days
+-- first_day..last_day and replaces their attendance_day rows; returns the
+-- number of rows written.  Running it twice gives the same rows.
+--
+-- Events of credentials that became known are assigned first
+-- (resolve_credentials).  Then each chunk of employees is one INSERT ...
+-- SELECT: the attendance_days aggregate grouped by employee over the plan
+-- rows and the events, with a hash aggregate instead of a sort of all
+-- events.  Chunks of about a million employee-days keep the punches in
+-- memory near 100 MB (an estimate) however large the organization is, and
+-- work_mem is raised so that the hash aggregate of a chunk does not spill
+-- to disk.
+--
+-- A day of a year without production calendar rows gets a WARNING, not an
+-- error, so that a daily job keeps running: such days are classified by
+-- the Monday-to-Friday rule alone.
+--
+-- Only events that count for attendance are read: the event's flag must be
+-- set and its access point, if one is configured, must count.  The access
+-- point's clock_skew_sec is added to the event's time.  An event
+-- without a direction takes the direction of its access point when that is
+-- in or out.  Events of employees not employed on any day of the period are
+-- not counted.
+CREATE OR REPLACE FUNCTION otan_enbek.compute_attendance(org integer, first_day date, last_day date)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET work_mem = '256MB'
+    AS $$
+DECLARE
+    -- Employee-days per chunk.  At about five punches a day of 16 bytes each,
+    -- with the arrays' spare room, a chunk keeps about 100 MB of punches.
+    chunk_employee_days constant integer := 1000000;
+    -- How long after an entry an exit outside every window may still pair
+    -- with it (MAX_UNSCHEDULED_PAIR_SEC in src/attendance/engine.c).
+    unscheduled_pair_sec constant integer := 16 * 3600;
+    zone text;
+    dedup_sec integer;
+    reach_before integer;
+    reach_after integer;
+    fetch_from timestamptz;
+    fetch_to timestamptz;
+    has_excluded_points boolean;
+    has_directed_points boolean;
+    max_skew_sec integer;
+    chunk_size integer;
+    bounds integer[];
+    lo integer;
+    hi integer;
+    written integer := 0;
+    n integer;
+    i integer;
+    missing_year integer;
+BEGIN
+    IF org IS NULL OR first_day IS NULL OR last_day IS NULL THEN
+        RAISE EXCEPTION 'organization, first_day and last_day must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
+        RAISE EXCEPTION 'attendance period must have finite dates'
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSIF first_day < date '0001-01-01' OR last_day > date '9999-12-31' THEN
+        RAISE EXCEPTION 'attendance period % to % is out of range', first_day, last_day
+            USING ERRCODE = 'datetime_field_overflow',
+                  DETAIL = 'Attendance is computed for days of the years 1 to 9999, the years that device logs can carry.',
+                  HINT = 'Give the first and the last day of the period within those years.';
+    END IF;
+    IF last_day < first_day THEN
+        RAISE EXCEPTION 'invalid attendance period: last_day % is before first_day %',
+                last_day, first_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give the first and the last day of the period, in that order.';
+    END IF;
+    IF last_day - first_day + 1 > 366 THEN
+        RAISE EXCEPTION 'attendance period % to % is % days long', first_day, last_day,
+                last_day - first_day + 1
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = 'A period has at most 366 days.',
+                  HINT = 'Compute a longer period one month at a time.';
+    END IF;
+
+    SELECT o.time_zone, o.dedup_window_sec INTO zone, dedup_sec
+    FROM otan_enbek.organization o
+    WHERE o.org_id = compute_attendance.org;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'organization % does not exist', org
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Use the org_id of a row of otan_enbek.organization.';
+    END IF;
+
+    FOR missing_year IN
+        SELECT y FROM otan_enbek.calendar_missing_years(first_day, last_day) AS y
+    LOOP
+        RAISE WARNING 'production calendar has no entries for year %', missing_year
+            USING ERRCODE = '01000',
+                  DETAIL = format('The days of year %s from %s to %s are classified by the Monday-to-Friday rule alone. Holidays and transferred days off of that year count as working days, and an employee without punches on them is marked absent.',
+                                  missing_year,
+                                  to_char(greatest(first_day, make_date(missing_year, 1, 1)),
+                                          'YYYY-MM-DD'),
+                                  to_char(least(last_day, make_date(missing_year, 12, 31)),
+                                          'YYYY-MM-DD')),
+                  HINT = format('Insert the public holidays and transferred days off of year %s, as the government''s decree sets them, into otan_enbek.calendar_day, then compute the attendance again.',
+                                missing_year);
+    END LOOP;
+
+    -- Two computations of one organization would replace each other's rows.
+    PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), org);
+    PERFORM otan_enbek.resolve_credentials(org);
+
+    -- The days at the edges of the period must come out as they would in a
+    -- longer period.  So events are read as far as any window reaches beyond
+    -- the period, at least as far as an exit may pair with an entry outside
+    -- every window, and one de-duplication window earlier.
+    SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
+           coalesce(max(extract(epoch FROM r.end_time)
+                        + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
+                        + ws.window_after_min * 60 - 86400), 0)
+      INTO reach_before, reach_after
+    FROM otan_enbek.work_schedule_rule r
+    JOIN otan_enbek.work_schedule ws
+      ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+    WHERE r.org_id = compute_attendance.org;
+    fetch_from := timezone(zone, first_day::timestamp)
+        - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec);
+    fetch_to := timezone(zone, (last_day + 1)::timestamp)
+        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+
+    SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
+           coalesce(bool_or(ap.direction IN ('in', 'out')), false),
+           coalesce(max(abs(ap.clock_skew_sec)), 0)
+      INTO has_excluded_points, has_directed_points, max_skew_sec
+    FROM otan_enbek.access_point ap
+    WHERE ap.org_id = compute_attendance.org;
+    -- a device's clock skew moves its events by up to max_skew_sec
+    fetch_from := fetch_from - make_interval(secs => max_skew_sec);
+    fetch_to := fetch_to + make_interval(secs => max_skew_sec);
+
+    IF EXISTS (SELECT FROM otan_enbek.organization o
+               WHERE o.org_id = compute_attendance.org AND o.default_schedule_id IS NULL) THEN
+        SELECT count(*) INTO n
+        FROM otan_enbek.employee e
+        WHERE e.org_id = compute_attendance.org
+          AND e.schedule_id IS NULL
+          AND NOT EXISTS (SELECT FROM otan_enbek.employee_schedule a
+                          WHERE a.org_id = e.org_id AND a.employee_id = e.employee_id
+                            AND a.valid_from <= last_day
+                            AND (a.valid_to IS NULL OR a.valid_to >= first_day));
+        IF n > 0 THEN
+            RAISE NOTICE '% employees of organization % have no work schedule', n, org
+                USING DETAIL = 'Their days follow the production calendar without shifts: no lateness, early leave or overtime, and punches belong to their local date.',
+                      HINT = 'Set employee.schedule_id, an employee_schedule row or organization.default_schedule_id.';
+        END IF;
+    END IF;
+
+    -- NOTE: a recompute deletes and rewrites every row of the period, even
+    -- rows that come out the same.
+    DELETE FROM otan_enbek.attendance_day d
+    WHERE d.org_id = compute_attendance.org
+      AND d.work_day BETWEEN first_day AND last_day;
+
+    chunk_size := greatest(chunk_employee_days / (last_day - first_day + 1), 100);
+    SELECT array_agg(x.employee_id ORDER BY x.employee_id) INTO bounds
+    FROM (SELECT e.employee_id, row_number() OVER (ORDER BY e.employee_id) AS rn
+          FROM otan_enbek.employee e
+          WHERE e.org_id = compute_attendance.org) x
+    WHERE (x.rn - 1) % chunk_size = 0;
+
+    FOR i IN 1 .. coalesce(array_length(bounds, 1), 0) LOOP
+        lo := CASE WHEN i = 1 THEN NULL ELSE bounds[i] END;
+        hi := CASE WHEN i = array_length(bounds, 1) THEN NULL ELSE bounds[i + 1] - 1 END;
+
+        INSERT INTO otan_enbek.attendance_day
+            (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
+             shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
+             late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
+             punch_count, anomalies, event_ids, norm_sec)
+        SELECT compute_attendance.org, g.employee_id, d.*
+        FROM (SELECT u.employee_id,
+                     otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
+                                                u.occurred_at, u.direction, u.event_id) AS days
+              FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
+                           NULL::timestamptz AS occurred_at, NULL::text AS direction,
+                           NULL::bigint AS event_id
+                    FROM otan_enbek.attendance_plans(compute_attendance.org, first_day,
+                                                     last_day, now()) p
+                    WHERE (lo IS NULL OR p.employee_id >= lo)
+                      AND (hi IS NULL OR p.employee_id <= hi)
+                    UNION ALL
+                    SELECT e.employee_id, NULL, NULL, NULL,
+                           CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                ELSE e.occurred_at
+                                     + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                       FROM otan_enbek.access_point ap
+                                                                       WHERE ap.org_id = e.org_id
+                                                                         AND ap.source_id = e.source_id
+                                                                         AND ap.device = e.device), 0))
+                           END,
+                           CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
+                                THEN e.direction
+                                ELSE (SELECT ap.direction
+                                      FROM otan_enbek.access_point ap
+                                      WHERE ap.org_id = e.org_id
+                                        AND ap.source_id = e.source_id
+                                        AND ap.device = e.device
+                                        AND ap.direction IN ('in', 'out'))
+                           END,
+                           e.event_id
+                    FROM otan_enbek.skud_event e
+                    WHERE e.org_id = compute_attendance.org
+                      AND e.occurred_at >= fetch_from
+                      AND e.occurred_at < fetch_to
+                      AND e.employee_id IS NOT NULL
+                      AND (lo IS NULL OR e.employee_id >= lo)
+                      AND (hi IS NULL OR e.employee_id <= hi)
+                      AND e.counts_for_attendance
+                      AND (NOT has_excluded_points
+                           OR NOT EXISTS (SELECT FROM otan_enbek.access_point ap
+                                          WHERE ap.org_id = e.org_id
+                                            AND ap.source_id = e.source_id
+                                            AND ap.device = e.device
+                                            AND NOT ap.counts_for_attendance))) u
+              GROUP BY u.employee_id
+              -- rows in key order take the B-tree's fast path for
+              -- insertions at the right end of the index
+              ORDER BY u.employee_id) g
+        CROSS JOIN LATERAL unnest(g.days) AS d;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        written := written + n;
+    END LOOP;
+
+    -- The period's days are fresh, so marks of ingest on them are done.
+    DELETE FROM otan_enbek.attendance_pending p
+    WHERE p.org_id = compute_attendance.org
+      AND p.work_day BETWEEN first_day AND last_day;
+    PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
+                                                       last_day, fetch_from, fetch_to);
+    PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
+                                                       last_day, NULL);
+    PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
+                                                 NULL);
+    PERFORM otan_enbek.attendance_round_times(compute_attendance.org, first_day, last_day,
+                                              NULL);
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.compute_attendance(integer, date, date) IS
+    'Computes attendance_day rows of an organization for first_day..last_day from its events, replacing the rows of those days; returns the number of rows written';
+
+-- Assigns the stored events of the given credential values again, to the
+-- employee that the credential table names now, or to no one when no
+-- credential matches.  A credential applies on the local dates of its
+-- validity, and one limited to the event's source wins over one that
+-- applies to every source.  The three arrays give the values element by
+-- element.  Only events whose employee changes are written, and the local
+-- dates of those events are marked in attendance_pending for the old and
+-- the new employee.  Returns the number of events written.
+CREATE OR REPLACE FUNCTION otan_enbek.reassign_credential_events(org_ids integer[], kinds text[],
+        credential_values text[])
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    written bigint;
+BEGIN
+    WITH affected AS (
+        SELECT DISTINCT k.org_id, k.kind, k.value
+        FROM unnest(org_ids, kinds, credential_values) AS k(org_id, kind, value)
+    ), owner AS MATERIALIZED (
+        -- materialized, so that the owner of each event is looked up once
+        SELECT e.org_id, e.event_id, e.occurred_at,
+               e.employee_id AS old_employee_id,
+               (SELECT c.employee_id
+                FROM otan_enbek.credential c
+                WHERE c.org_id = e.org_id
+                  AND c.kind = e.credential_kind
+                  AND c.value = e.credential
+                  AND (c.source_id IS NULL OR c.source_id = e.source_id)
+                  AND (c.valid_from IS NULL
+                       OR c.valid_from <= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                  AND (c.valid_to IS NULL
+                       OR c.valid_to >= (e.occurred_at AT TIME ZONE o.time_zone)::date)
+                ORDER BY c.source_id IS NULL
+                LIMIT 1) AS employee_id
+        FROM affected a
+        JOIN otan_enbek.organization o ON o.org_id = a.org_id
+        JOIN otan_enbek.skud_event e
+          ON e.org_id = a.org_id
+         AND e.credential_kind = a.kind
+         AND e.credential = a.value
+    ), changed AS (
+        UPDATE otan_enbek.skud_event e
+        SET employee_id = owner.employee_id
+        FROM owner
+        WHERE e.org_id = owner.org_id
+          AND e.event_id = owner.event_id
+          AND e.occurred_at = owner.occurred_at
+          AND owner.employee_id IS DISTINCT FROM owner.old_employee_id
+        RETURNING e.org_id, e.occurred_at, e.counts_for_attendance, owner.employee_id,
+                  owner.old_employee_id
+    ), marked AS (
+        -- the days of both employees change, for refresh_attendance
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT c.org_id, x.employee_id,
+               (c.occurred_at AT TIME ZONE o.time_zone)::date
+        FROM changed c
+        JOIN otan_enbek.organization o ON o.org_id = c.org_id
+        CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
+        WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) INTO written FROM changed;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], text[]) IS
+    'Assigns the events of the given (org_id, kind, value) credentials to the employee the credential table names now, or to no one; returns the number of events changed';
+
+-- Returns the local times of a zone that occurred twice between two
+-- instants, because the clocks were set back: each range [local_from,
+-- local_to) and the UTC offset of its first occurrence.  Offsets are read
+-- every 15 minutes from a whole UTC hour.  NOTE: a change at another time
+-- than a quarter hour would be found up to 15 minutes late, with a range
+-- shorter than it should be.
+CREATE FUNCTION otan_enbek.ambiguous_local_times(time_zone text, first timestamptz,
+        last timestamptz)
+    RETURNS TABLE (local_from timestamp, local_to timestamp, first_offset interval)
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT (c.next_at AT TIME ZONE 'UTC') + c.next_offset,
+       (c.next_at AT TIME ZONE 'UTC') + c.utc_offset,
+       c.utc_offset
+FROM (SELECT s.at, s.utc_offset,
+             lead(s.at) OVER (ORDER BY s.at) AS next_at,
+             lead(s.utc_offset) OVER (ORDER BY s.at) AS next_offset
+      FROM (SELECT g.at,
+                   (g.at AT TIME ZONE ambiguous_local_times.time_zone)
+                   - (g.at AT TIME ZONE 'UTC') AS utc_offset
+            FROM generate_series((date_trunc('hour', first AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+                                 - interval '15 minutes',
+                                 last, interval '15 minutes') AS g(at)) s) c
+WHERE c.next_offset < c.utc_offset
+$$;
+COMMENT ON FUNCTION otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz) IS
+    'Returns the ranges of local times of a zone that occurred twice between two instants, with the UTC offset of their first occurrence';
+
+-- Stores the events of a file given as UTF-8 bytes.  Times without a UTC
+-- offset are local times of the organization's zone.  Such a time that
+-- occurred twice, when the zone's clocks were set back, is read as its
+-- first occurrence and the event is marked local_time_ambiguous.  The
+-- local dates of stored events that count for an employee's attendance are
+-- marked in attendance_pending for refresh_attendance.  Events before
+-- 2001-01-01 or more than one day after the transaction's start are
+-- rejected: such times come from devices whose clock was never set.
+CREATE OR REPLACE FUNCTION otan_enbek.ingest_bytes(source_id integer, format text,
+                                        content bytea, file_name text DEFAULT NULL)
+    RETURNS otan_enbek.ingest_batch
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    src record;
+    fmt text;
+    not_before timestamptz;
+    not_after timestamptz;
+    months timestamptz[];
+    ambiguous_from timestamp[];
+    ambiguous_to timestamp[];
+    ambiguous_offset interval[];
+    batch otan_enbek.ingest_batch;
+    counts record;
+BEGIN
+    IF ingest_bytes.source_id IS NULL THEN
+        RAISE EXCEPTION 'source_id is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the source_id of a row of otan_enbek.source.';
+    END IF;
+    SELECT s.org_id, s.name, s.default_format, o.time_zone INTO src
+    FROM otan_enbek.source s
+    JOIN otan_enbek.organization o ON o.org_id = s.org_id
+    WHERE s.source_id = ingest_bytes.source_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source % does not exist', ingest_bytes.source_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'List the sources with SELECT source_id, name FROM otan_enbek.source, or add one.';
+    END IF;
+
+    fmt := coalesce(ingest_bytes.format, src.default_format);
+    IF fmt IS NULL THEN
+        RAISE EXCEPTION 'no format given for source %', ingest_bytes.source_id
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Source %s ("%s") has no default_format.',
+                                  ingest_bytes.source_id, src.name),
+                  HINT = 'Pass the format (zkteco, hikvision or csv), or set default_format of the source.';
+    END IF;
+    IF content IS NULL THEN
+        RAISE EXCEPTION 'content is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the text of the file; an empty string is a file without events.';
+    END IF;
+
+    not_before := timestamp '2001-01-01 00:00:00' AT TIME ZONE src.time_zone;
+    not_after := now() + interval '1 day';
+
+    -- This first pass also raises the errors of unreadable content, so
+    -- that such content stores nothing, not even a batch row.
+    months := ARRAY(SELECT m.month
+                    FROM otan_enbek.event_months(fmt, content, src.time_zone,
+                                                 not_before, not_after) AS m(month));
+
+    INSERT INTO otan_enbek.ingest_batch (org_id, source_id, format, file_name,
+                                         content_sha256, content_bytes)
+    VALUES (src.org_id, ingest_bytes.source_id, fmt, ingest_bytes.file_name,
+            sha256(content), octet_length(content))
+    RETURNING * INTO batch;
+
+    PERFORM otan_enbek.ensure_event_partitions(month, month)
+    FROM unnest(months) AS month;
+
+    SELECT array_agg(a.local_from), array_agg(a.local_to), array_agg(a.first_offset)
+      INTO ambiguous_from, ambiguous_to, ambiguous_offset
+    FROM unnest(months) AS m(month)
+    CROSS JOIN LATERAL otan_enbek.ambiguous_local_times(src.time_zone, m.month,
+                                                        m.month + interval '1 month') AS a;
+
+    WITH parsed AS (
+        SELECT p.record_no, p.external_id, t.occurred_at,
+               t.first_offset IS NOT NULL AS local_time_ambiguous,
+               (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
+               p.device,
+               p.credential_kind, p.credential, p.direction, p.device_state,
+               p.counts_for_attendance, p.raw,
+               CASE
+                   WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
+                   WHEN t.occurred_at < not_before THEN
+                       format('The time %s is before 2001-01-01.',
+                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+                   WHEN t.occurred_at > not_after THEN
+                       format('The time %s is more than one day in the future.',
+                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+               END AS reason
+        FROM otan_enbek.parse_events(fmt, content) AS p
+        CROSS JOIN LATERAL (
+            -- the offset of the first occurrence, for an ambiguous local time
+            SELECT CASE
+                       WHEN p.utc_offset IS NULL AND ambiguous_from IS NOT NULL THEN
+                           (SELECT a.first_offset
+                            FROM unnest(ambiguous_from, ambiguous_to, ambiguous_offset)
+                                 AS a(local_from, local_to, first_offset)
+                            WHERE p.local_time >= a.local_from AND p.local_time < a.local_to
+                            LIMIT 1)
+                   END AS first_offset
+        ) AS amb
+        CROSS JOIN LATERAL (
+            SELECT CASE
+                       WHEN amb.first_offset IS NOT NULL THEN
+                           (p.local_time - amb.first_offset) AT TIME ZONE 'UTC'
+                       WHEN p.utc_offset IS NULL THEN p.local_time AT TIME ZONE src.time_zone
+                       ELSE (p.local_time - make_interval(secs => p.utc_offset)) AT TIME ZONE 'UTC'
+                   END AS occurred_at,
+                   amb.first_offset
+        ) AS t
+    ),
+    stored AS (
+        INSERT INTO otan_enbek.skud_event AS e
+               (org_id, occurred_at, source_id, external_id, batch_id, line_no,
+                device, credential_kind, credential, employee_id, direction,
+                device_state, counts_for_attendance, raw, local_time_ambiguous)
+        SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
+               batch.batch_id, p.record_no, p.device, p.credential_kind,
+               p.credential,
+               -- The credential rule of reassign_credential_events: valid on the
+               -- event's local date, and one limited to this source wins
+               -- over one for all sources.  Index lookups keep the plan the
+               -- same whatever the statistics of credential show.
+               coalesce((SELECT c.employee_id
+                         FROM otan_enbek.credential c
+                         WHERE c.org_id = src.org_id
+                           AND c.kind = p.credential_kind
+                           AND c.value = p.credential
+                           AND c.source_id = ingest_bytes.source_id
+                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
+                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
+                         LIMIT 1),
+                        (SELECT c.employee_id
+                         FROM otan_enbek.credential c
+                         WHERE c.org_id = src.org_id
+                           AND c.kind = p.credential_kind
+                           AND c.value = p.credential
+                           AND c.source_id IS NULL
+                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
+                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
+                         LIMIT 1)),
+               p.direction, p.device_state,
+               p.counts_for_attendance, p.raw, p.local_time_ambiguous
+        FROM parsed AS p
+        WHERE p.reason IS NULL
+        ON CONFLICT (org_id, source_id, external_id, occurred_at) DO NOTHING
+        RETURNING e.employee_id, e.counts_for_attendance, e.occurred_at
+    ),
+    pending AS (
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT src.org_id, s.employee_id,
+               (s.occurred_at AT TIME ZONE src.time_zone)::date
+        FROM stored s
+        WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
+        ON CONFLICT DO NOTHING
+    ),
+    rejected AS (
+        INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
+        SELECT src.org_id, batch.batch_id, p.record_no, p.reason, p.raw
+        FROM parsed AS p
+        WHERE p.reason IS NOT NULL
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM parsed) AS read,
+           (SELECT count(*) FROM stored) AS inserted,
+           (SELECT count(*) FROM rejected) AS rejected,
+           (SELECT count(*) FROM stored s
+            WHERE s.employee_id IS NULL AND s.counts_for_attendance) AS unknown_credential,
+           (SELECT count(*) FROM stored s WHERE NOT s.counts_for_attendance) AS non_attendance
+    INTO counts;
+
+    UPDATE otan_enbek.ingest_batch b
+    SET read_count = counts.read,
+        inserted_count = counts.inserted,
+        duplicate_count = counts.read - counts.inserted - counts.rejected,
+        rejected_count = counts.rejected,
+        unknown_credential_count = counts.unknown_credential,
+        non_attendance_count = counts.non_attendance,
+        finished_at = clock_timestamp()
+    WHERE b.org_id = src.org_id AND b.batch_id = batch.batch_id
+    RETURNING b.* INTO batch;
+    RETURN batch;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.ingest_bytes(integer, text, bytea, text) IS
+    'Stores the events of a file given as UTF-8 bytes and returns the batch: read = inserted + duplicates + rejected';
+
+-- Anomaly flags that the engine cannot set from one day's punches: local
+-- times that occurred twice, and the Labour Code limits of overtime.
+
+-- Partial index: ambiguous local times are rare, and the flagging below
+-- looks for them in every computation.
+CREATE INDEX skud_event_ambiguous
+    ON otan_enbek.skud_event (org_id, occurred_at)
+    WHERE local_time_ambiguous;
+
+-- Adds ambiguous_time to the attendance_day rows of first_day..last_day
+-- whose events include one with an ambiguous local time.  fetch_from and
+-- fetch_to bound the times of the events that those days can contain.
+-- Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_flag_ambiguous_times(org integer, first_day date,
+        last_day date, fetch_from timestamptz, fetch_to timestamptz,
+        employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ambiguous_ids bigint[];
+    changed integer;
+BEGIN
+    SELECT array_agg(e.event_id) INTO ambiguous_ids
+    FROM otan_enbek.skud_event e
+    WHERE e.org_id = attendance_flag_ambiguous_times.org
+      AND e.local_time_ambiguous
+      AND e.occurred_at >= fetch_from
+      AND e.occurred_at < fetch_to;
+    IF ambiguous_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE otan_enbek.attendance_day a
+    SET anomalies = a.anomalies || '{ambiguous_time}'::text[]
+    WHERE a.org_id = attendance_flag_ambiguous_times.org
+      AND a.work_day BETWEEN first_day AND last_day
+      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
+      AND a.event_ids && ambiguous_ids
+      AND NOT 'ambiguous_time' = ANY (a.anomalies);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_flag_ambiguous_times(integer, date, date,
+        timestamptz, timestamptz, integer[]) IS
+    'Flags ambiguous_time on the attendance days whose events include a local time that occurred twice; returns the number of rows changed';
+
+-- Sets the overtime limit flags of the Labour Code of Kazakhstan on the
+-- attendance_day rows of the years of first_day..last_day.
+-- overtime_day_limit marks a day with more than 2 hours of overtime (1
+-- hour on a schedule of heavy or harmful work).  overtime_month_limit and
+-- overtime_year_limit mark each day with overtime once the calendar
+-- month's total passes 12 hours or the year's 120 hours.  The hours are
+-- never changed.  Whole years are read because a recomputed day moves the totals
+-- of every later day of its month and year.  Returns the number of rows
+-- whose flags changed.
+CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
+    flagged_employees integer[];
+    flagged_days date[];
+    flagged_masks integer[];
+    changed integer;
+BEGIN
+    -- One scan reads the days with overtime.  Running totals are computed
+    -- only for the employees whose month or year passes its limit, and only
+    -- the days that get or lose a flag are written.
+    WITH overtime AS MATERIALIZED (
+        SELECT a.employee_id, a.work_day, a.overtime_sec,
+               a.overtime_sec > CASE WHEN ws.heavy_work THEN 3600 ELSE 7200 END AS over_day,
+               a.anomalies && limit_flags AS was_flagged
+        -- the days of the given employees by the primary key, or all days
+        FROM (SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE employee_ids IS NULL
+                AND d.org_id = attendance_flag_overtime_limits.org
+              UNION ALL
+              SELECT d.*
+              FROM otan_enbek.attendance_day d
+              WHERE d.org_id = attendance_flag_overtime_limits.org
+                AND d.employee_id = ANY (employee_ids)) a
+        LEFT JOIN otan_enbek.work_schedule ws
+               ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
+        WHERE a.overtime_sec > 0
+          AND a.work_day >= date_trunc('year', first_day)::date
+          AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
+    ), over_total AS (
+        SELECT DISTINCT o.employee_id
+        FROM overtime o
+        GROUP BY GROUPING SETS ((o.employee_id, date_trunc('month', o.work_day)),
+                                (o.employee_id, date_trunc('year', o.work_day)))
+        HAVING sum(o.overtime_sec)
+               > CASE WHEN GROUPING(date_trunc('month', o.work_day)) = 0
+                      THEN 12 * 3600 ELSE 120 * 3600 END
+    ), running AS (
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('month', o.work_day)
+                                         ORDER BY o.work_day) > 12 * 3600 AS over_month,
+               sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
+                                                      date_trunc('year', o.work_day)
+                                         ORDER BY o.work_day) > 120 * 3600 AS over_year
+        FROM overtime o
+        WHERE o.employee_id IN (SELECT t.employee_id FROM over_total t)
+        UNION ALL
+        SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged, false, false
+        FROM overtime o
+        WHERE (o.over_day OR o.was_flagged)
+          AND o.employee_id NOT IN (SELECT t.employee_id FROM over_total t)
+    )
+    -- bit i - 1 of a mask is limit_flags[i]
+    SELECT array_agg(r.employee_id), array_agg(r.work_day),
+           array_agg(r.over_day::integer | (r.over_month::integer << 1)
+                     | (r.over_year::integer << 2))
+      INTO flagged_employees, flagged_days, flagged_masks
+    FROM running r
+    WHERE r.over_day OR r.over_month OR r.over_year OR r.was_flagged;
+    IF flagged_employees IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    -- few rows, so each is found by the primary key
+    UPDATE otan_enbek.attendance_day a
+    SET anomalies = f.anomalies
+    FROM (SELECT x.employee_id, x.work_day,
+                 ARRAY(SELECT y FROM unnest(d.anomalies) AS y WHERE y <> ALL (limit_flags))
+                 || ARRAY(SELECT l.flag
+                          FROM unnest(limit_flags) WITH ORDINALITY AS l(flag, i)
+                          WHERE flagged_masks[x.n] & (1 << (l.i::integer - 1)) <> 0
+                          ORDER BY l.i) AS anomalies,
+                 d.anomalies AS old_anomalies
+          FROM unnest(flagged_employees, flagged_days) WITH ORDINALITY AS x(employee_id, work_day, n)
+          JOIN otan_enbek.attendance_day d
+            ON d.org_id = attendance_flag_overtime_limits.org
+           AND d.employee_id = x.employee_id AND d.work_day = x.work_day) f
+    WHERE a.org_id = attendance_flag_overtime_limits.org
+      AND a.employee_id = f.employee_id
+      AND a.work_day = f.work_day
+      AND f.anomalies <> f.old_anomalies;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_flag_overtime_limits(integer, date, date, integer[]) IS
+    'Flags the days that exceed the Labour Code overtime limits (2 h a day, 1 h on heavy work, 12 h a month, 120 h a year) in the years of a period; returns the number of rows changed';
+
+-- Documented absences on attendance days: the form No. 421 code of the
+-- absence replaces the absent flag, and a change of absences marks its days
+-- for refresh_attendance.
+
+-- Sets absence_code on the attendance_day rows of first_day..last_day
+-- (of employee_ids only, unless NULL) from the absence table, clears it
+-- where no absence applies any more, and removes the absent flag from days
+-- with a documented absence.  Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_apply_absences(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    changed integer;
+BEGIN
+    -- Most periods have no absence.  Then no row needs a code, and none has
+    -- one to clear, because both callers write the rows they compute
+    -- without a code and a deleted absence marks its days for refresh.
+    IF NOT EXISTS (SELECT FROM otan_enbek.absence ab
+                   WHERE ab.org_id = attendance_apply_absences.org
+                     AND ab.first_day <= attendance_apply_absences.last_day
+                     AND ab.last_day >= attendance_apply_absences.first_day) THEN
+        RETURN 0;
+    END IF;
+    WITH coded AS (
+        SELECT a.employee_id, a.work_day,
+               otan_enbek.absence_code(ab.kind) AS absence_code,
+               CASE WHEN ab.kind IS NULL THEN a.anomalies
+                    ELSE array_remove(a.anomalies, 'absent')
+               END AS anomalies
+        FROM otan_enbek.attendance_day a
+        LEFT JOIN otan_enbek.absence ab
+               ON ab.org_id = a.org_id
+              AND ab.employee_id = a.employee_id
+              AND a.work_day BETWEEN ab.first_day AND ab.last_day
+        WHERE a.org_id = attendance_apply_absences.org
+          AND a.work_day BETWEEN attendance_apply_absences.first_day
+                             AND attendance_apply_absences.last_day
+          AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
+    )
+    UPDATE otan_enbek.attendance_day a
+    SET absence_code = c.absence_code, anomalies = c.anomalies
+    FROM coded c
+    WHERE a.org_id = attendance_apply_absences.org
+      AND a.employee_id = c.employee_id
+      AND a.work_day = c.work_day
+      AND (a.absence_code IS DISTINCT FROM c.absence_code OR a.anomalies <> c.anomalies);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_apply_absences(integer, date, date, integer[]) IS
+    'Sets the form No. 421 absence code of documented absences on attendance days, in place of the absent flag; returns the number of rows changed';
+
+-- Marks the days of inserted, updated and deleted absences in
+-- attendance_pending, so that refresh_attendance writes their codes.
+CREATE FUNCTION otan_enbek.absence_mark_pending() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT n.org_id, n.employee_id, d::date
+        FROM new_absence n
+        CROSS JOIN LATERAL generate_series(n.first_day, n.last_day, interval '1 day') AS d
+        ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+        SELECT DISTINCT o.org_id, o.employee_id, d::date
+        FROM old_absence o
+        CROSS JOIN LATERAL generate_series(o.first_day, o.last_day, interval '1 day') AS d
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER absence_inserted_mark_pending
+    AFTER INSERT ON otan_enbek.absence
+    REFERENCING NEW TABLE AS new_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+CREATE TRIGGER absence_updated_mark_pending
+    AFTER UPDATE ON otan_enbek.absence
+    REFERENCING OLD TABLE AS old_absence NEW TABLE AS new_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+CREATE TRIGGER absence_deleted_mark_pending
+    AFTER DELETE ON otan_enbek.absence
+    REFERENCING OLD TABLE AS old_absence
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.absence_mark_pending();
+
+-- Incremental attendance: ingest marks the employee-days its new events
+-- touch, and refresh_attendance recomputes only those.
+
+CREATE TABLE otan_enbek.attendance_pending (
+    org_id          integer NOT NULL,
+    employee_id     integer NOT NULL,
+    work_day        date NOT NULL,
+    marked_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (org_id, employee_id, work_day)
+);
+COMMENT ON TABLE otan_enbek.attendance_pending IS
+    'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
+
+-- Recomputes the pending employee-days of one organization, or of every
+-- organization when org is NULL, and removes them from attendance_pending.
+-- Returns the number of attendance_day rows written.
+--
+-- Each calendar month of pending days is one computation over the pending
+-- employees only.  It spans the month's first pending day minus one to its
+-- last plus one, so that a night shift that began the day before a pending
+-- day gets its late exit.  Every pending day is written.  A neighbouring day is
+-- written only when its figures come out different from its stored row, or
+-- when it has no row but has punches, so that the rows of other days keep
+-- their place and their computed_at.  The rows come out as compute_attendance
+-- writes them, flags included.  NOTE: the events are read by a copy of
+-- compute_attendance's query, so a change of one must go to the other.
+-- Events are found by the employee's credentials, as ingest and
+-- resolve_credentials assign them.  NOTE: an event stored by a plain
+-- INSERT with an employee_id but no credential of that employee is not
+-- found, while compute_attendance counts it.
+CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    -- How long after an entry an exit outside every window may still pair
+    -- with it (MAX_UNSCHEDULED_PAIR_SEC in src/attendance/engine.c).
+    unscheduled_pair_sec constant integer := 16 * 3600;
+    current_org integer;
+    zone text;
+    dedup_sec integer;
+    reach_before integer;
+    reach_after integer;
+    max_skew_sec integer;
+    month_start date;
+    pending_employees integer[];
+    pending_days date[];
+    first_day date;
+    last_day date;
+    fetch_from timestamptz;
+    fetch_to timestamptz;
+    n integer;
+    written integer := 0;
+BEGIN
+    FOR current_org IN
+        SELECT DISTINCT p.org_id FROM otan_enbek.attendance_pending p
+        WHERE refresh_attendance.org IS NULL OR p.org_id = refresh_attendance.org
+        ORDER BY p.org_id
+    LOOP
+        -- the lock of compute_attendance, which writes the same rows
+        PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), current_org);
+        SELECT o.time_zone, o.dedup_window_sec INTO zone, dedup_sec
+        FROM otan_enbek.organization o
+        WHERE o.org_id = current_org;
+        IF NOT FOUND THEN
+            DELETE FROM otan_enbek.attendance_pending p WHERE p.org_id = current_org;
+            CONTINUE;
+        END IF;
+        PERFORM otan_enbek.resolve_credentials(current_org);
+
+        -- the reach of the windows, as compute_attendance reads events
+        SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
+               coalesce(max(extract(epoch FROM r.end_time)
+                            + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
+                            + ws.window_after_min * 60 - 86400), 0)
+          INTO reach_before, reach_after
+        FROM otan_enbek.work_schedule_rule r
+        JOIN otan_enbek.work_schedule ws
+          ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+        WHERE r.org_id = current_org;
+        SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
+        FROM otan_enbek.access_point ap
+        WHERE ap.org_id = current_org;
+
+        FOR month_start IN
+            SELECT DISTINCT date_trunc('month', p.work_day)::date
+            FROM otan_enbek.attendance_pending p
+            WHERE p.org_id = current_org
+            ORDER BY 1
+        LOOP
+            WITH taken AS (
+                DELETE FROM otan_enbek.attendance_pending p
+                WHERE p.org_id = current_org
+                  AND p.work_day >= month_start
+                  AND p.work_day < (month_start + interval '1 month')::date
+                RETURNING p.employee_id, p.work_day
+            )
+            SELECT array_agg(t.employee_id), array_agg(t.work_day),
+                   min(t.work_day) - 1, max(t.work_day) + 1
+              INTO pending_employees, pending_days, first_day, last_day
+            FROM taken t;
+
+            fetch_from := timezone(zone, first_day::timestamp)
+                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
+                                        + max_skew_sec);
+            fetch_to := timezone(zone, (last_day + 1)::timestamp)
+                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                                        + max_skew_sec);
+
+            INSERT INTO otan_enbek.attendance_day
+                (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
+                 shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
+                 late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
+                 punch_count, anomalies, event_ids, norm_sec)
+            SELECT current_org, f.employee_id, f.work_day, f.schedule_id,
+                   f.day_kind, f.is_final, f.shift_start, f.shift_end, f.first_in,
+                   f.last_out, f.present_sec, f.worked_sec, f.late_sec, f.early_leave_sec,
+                   f.early_arrival_sec, f.overtime_sec, f.night_sec, f.punch_count,
+                   f.anomalies, f.event_ids, f.norm_sec
+            FROM (SELECT g.employee_id, d.*
+                  FROM (SELECT u.employee_id,
+                               otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
+                                                          u.occurred_at, u.direction,
+                                                          u.event_id) AS days
+                        FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
+                                     NULL::timestamptz AS occurred_at, NULL::text AS direction,
+                                     NULL::bigint AS event_id
+                              FROM otan_enbek.attendance_plans(current_org,
+                                                               first_day, last_day, now(),
+                                                               pending_employees) p
+                              UNION ALL
+                              SELECT e.employee_id, NULL, NULL, NULL,
+                                     CASE WHEN max_skew_sec = 0 THEN e.occurred_at
+                                          ELSE e.occurred_at
+                                               + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
+                                                                                 FROM otan_enbek.access_point ap
+                                                                                 WHERE ap.org_id = e.org_id
+                                                                                   AND ap.source_id = e.source_id
+                                                                                   AND ap.device = e.device), 0))
+                                     END,
+                                     coalesce(e.direction,
+                                              (SELECT ap.direction
+                                               FROM otan_enbek.access_point ap
+                                               WHERE ap.org_id = e.org_id
+                                                 AND ap.source_id = e.source_id
+                                                 AND ap.device = e.device
+                                                 AND ap.direction IN ('in', 'out'))),
+                                     e.event_id
+                              FROM otan_enbek.skud_event e
+                              WHERE e.org_id = current_org
+                                AND e.employee_id = ANY (pending_employees)
+                                -- finds the events by the credential index
+                                AND (e.credential_kind, e.credential) IN (
+                                        SELECT c.kind, c.value
+                                        FROM otan_enbek.credential c
+                                        WHERE c.org_id = current_org
+                                          AND c.employee_id = ANY (pending_employees))
+                                AND e.occurred_at >= fetch_from
+                                AND e.occurred_at < fetch_to
+                                AND e.counts_for_attendance
+                                AND NOT EXISTS (SELECT FROM otan_enbek.access_point ap
+                                                WHERE ap.org_id = e.org_id
+                                                  AND ap.source_id = e.source_id
+                                                  AND ap.device = e.device
+                                                  AND NOT ap.counts_for_attendance)) u
+                        GROUP BY u.employee_id) g
+                  CROSS JOIN LATERAL unnest(g.days) AS d) f
+            LEFT JOIN otan_enbek.attendance_day old
+                   ON old.org_id = current_org
+                  AND old.employee_id = f.employee_id
+                  AND old.work_day = f.work_day
+            WHERE (f.employee_id, f.work_day) IN (SELECT x.employee_id, x.work_day
+                                                  FROM unnest(pending_employees, pending_days)
+                                                       AS x(employee_id, work_day))
+               OR (old.work_day IS NULL AND f.punch_count > 0)
+               OR (old.work_day IS NOT NULL
+                   AND (old.schedule_id, old.day_kind, old.is_final, old.shift_start,
+                        old.shift_end, old.first_in, old.last_out, old.present_sec,
+                        old.worked_sec, old.late_sec, old.early_leave_sec,
+                        old.early_arrival_sec, old.overtime_sec, old.night_sec,
+                        old.punch_count, old.event_ids, old.norm_sec)
+                       IS DISTINCT FROM
+                       (f.schedule_id, f.day_kind, f.is_final, f.shift_start, f.shift_end,
+                        f.first_in, f.last_out, f.present_sec, f.worked_sec, f.late_sec,
+                        f.early_leave_sec, f.early_arrival_sec, f.overtime_sec, f.night_sec,
+                        f.punch_count, f.event_ids, f.norm_sec))
+            ON CONFLICT (org_id, employee_id, work_day) DO UPDATE
+            SET schedule_id = excluded.schedule_id, day_kind = excluded.day_kind,
+                is_final = excluded.is_final, shift_start = excluded.shift_start,
+                shift_end = excluded.shift_end, first_in = excluded.first_in,
+                last_out = excluded.last_out, present_sec = excluded.present_sec,
+                worked_sec = excluded.worked_sec, late_sec = excluded.late_sec,
+                early_leave_sec = excluded.early_leave_sec,
+                early_arrival_sec = excluded.early_arrival_sec,
+                overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
+                punch_count = excluded.punch_count, anomalies = excluded.anomalies,
+                event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
+                absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
+                computed_at = excluded.computed_at;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            written := written + n;
+
+            PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day, last_day,
+                                                               fetch_from, fetch_to,
+                                                               pending_employees);
+            PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day, last_day,
+                                                               pending_employees);
+            PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
+                                                         pending_employees);
+            PERFORM otan_enbek.attendance_round_times(current_org, first_day, last_day,
+                                                      pending_employees);
+        END LOOP;
+    END LOOP;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.refresh_attendance(integer) IS
+    'Recomputes the employee-days marked in attendance_pending, of one organization or (NULL) of all, and writes their attendance_day rows; returns the number of rows written';
+
+-- Rounded entry and exit times, kept beside the raw ones.
+
+-- Returns t rounded to step_min minutes of local time in time_zone: up,
+-- down or to the nearest step (a half step rounds up).  The result keeps
+-- the UTC offset of t, so a time in an hour that occurred twice rounds
+-- within its own occurrence.
+CREATE FUNCTION otan_enbek.round_local_time(t timestamptz, time_zone text, step_min integer,
+        mode text)
+    RETURNS timestamptz
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT t + make_interval(secs => CASE round_local_time.mode
+                                     WHEN 'up' THEN ceil(x.local_sec / x.step)
+                                     WHEN 'down' THEN floor(x.local_sec / x.step)
+                                     ELSE floor(x.local_sec / x.step + 0.5)
+                                 END * x.step - x.local_sec)
+FROM (SELECT extract(epoch FROM timezone(round_local_time.time_zone, t)) AS local_sec,
+             round_local_time.step_min * 60 AS step) x
+$$;
+COMMENT ON FUNCTION otan_enbek.round_local_time(timestamptz, text, integer, text) IS
+    'Returns a time rounded up, down or to the nearest step of minutes of local time in a zone';
+
+-- Sets first_in_rounded and last_out_rounded on the attendance_day rows of
+-- first_day..last_day (of employee_ids only, unless NULL) whose schedule
+-- rounds times.  Returns the number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_round_times(org integer, first_day date,
+        last_day date, employee_ids integer[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    zone text;
+    changed integer;
+BEGIN
+    IF NOT EXISTS (SELECT FROM otan_enbek.work_schedule ws
+                   WHERE ws.org_id = attendance_round_times.org AND ws.rounding_min > 0) THEN
+        RETURN 0;
+    END IF;
+    SELECT o.time_zone INTO zone
+    FROM otan_enbek.organization o
+    WHERE o.org_id = attendance_round_times.org;
+    UPDATE otan_enbek.attendance_day a
+    SET first_in_rounded = otan_enbek.round_local_time(a.first_in, zone, ws.rounding_min,
+                                                       ws.rounding_entry),
+        last_out_rounded = otan_enbek.round_local_time(a.last_out, zone, ws.rounding_min,
+                                                       ws.rounding_exit)
+    FROM otan_enbek.work_schedule ws
+    WHERE ws.org_id = attendance_round_times.org
+      AND ws.rounding_min > 0
+      AND a.org_id = attendance_round_times.org
+      AND a.schedule_id = ws.schedule_id
+      AND a.work_day BETWEEN first_day AND last_day
+      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids));
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_round_times(integer, date, date, integer[]) IS
+    'Sets the rounded entry and exit times of attendance days whose schedule rounds them; returns the number of rows changed';
