@@ -121,6 +121,10 @@ GRANT INSERT ON otan_enbek.skud_event TO otan_enbek_operator;
 GRANT UPDATE (employee_id) ON otan_enbek.skud_event TO otan_enbek_operator;
 GRANT USAGE ON SEQUENCE otan_enbek.skud_event_event_id_seq TO otan_enbek_operator;
 GRANT INSERT, UPDATE, DELETE ON otan_enbek.attendance_day TO otan_enbek_operator;
+-- Ingest and changes of credentials and absences mark the days to
+-- recompute; refresh_attendance consumes the marks.
+GRANT SELECT, INSERT, UPDATE, DELETE ON otan_enbek.attendance_pending
+    TO otan_enbek_operator;
 -- TODO: build_timesheet and submit_timesheet run with the operator's
 -- privileges and set the status, so an operator may also set a status,
 -- such as accepted, by hand.
@@ -143,9 +147,9 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.ingest(integer, text, text),
     otan_enbek.attendance_plan(date, date, timestamptz, integer,
                                otan_enbek.attendance_plan_day[],
-                               otan_enbek.attendance_plan_shift[]),
+                               otan_enbek.attendance_plan_shift[], boolean, boolean),
     otan_enbek.attendance_days(bytea, date, date, timestamptz, text, bigint),
-    otan_enbek.attendance_plans(integer, date, date, timestamptz),
+    otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]),
     otan_enbek.compute_attendance(integer, date, date),
     otan_enbek.attendance_final_at(integer, date),
     otan_enbek.absence_code(text),
@@ -157,7 +161,17 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.wake_delivery(),
     otan_enbek.delivery_worker_info(),
     otan_enbek.delivery_status(),
-    otan_enbek.delivery_retry_delay(integer, integer)
+    otan_enbek.delivery_retry_delay(integer, integer),
+    otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz),
+    otan_enbek.attendance_flag_ambiguous_times(integer, date, date, timestamptz,
+                                               timestamptz, integer[]),
+    otan_enbek.attendance_flag_overtime_limits(integer, date, date, integer[]),
+    otan_enbek.attendance_apply_absences(integer, date, date, integer[]),
+    otan_enbek.round_local_time(timestamptz, text, integer, text),
+    otan_enbek.attendance_round_times(integer, date, date, integer[]),
+    otan_enbek.refresh_attendance(integer),
+    otan_enbek.attendance_trace(bytea, date, date, timestamptz, text, bigint),
+    otan_enbek.explain_attendance(integer, integer, date)
     TO otan_enbek_operator, otan_enbek_admin;
 
 -- Admin: every table and function of the operator, the reference data and

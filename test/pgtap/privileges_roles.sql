@@ -3,7 +3,7 @@
 -- operator and the administrator may see and do, organization by
 -- organization, and the audit trail of the administrator's reads.
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 
 SELECT session_user AS tap_session \gset
 CREATE ROLE otan_tap_admin_user LOGIN IN ROLE otan_enbek_admin;
@@ -80,6 +80,12 @@ SELECT lives_ok($$SELECT otan_enbek.compute_attendance(8001, '2026-10-01', '2026
 SELECT is((SELECT count(*) FROM otan_enbek.attendance_day
            WHERE org_id = 8001 AND worked_sec > 0), 22::bigint,
           'the operator''s attendance has 22 worked days');
+SELECT lives_ok($$SELECT otan_enbek.refresh_attendance(8001)$$,
+                'the operator refreshes the pending days of its organization');
+SELECT ok((SELECT count(*) FROM otan_enbek.explain_attendance(8001,
+               (SELECT min(employee_id) FROM otan_enbek.employee WHERE org_id = 8001),
+               '2026-10-01')) > 0,
+          'the operator explains a day of its organization');
 SELECT lives_ok($$CREATE TEMP TABLE op_sheet AS
                   SELECT otan_enbek.build_timesheet(8001, '2026-10-01') AS timesheet_id$$,
                 'the operator builds the timesheet of its organization');

@@ -45,3 +45,4 @@ SELECT pg_catalog.pg_extension_config_dump('otan_enbek.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('otan_enbek.audit_log_audit_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('otan_enbek.org_access', '');
 SELECT pg_catalog.pg_extension_config_dump('otan_enbek.retention_policy', '');
+SELECT pg_catalog.pg_extension_config_dump('otan_enbek.attendance_pending', '');
