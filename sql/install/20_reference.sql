@@ -369,6 +369,9 @@ $$;
 CREATE TRIGGER calendar_day_mark_entered
     BEFORE INSERT OR UPDATE ON otan_enbek.calendar_day
     FOR EACH ROW EXECUTE FUNCTION otan_enbek.calendar_day_mark_entered();
+-- It fires during a restore with triggers off too: an entered row must
+-- replace the shipped row of its day there as well.
+ALTER TABLE otan_enbek.calendar_day ENABLE ALWAYS TRIGGER calendar_day_mark_entered;
 
 -- Returns the years from first_day's to last_day's without any row in
 -- calendar_day.  Every year has public holidays, so a year without rows is

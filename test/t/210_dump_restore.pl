@@ -56,11 +56,17 @@ open my $fh, '>', $list or die "cannot write $list: $!";
 print $fh join("\n", @kept), "\n";
 close $fh;
 
+# The rows are restored with triggers off (session_replication_role =
+# replica), so that the triggers that mark days for recompute do not add
+# marks that the dumped database did not have.
 my $restored = new_database('otan_t_dump_restored', extension => 0);
-ok( run([ 'pg_restore', '--single-transaction', '-L', $list, '-d', $restored, $dump ],
-		'>', \$out, '2>', \$err),
-	'pg_restore restores the dump in one transaction')
-  or diag($err);
+{
+	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+	ok( run([ 'pg_restore', '--single-transaction', '-L', $list, '-d', $restored, $dump ],
+			'>', \$out, '2>', \$err),
+		'pg_restore restores the dump in one transaction')
+	  or diag($err);
+}
 is($err, '', 'pg_restore reports no error');
 
 compare_text('the restored database holds the same rows',

@@ -33,3 +33,6 @@ $$;
 CREATE TRIGGER calendar_day_mark_entered
     BEFORE INSERT OR UPDATE ON otan_enbek.calendar_day
     FOR EACH ROW EXECUTE FUNCTION otan_enbek.calendar_day_mark_entered();
+-- It fires during a restore with triggers off too: an entered row must
+-- replace the shipped row of its day there as well.
+ALTER TABLE otan_enbek.calendar_day ENABLE ALWAYS TRIGGER calendar_day_mark_entered;
