@@ -29,6 +29,7 @@ our @EXPORT = qw(
   wait_for submission_row event_kinds events
   set_config reset_config reload_config server_log
   listen_start listen_collect
+  wait_for_server kill_process stop_immediate start_server
 );
 
 # Longest wait for an asynchronous change before a test gives up.  It only
@@ -345,6 +346,49 @@ sub server_log
 	open my $fh, '<', $path or die "cannot read $path: $!";
 	local $/;
 	return <$fh>;
+}
+
+# Waits until the server accepts connections again, after a crash of one of
+# its processes or a restart.  Returns true when it does.
+sub wait_for_server
+{
+	my $deadline = time + $WAIT_SECONDS;
+	while (time <= $deadline)
+	{
+		my ($out, $err) = ('', '');
+		return 1
+		  if run [ 'psql', '-X', '-q', '-A', '-t', '-d', 'postgres', '-c',
+			'SELECT 1' ], \undef, \$out, \$err;
+		select(undef, undef, undef, 0.2);
+	}
+	return 0;
+}
+
+# Sends SIGKILL to a server process of the test cluster.  The postmaster
+# then ends every session and recovers the cluster from its WAL.
+sub kill_process
+{
+	my ($pid) = @_;
+	die "invalid process id \"$pid\"\n" unless $pid =~ /^[1-9][0-9]*$/;
+	return kill 'KILL', $pid;
+}
+
+# Stops the test cluster with pg_ctl's immediate mode, which ends every
+# process without a checkpoint, as a power failure would.
+sub stop_immediate
+{
+	my $out = '';
+	return run [ 'pg_ctl', '-D', "$ENV{PGHOST}/data", '-m', 'immediate',
+		'-w', 'stop' ], '>', \$out, '2>&1';
+}
+
+# Starts the test cluster again after stop_immediate; it recovers from its
+# WAL before it accepts connections.
+sub start_server
+{
+	my $out = '';
+	return run [ 'pg_ctl', '-D', "$ENV{PGHOST}/data", '-l',
+		"$ENV{PGHOST}/server.log", '-w', 'start' ], '>', \$out, '2>&1';
 }
 
 # Starts a psql session that listens on channel otan_enbek.
