@@ -30,6 +30,7 @@ our @EXPORT = qw(
   set_config reset_config reload_config server_log
   listen_start listen_collect
   wait_for_server kill_process stop_immediate start_server
+  start_uncommitted finish_sessions
 );
 
 # Longest wait for an asynchronous change before a test gives up.  It only
@@ -389,6 +390,52 @@ sub start_server
 	my $out = '';
 	return run [ 'pg_ctl', '-D', "$ENV{PGHOST}/data", '-l',
 		"$ENV{PGHOST}/server.log", '-w', 'start' ], '>', \$out, '2>&1';
+}
+
+# Advisory lock key that start_uncommitted holds to keep a transaction open.
+my $hold_lock = 7007;
+
+# Starts a statement in a transaction of its own that cannot commit before
+# a crash: after the statement the transaction waits for an advisory lock
+# that a second session holds.  Waits until the statement, named by a part
+# of its text, or the wait for the lock is running, and returns its
+# backend's pid (0 when it never ran) and both psql sessions.
+sub start_uncommitted
+{
+	my ($db, $sql, $marker) = @_;
+	my %holder = (in => "SELECT pg_advisory_lock($hold_lock);\n", out => '', err => '');
+	$holder{handle} = start [ 'psql', '-X', '-q', '-A', '-t', '-d', $db ],
+	  \$holder{in}, \$holder{out}, \$holder{err};
+	pump $holder{handle} while length $holder{in};
+
+	my %session = (in => "BEGIN;\n$sql;\nSELECT pg_advisory_xact_lock($hold_lock);\nCOMMIT;\n",
+		out => '', err => '');
+	$session{handle} = start [ 'psql', '-X', '-q', '-A', '-t', '-d', $db ],
+	  \$session{in}, \$session{out}, \$session{err};
+	pump $session{handle} while length $session{in};
+
+	$marker =~ s/'/''/g;
+	my $pid = 0;
+	my $deadline = time + $WAIT_SECONDS;
+	while (!$pid && time <= $deadline)
+	{
+		$pid = psql($db, qq{
+			SELECT coalesce(min(pid), 0) FROM pg_stat_activity
+			WHERE state = 'active' AND pid <> pg_backend_pid()
+			  AND (strpos(query, '$marker') > 0
+			       OR strpos(query, 'pg_advisory_xact_lock($hold_lock)') > 0)});
+		select(undef, undef, undef, 0.05) unless $pid;
+	}
+	return ($pid, $session{handle}, $holder{handle});
+}
+
+# Waits for the end of psql sessions that a crash has ended.
+sub finish_sessions
+{
+	foreach my $handle (@_)
+	{
+		eval { finish $handle };
+	}
 }
 
 # Starts a psql session that listens on channel otan_enbek.
