@@ -9,8 +9,10 @@
 #   make check      build, install and run every test suite
 #   make demo       run the main job on the bundled sample log (LOG=, FORMAT=)
 #   make demo-stop  stop the demo cluster and the local Enbek service
+#   make concurrency  run ingest, attendance and delivery at once for minutes
+#                   (DURATION= seconds) and check what they left
 
-SETUP_GOALS := check demo demo-stop bench
+SETUP_GOALS := check demo demo-stop bench concurrency
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -27,6 +29,9 @@ demo-stop:
 
 bench:
 	bench/run-bench
+
+concurrency:
+	test/concurrency/run-concurrency
 
 else
 
