@@ -92,7 +92,25 @@ CREATE TEMP TABLE outcome AS
 SELECT c.function, c.kind, c.statement, pg_temp.call_error(c.statement) AS error
 FROM call AS c;
 
-SELECT plan((SELECT count(*)::integer + 1 FROM call));
+SELECT plan((SELECT count(*)::integer + 6 FROM call));
+
+-- The errors of the cases that this test found wrong before they were
+-- fixed.
+SELECT throws_ok($$SELECT otan_enbek.calendar_missing_years('2020-01-01', 'infinity')$$,
+                 '22023', 'invalid calendar period from 2020-01-01 to infinity',
+                 'calendar_missing_years rejects an infinite period');
+SELECT throws_ok($$SELECT otan_enbek.delivery_retry_delay(NULL)$$,
+                 '22004', 'number of failures must not be null',
+                 'delivery_retry_delay rejects NULL failures');
+SELECT throws_ok($$SELECT otan_enbek.delivery_notify(NULL, NULL, NULL)$$,
+                 'P0002', 'submission NULL of organization NULL not found',
+                 'delivery_notify names a missing submission');
+SELECT throws_ok($$SELECT otan_enbek.ingest_file(1, 'csv', '')$$,
+                 '22023', 'invalid file path ""',
+                 'ingest_file rejects an empty path');
+SELECT throws_ok($$SELECT otan_enbek.bin_check(repeat('1', 100))$$,
+                 '23514', format('invalid BIN "%s..."', repeat('1', 64)),
+                 'bin_check quotes the first 64 characters of a long value');
 
 SELECT cmp_ok((SELECT count(DISTINCT function)::integer FROM call), '>=', 40,
               'the catalogue lists the functions of the extension');
