@@ -11,8 +11,10 @@
 #   make demo-stop  stop the demo cluster and the local Enbek service
 #   make fresh-machine  run the quick start of README.md on a clean Debian 12
 #                   root file system (slow; needs root and debootstrap)
+#   make concurrency  run ingest, attendance and delivery at once for minutes
+#                   (DURATION= seconds) and check what they left
 
-SETUP_GOALS := check demo demo-stop bench fresh-machine
+SETUP_GOALS := check demo demo-stop bench fresh-machine concurrency
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -32,6 +34,9 @@ bench:
 
 fresh-machine:
 	test/fresh-machine
+
+concurrency:
+	test/concurrency/run-concurrency
 
 else
 

@@ -33,6 +33,7 @@
 
 #include "identity.h"
 #include "privacy.h"
+#include "message_value.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_iin_check);
 PG_FUNCTION_INFO_V1(otan_enbek_bin_check);
@@ -183,6 +184,21 @@ kz_mask_iin(const char *value, size_t len)
 }
 
 /*
+ * Returns an invalid IIN as its error message shows it: masked as
+ * kz_mask_iin does, and of a value longer than MESSAGE_VALUE_MAX_CHARS
+ * characters only the masked start and "...".
+ */
+static char *
+masked_iin_for_message(const char *value, size_t len)
+{
+	size_t		shown = message_value_length(value, len);
+
+	if (shown >= len)
+		return kz_mask_iin(value, len);
+	return psprintf("%s...", kz_mask_iin(value, shown));
+}
+
+/*
  * iin_check(text) returns boolean
  *
  * Returns true for a valid IIN and raises an error naming the masked value
@@ -204,7 +220,7 @@ otan_enbek_iin_check(PG_FUNCTION_ARGS)
 		privacy_note_rejected_iin(value, len);
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("invalid IIN \"%s\"", kz_mask_iin(value, len)),
+				 errmsg("invalid IIN \"%s\"", masked_iin_for_message(value, len)),
 				 errdetail("%s", problem),
 				 errhint("Copy the IIN again from the employee's identity document; the value is shown with its first six or more characters hidden, because they may contain the birth date."),
 				 errhidestmt(true),
@@ -231,7 +247,7 @@ otan_enbek_bin_check(PG_FUNCTION_ARGS)
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("invalid BIN \"%s\"", text_to_cstring(arg)),
+				 errmsg("invalid BIN \"%s\"", message_value(value, len)),
 				 errdetail("%s", problem),
 				 errhint("Copy the BIN again from the organization's registration certificate.")));
 	PG_RETURN_BOOL(true);

@@ -54,7 +54,8 @@ CREATE FUNCTION otan_enbek.time_zone_check(zone text) RETURNS boolean
     AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE name = zone) THEN
-        RAISE EXCEPTION 'unknown time zone "%"', zone
+        RAISE EXCEPTION 'unknown time zone "%"',
+                CASE WHEN length(zone) > 64 THEN left(zone, 64) || '...' ELSE zone END
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The name is not in the server''s tz database.',
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';

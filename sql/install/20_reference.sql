@@ -376,20 +376,30 @@ ALTER TABLE otan_enbek.calendar_day ENABLE ALWAYS TRIGGER calendar_day_mark_ente
 -- Returns the years from first_day's to last_day's without any row in
 -- calendar_day.  Every year has public holidays, so a year without rows is
 -- one whose calendar was never entered, and its holidays would count as
--- working days.  A year entered only in part is not detected.
+-- working days.  A year entered only in part is not detected.  An infinite
+-- date is rejected, because the series of years up to it never ends.
 CREATE FUNCTION otan_enbek.calendar_missing_years(first_day date, last_day date)
     RETURNS SETOF integer
-    LANGUAGE sql STABLE STRICT
+    LANGUAGE plpgsql STABLE STRICT
     SET search_path = pg_catalog, pg_temp
     AS $$
-SELECT extract(year FROM y.year_start)::integer
-FROM generate_series(date_trunc('year', first_day::timestamp),
-                     date_trunc('year', last_day::timestamp),
-                     interval '1 year') AS y(year_start)
-WHERE NOT EXISTS (SELECT FROM otan_enbek.calendar_day c
-                  WHERE c.day >= y.year_start::date
-                    AND c.day < (y.year_start + interval '1 year')::date)
-ORDER BY y.year_start
+BEGIN
+    IF NOT isfinite(first_day) OR NOT isfinite(last_day) THEN
+        RAISE EXCEPTION 'invalid calendar period from % to %', first_day, last_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The production calendar has days of finite years only.',
+                  HINT = 'Give finite first and last days.';
+    END IF;
+    RETURN QUERY
+    SELECT extract(year FROM y.year_start)::integer
+    FROM generate_series(date_trunc('year', first_day::timestamp),
+                         date_trunc('year', last_day::timestamp),
+                         interval '1 year') AS y(year_start)
+    WHERE NOT EXISTS (SELECT FROM otan_enbek.calendar_day c
+                      WHERE c.day >= y.year_start::date
+                        AND c.day < (y.year_start + interval '1 year')::date)
+    ORDER BY y.year_start;
+END
 $$;
 COMMENT ON FUNCTION otan_enbek.calendar_missing_years(date, date) IS
     'Returns the years of a period that have no row in calendar_day, whose holidays would count as working days';

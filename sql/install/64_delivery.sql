@@ -259,11 +259,17 @@ BEGIN
            (SELECT count(*) FROM otan_enbek.submission AS other
             WHERE other.org_id = sub.org_id AND other.timesheet_id = sub.timesheet_id
               AND other.status = 'accepted') AS accepted_parts
-    INTO STRICT s
+    INTO s
     FROM otan_enbek.submission AS sub
     JOIN otan_enbek.timesheet AS t USING (org_id, timesheet_id)
     JOIN otan_enbek.organization AS o USING (org_id)
     WHERE sub.org_id = p_org_id AND sub.submission_id = p_submission_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'submission % of organization % not found',
+                coalesce(p_submission_id::text, 'NULL'), coalesce(p_org_id::text, 'NULL')
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'Pass the org_id and submission_id of a row of otan_enbek.submission.';
+    END IF;
 
     in_parts := s.part_count > 1;
     -- The body adds its own full stop after the error.

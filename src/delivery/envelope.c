@@ -23,6 +23,7 @@
 #include "utils/datetime.h"
 
 #include "delivery/envelope.h"
+#include "message_value.h"
 
 static void append_escaped(StringInfo buffer, const char *value,
 						   const char *field);
@@ -88,7 +89,8 @@ check_message_id(const char *message_id)
 			   "abcdefghijklmnopqrstuvwxyz0123456789-") != length)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid message id \"%s\"", message_id),
+				 errmsg("invalid message id \"%s\"",
+						message_value(message_id, length)),
 				 errdetail("A message id is 32 to 45 Latin letters, digits or hyphens; Enbek rejects others with status SCSE087.")));
 }
 

@@ -137,10 +137,16 @@ delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
 Datum
 otan_enbek_delivery_retry_delay(PG_FUNCTION_ARGS)
 {
-	int32		failures = PG_GETARG_INT32(0);
+	int32		failures;
 	int32		retry_after = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
 	Interval   *result = palloc0(sizeof(Interval));
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("number of failures must not be null"),
+				 errhint("Pass the number of transient failures in a row, from 1.")));
+	failures = PG_GETARG_INT32(0);
 	if (failures < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -32,6 +32,7 @@
 #include "utils/uuid.h"
 
 #include "delivery/delivery.h"
+#include "message_value.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_delivery_judge_response);
 
@@ -331,7 +332,8 @@ otan_enbek_delivery_judge_response(PG_FUNCTION_ARGS)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid request kind \"%s\"", request_name),
+				 errmsg("invalid request kind \"%s\"",
+						message_value(request_name, strlen(request_name))),
 				 errhint("Use \"send\" or \"status\".")));
 
 	memset(&response, 0, sizeof(response));

@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "ingest/ingest.h"
+#include "message_value.h"
 #include "progress.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_parse_events_text);
@@ -144,7 +145,8 @@ lookup_format(text *name)
 								 &format))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown ingest format \"%s\"", text_to_cstring(name)),
+				 errmsg("unknown ingest format \"%s\"",
+						message_value(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name))),
 				 errdetail("Valid formats are %s.", INGEST_FORMAT_NAMES)));
 	return format;
 }

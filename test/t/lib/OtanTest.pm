@@ -29,6 +29,8 @@ our @EXPORT = qw(
   wait_for submission_row event_kinds events
   set_config reset_config reload_config server_log
   listen_start listen_collect
+  wait_for_server kill_process stop_immediate start_server
+  start_uncommitted finish_sessions
 );
 
 # Longest wait for an asynchronous change before a test gives up.  It only
@@ -350,6 +352,95 @@ sub server_log
 	open my $fh, '<', $path or die "cannot read $path: $!";
 	local $/;
 	return <$fh>;
+}
+
+# Waits until the server accepts connections again, after a crash of one of
+# its processes or a restart.  Returns true when it does.
+sub wait_for_server
+{
+	my $deadline = time + $WAIT_SECONDS;
+	while (time <= $deadline)
+	{
+		my ($out, $err) = ('', '');
+		return 1
+		  if run [ 'psql', '-X', '-q', '-A', '-t', '-d', 'postgres', '-c',
+			'SELECT 1' ], \undef, \$out, \$err;
+		select(undef, undef, undef, 0.2);
+	}
+	return 0;
+}
+
+# Sends SIGKILL to a server process of the test cluster.  The postmaster
+# then ends every session and recovers the cluster from its WAL.
+sub kill_process
+{
+	my ($pid) = @_;
+	die "invalid process id \"$pid\"\n" unless $pid =~ /^[1-9][0-9]*$/;
+	return kill 'KILL', $pid;
+}
+
+# Stops the test cluster with pg_ctl's immediate mode, which ends every
+# process without a checkpoint, as a power failure would.
+sub stop_immediate
+{
+	my $out = '';
+	return run [ 'pg_ctl', '-D', "$ENV{PGHOST}/data", '-m', 'immediate',
+		'-w', 'stop' ], '>', \$out, '2>&1';
+}
+
+# Starts the test cluster again after stop_immediate; it recovers from its
+# WAL before it accepts connections.
+sub start_server
+{
+	my $out = '';
+	return run [ 'pg_ctl', '-D', "$ENV{PGHOST}/data", '-l',
+		"$ENV{PGHOST}/server.log", '-w', 'start' ], '>', \$out, '2>&1';
+}
+
+# Advisory lock key that start_uncommitted holds to keep a transaction open.
+my $hold_lock = 7007;
+
+# Starts a statement in a transaction of its own that cannot commit before
+# a crash: after the statement the transaction waits for an advisory lock
+# that a second session holds.  Waits until the statement, named by a part
+# of its text, or the wait for the lock is running, and returns its
+# backend's pid (0 when it never ran) and both psql sessions.
+sub start_uncommitted
+{
+	my ($db, $sql, $marker) = @_;
+	my %holder = (in => "SELECT pg_advisory_lock($hold_lock);\n", out => '', err => '');
+	$holder{handle} = start [ 'psql', '-X', '-q', '-A', '-t', '-d', $db ],
+	  \$holder{in}, \$holder{out}, \$holder{err};
+	pump $holder{handle} while length $holder{in};
+
+	my %session = (in => "BEGIN;\n$sql;\nSELECT pg_advisory_xact_lock($hold_lock);\nCOMMIT;\n",
+		out => '', err => '');
+	$session{handle} = start [ 'psql', '-X', '-q', '-A', '-t', '-d', $db ],
+	  \$session{in}, \$session{out}, \$session{err};
+	pump $session{handle} while length $session{in};
+
+	$marker =~ s/'/''/g;
+	my $pid = 0;
+	my $deadline = time + $WAIT_SECONDS;
+	while (!$pid && time <= $deadline)
+	{
+		$pid = psql($db, qq{
+			SELECT coalesce(min(pid), 0) FROM pg_stat_activity
+			WHERE state = 'active' AND pid <> pg_backend_pid()
+			  AND (strpos(query, '$marker') > 0
+			       OR strpos(query, 'pg_advisory_xact_lock($hold_lock)') > 0)});
+		select(undef, undef, undef, 0.05) unless $pid;
+	}
+	return ($pid, $session{handle}, $holder{handle});
+}
+
+# Waits for the end of psql sessions that a crash has ended.
+sub finish_sessions
+{
+	foreach my $handle (@_)
+	{
+		eval { finish $handle };
+	}
 }
 
 # Starts a psql session that listens on channel otan_enbek.
