@@ -29,7 +29,8 @@ DECLARE
     result otan_enbek.job_run;
 BEGIN
     IF NOT EXISTS (SELECT FROM otan_enbek.job_kinds() k WHERE k.kind = run_job.kind) THEN
-        RAISE EXCEPTION 'unknown job kind "%"', kind
+        RAISE EXCEPTION 'unknown job kind "%"',
+                CASE WHEN length(kind) > 64 THEN left(kind, 64) || '...' ELSE kind END
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'List the kinds with SELECT * FROM otan_enbek.job_kinds().';
     END IF;

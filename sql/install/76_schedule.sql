@@ -39,6 +39,12 @@ BEGIN
         RAISE EXCEPTION 'cron schedule is NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = usage;
     END IF;
+    IF length(schedule) > 200 THEN
+        RAISE EXCEPTION 'invalid cron schedule "%...": it is % characters long',
+                left(schedule, 64), length(schedule)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A cron schedule has at most 200 characters.', HINT = usage;
+    END IF;
     fields := regexp_split_to_array(btrim(schedule), '\s+');
     IF btrim(schedule) = '' OR array_length(fields, 1) <> 5 THEN
         RAISE EXCEPTION 'invalid cron schedule "%": it has % fields, not 5', schedule,

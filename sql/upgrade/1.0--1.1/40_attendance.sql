@@ -640,9 +640,17 @@ COMMENT ON FUNCTION otan_enbek.reassign_credential_events(integer[], text[], tex
 CREATE FUNCTION otan_enbek.ambiguous_local_times(time_zone text, first timestamptz,
         last timestamptz)
     RETURNS TABLE (local_from timestamp, local_to timestamp, first_offset interval)
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
+BEGIN
+    IF NOT (isfinite(first) AND isfinite(last)) OR last - first > interval '100 years' THEN
+        RAISE EXCEPTION 'cannot look for repeated local times from % to %', first, last
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The instants must be finite and at most 100 years apart.',
+                  HINT = 'Pass the first and the last time of the events of one file.';
+    END IF;
+    RETURN QUERY
 SELECT (c.next_at AT TIME ZONE 'UTC') + c.next_offset,
        (c.next_at AT TIME ZONE 'UTC') + c.utc_offset,
        c.utc_offset
@@ -655,7 +663,8 @@ FROM (SELECT s.at, s.utc_offset,
             FROM generate_series((date_trunc('hour', first AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
                                  - interval '15 minutes',
                                  last, interval '15 minutes') AS g(at)) s) c
-WHERE c.next_offset < c.utc_offset
+WHERE c.next_offset < c.utc_offset;
+END
 $$;
 COMMENT ON FUNCTION otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz) IS
     'Returns the ranges of local times of a zone that occurred twice between two instants, with the UTC offset of their first occurrence';
