@@ -7,6 +7,15 @@
 # project needs, so they must work before pg_config exists.  They do not
 # include PGXS:
 #   make check      build, install and run every test suite
+#   make check-sanitize
+#                   build with AddressSanitizer and UndefinedBehaviorSanitizer
+#                   and run the regress, pgTAP and integration suites; fails
+#                   on any sanitizer report
+#   make check-valgrind
+#                   deliver 300 signed submissions with the server under
+#                   valgrind; fails on a definite leak in the sender
+#   make bench-sender
+#                   the sender's memory and rate over 10,000 submissions
 #   make demo       run the main job on the bundled sample log (LOG=, FORMAT=)
 #   make demo-stop  stop the demo cluster and the local Enbek service
 #   make fresh-machine  run the quick start of README.md on a clean Debian 12
@@ -14,7 +23,8 @@
 #   make concurrency  run ingest, attendance and delivery at once for minutes
 #                   (DURATION= seconds) and check what they left
 
-SETUP_GOALS := check demo demo-stop bench fresh-machine concurrency
+SETUP_GOALS := check check-sanitize check-valgrind bench-sender demo demo-stop \
+	bench fresh-machine concurrency
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -22,6 +32,16 @@ ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
 check:
 	test/run-tests
+
+check-sanitize:
+	OTAN_SANITIZE=1 test/run-tests --suite regress --suite pgtap \
+		--suite integration
+
+check-valgrind:
+	test/run-tests --suite sender_valgrind
+
+bench-sender:
+	test/run-tests --suite sender_bench
 
 demo:
 	test/demo/run-demo $(if $(LOG),--log "$(LOG)") $(if $(FORMAT),--format "$(FORMAT)") $(if $(MONTH),--month "$(MONTH)")
