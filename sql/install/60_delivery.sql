@@ -27,8 +27,11 @@ CREATE TABLE otan_enbek.submission (
     response_code   text,
     response_message text,
     finished_at     timestamptz,
+    ledger_no       bigint NOT NULL,
+    previous_sha256 bytea,
     PRIMARY KEY (org_id, submission_id),
     UNIQUE (org_id, message_id),
+    UNIQUE (org_id, ledger_no),
     -- A timesheet version is submitted once (a correction is a new version),
     -- so each of its parts has one row.
     UNIQUE (org_id, timesheet_id, part_no),
@@ -47,6 +50,10 @@ COMMENT ON COLUMN otan_enbek.submission.document IS
     'The signed XML document exactly as it is sent inside requestData/data';
 COMMENT ON COLUMN otan_enbek.submission.key_fingerprint IS
     'SHA-256 of the signing certificate (DER), in hexadecimal';
+COMMENT ON COLUMN otan_enbek.submission.ledger_no IS
+    'Position of the submission in its organization''s ledger, from 1, without gaps; set at insert';
+COMMENT ON COLUMN otan_enbek.submission.previous_sha256 IS
+    'document_sha256 of the previous submission of the ledger; NULL for the first; otan_enbek.verify_ledger checks the chain';
 COMMENT ON COLUMN otan_enbek.submission.status IS
     'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt';
 CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
@@ -90,12 +97,14 @@ BEGIN
     IF (NEW.org_id, NEW.submission_id, NEW.timesheet_id, NEW.part_no, NEW.part_count,
         NEW.profile, NEW.message_id, NEW.service_id, NEW.document, NEW.document_sha256,
         NEW.signature_value, NEW.key_fingerprint, NEW.certificate_serial,
-        NEW.certificate_not_after, NEW.created_at, NEW.created_by)
+        NEW.certificate_not_after, NEW.created_at, NEW.created_by, NEW.ledger_no,
+        NEW.previous_sha256)
        IS DISTINCT FROM
        (OLD.org_id, OLD.submission_id, OLD.timesheet_id, OLD.part_no, OLD.part_count,
         OLD.profile, OLD.message_id, OLD.service_id, OLD.document, OLD.document_sha256,
         OLD.signature_value, OLD.key_fingerprint, OLD.certificate_serial,
-        OLD.certificate_not_after, OLD.created_at, OLD.created_by) THEN
+        OLD.certificate_not_after, OLD.created_at, OLD.created_by, OLD.ledger_no,
+        OLD.previous_sha256) THEN
         RAISE EXCEPTION 'the signed content of submission % cannot be changed', OLD.submission_id
             USING ERRCODE = 'integrity_constraint_violation',
                   DETAIL = 'Only the delivery state of a submission may be updated.',

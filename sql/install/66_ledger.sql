@@ -1,0 +1,88 @@
+-- The ledger of submissions: each organization's submissions form a chain
+-- in the order they were created.  Every row keeps the SHA-256 of its signed
+-- document (document_sha256) and that of the row before it
+-- (previous_sha256), so a changed document, a changed digest, a deleted row
+-- or a row slipped in between breaks the chain at that point, and
+-- verify_ledger names the first broken link.  The chain is only as strong as
+-- its newest row: changing the newest document together with its digest is
+-- not detected until the next submission links to it, so an administrator
+-- who needs more keeps the output of verify_ledger outside the database.
+
+-- Links a new submission to the newest one of its organization.  The
+-- advisory lock orders concurrent inserts of one organization; each
+-- statement of this function takes a fresh snapshot under READ COMMITTED,
+-- so the query after the lock sees the row that the previous holder
+-- committed.  Rows of one INSERT statement see the rows inserted before
+-- them by the same statement.
+CREATE FUNCTION otan_enbek.submission_ledger_link() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    previous record;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'submissions must be created under READ COMMITTED'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = format('The ledger links a submission to the newest committed one of its organization, which a %s snapshot may not show.',
+                                  current_setting('transaction_isolation')),
+                  HINT = 'Submit the timesheet in a READ COMMITTED transaction.';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.submission_ledger'), NEW.org_id);
+    SELECT s.ledger_no, s.document_sha256 INTO previous
+    FROM otan_enbek.submission AS s
+    WHERE s.org_id = NEW.org_id
+    ORDER BY s.ledger_no DESC
+    LIMIT 1;
+    NEW.ledger_no := coalesce(previous.ledger_no, 0) + 1;
+    NEW.previous_sha256 := previous.document_sha256;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER submission_ledger
+    BEFORE INSERT ON otan_enbek.submission
+    FOR EACH ROW EXECUTE FUNCTION otan_enbek.submission_ledger_link();
+
+-- One row per organization: the number of submissions checked, and the
+-- first broken link with what is wrong there, or NULLs when the chain is
+-- intact.
+CREATE FUNCTION otan_enbek.verify_ledger(org integer DEFAULT NULL)
+    RETURNS TABLE (org_id integer, submissions bigint, broken_ledger_no bigint,
+                   submission_id bigint, problem text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+WITH chain AS (
+    SELECT s.org_id, s.submission_id, s.ledger_no, s.previous_sha256, s.document_sha256,
+           sha256(convert_to(s.document, getdatabaseencoding())) AS computed_sha256,
+           lag(s.ledger_no) OVER w AS prior_ledger_no,
+           lag(s.document_sha256) OVER w AS prior_sha256
+    FROM otan_enbek.submission AS s
+    WHERE verify_ledger.org IS NULL OR s.org_id = verify_ledger.org
+    WINDOW w AS (PARTITION BY s.org_id ORDER BY s.ledger_no)
+), checked AS (
+    SELECT c.*,
+           CASE
+               WHEN c.ledger_no <> coalesce(c.prior_ledger_no, 0) + 1 THEN
+                   format('ledger number %s follows %s: the submissions between them are missing',
+                          c.ledger_no, coalesce(c.prior_ledger_no, 0))
+               WHEN c.document_sha256 IS DISTINCT FROM c.computed_sha256 THEN
+                   'the signed document does not match its document_sha256: it was changed after it was signed'
+               WHEN c.previous_sha256 IS DISTINCT FROM c.prior_sha256 THEN
+                   'previous_sha256 does not match the document_sha256 of the previous submission: that submission or this link was changed'
+           END AS problem
+    FROM chain AS c
+)
+SELECT k.org_id, count(*),
+       (array_agg(k.ledger_no ORDER BY k.ledger_no) FILTER (WHERE k.problem IS NOT NULL))[1],
+       (array_agg(k.submission_id ORDER BY k.ledger_no) FILTER (WHERE k.problem IS NOT NULL))[1],
+       (array_agg(k.problem ORDER BY k.ledger_no) FILTER (WHERE k.problem IS NOT NULL))[1]
+FROM checked AS k
+GROUP BY k.org_id
+ORDER BY k.org_id
+$$;
+COMMENT ON FUNCTION otan_enbek.verify_ledger(integer) IS
+    'Checks the hash chain of the submissions of one organization, or of all the caller may see: returns the number checked and the first broken link with what is wrong there, or NULLs when the chain is intact';
+
+GRANT EXECUTE ON FUNCTION otan_enbek.verify_ledger(integer)
+    TO otan_enbek_admin, otan_enbek_operator;
