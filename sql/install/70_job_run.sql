@@ -20,7 +20,9 @@ VALUES
     ('timesheet_resubmit', false,
      'Builds a new version of a month whose last delivery was returned, failed or cancelled, and submits it.'),
     ('submission_cancel', false,
-     'Cancels the queued submissions of a timesheet that were never sent.')
+     'Cancels the queued submissions of a timesheet that were never sent.'),
+    ('pull', true,
+     'Stores the complete files of the drop folders of the organization''s sources, one batch per file, and moves each file to done/ or failed/ after the commit.')
 $$;
 COMMENT ON FUNCTION otan_enbek.job_kinds() IS
     'Kinds of job_run: what each step does and whether it can be scheduled with pg_cron';

@@ -169,10 +169,21 @@ $$;
 COMMENT ON FUNCTION otan_enbek.cancel_submission(integer, integer) IS
     'Cancels the queued submissions of a timesheet that were never sent and records the run in job_run';
 
+CREATE FUNCTION otan_enbek.run_pull(org integer)
+    RETURNS otan_enbek.job_run
+    LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT * FROM otan_enbek.run_job('pull', $1, NULL, NULL)
+$$;
+COMMENT ON FUNCTION otan_enbek.run_pull(integer) IS
+    'Stores the complete files of the organization''s drop folders and records the run in job_run; the files move to done/ or failed/ when the caller''s transaction commits';
+
 -- The command of the pg_cron jobs that set_schedule creates.  The period
 -- follows from the day the job runs, in the organization's time zone:
--- attendance covers the first day of yesterday's month to today, and the
--- timesheet kinds take the month before the current one.  A procedure
+-- attendance covers the first day of yesterday's month to today, the
+-- timesheet kinds take the month before the current one, and a pull has no
+-- period.  A procedure
 -- with a SET clause may not commit, so this one names every object with its
 -- schema instead of pinning search_path.
 CREATE PROCEDURE otan_enbek.run_scheduled(org integer, kind text)
@@ -190,6 +201,9 @@ BEGIN
     IF kind = 'attendance' THEN
         first_day := pg_catalog.date_trunc('month', today - 1)::date;
         last_day := today;
+    ELSIF kind = 'pull' THEN
+        first_day := NULL;
+        last_day := NULL;
     ELSE
         first_day := (pg_catalog.date_trunc('month', today) - interval '1 month')::date;
         last_day := (pg_catalog.date_trunc('month', today) - interval '1 day')::date;

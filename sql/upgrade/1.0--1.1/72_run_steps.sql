@@ -180,7 +180,8 @@ END
 $$;
 
 -- Runs the step of one kind.  TODO: a pull kind that reads events from a
--- device gets its branch here, with its row in job_kinds().
+-- device over the network gets its branch here, with its row in
+-- job_kinds().
 CREATE FUNCTION otan_enbek.job_step(kind text, org integer, first_day date, last_day date,
                                     target jsonb)
     RETURNS jsonb
@@ -195,6 +196,7 @@ BEGIN
         WHEN 'timesheet_submit' THEN otan_enbek.step_timesheet_submit(org, first_day)
         WHEN 'timesheet_resubmit' THEN otan_enbek.step_timesheet_resubmit(org, first_day)
         WHEN 'submission_cancel' THEN otan_enbek.step_submission_cancel(org, target)
+        WHEN 'pull' THEN otan_enbek.step_pull(org)
     END;
 END
 $$;
