@@ -73,20 +73,25 @@ COMMENT ON COLUMN otan_enbek.job_run.run_by IS
 
 -- Starts a job_run row.  The table is written through this function and
 -- job_run_finish, which run as their owner, so that a role that runs steps
--- needs no right to change the table.  NOTE: a role with EXECUTE on them
--- can still add rows with values of its choosing.
+-- needs no right to change the table.  The session user must see the
+-- organization, so that no operator writes runs into the dashboard of
+-- another one.  NOTE: a role with EXECUTE on them can still add rows of
+-- its own organizations with values of its choosing.
 CREATE FUNCTION otan_enbek.job_run_start(kind text, org_id integer, first_day date,
                                          last_day date, target jsonb, trigger text)
     RETURNS bigint
     LANGUAGE sql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+    SELECT otan_enbek.require_org_visible($2, session_user) WHERE $2 IS NOT NULL;
     INSERT INTO otan_enbek.job_run (kind, org_id, first_day, last_day, target, trigger)
     VALUES ($1, $2, $3, $4, coalesce($5, '{}'), $6)
     RETURNING run_id
 $$;
 
--- Records the end of a running job_run row and returns it.
+-- Records the end of a running job_run row that the same session user
+-- started and returns it; another user's run is left as it is and the
+-- result is NULL.
 CREATE FUNCTION otan_enbek.job_run_finish(run_id bigint, counts jsonb,
                                           error_sqlstate text, error_message text,
                                           error_detail text, error_hint text,
@@ -101,7 +106,7 @@ CREATE FUNCTION otan_enbek.job_run_finish(run_id bigint, counts jsonb,
         finished_at = clock_timestamp(),
         error_sqlstate = $3, error_message = $4, error_detail = nullif($5, ''),
         error_hint = nullif($6, ''), error_context = nullif($7, '')
-    WHERE r.run_id = $1 AND r.status = 'running'
+    WHERE r.run_id = $1 AND r.status = 'running' AND r.run_by = session_user
     RETURNING r.*
 $$;
 REVOKE ALL ON FUNCTION

@@ -39,14 +39,18 @@ CREATE FUNCTION otan_enbek.step_timesheet_build(org integer, month date) RETURNS
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
+    sheet_id integer;
     sheet otan_enbek.timesheet;
 BEGIN
     PERFORM otan_enbek.progress_phase(
         'computing', 'employees',
         (SELECT count(*) FROM otan_enbek.employee e WHERE e.org_id = org));
+    -- The build runs once, before the query that reads its row: in a WHERE
+    -- clause it would run once per timesheet of the organization, and not
+    -- at all for an organization without one.
+    sheet_id := otan_enbek.build_timesheet(org, step_timesheet_build.month);
     SELECT * INTO sheet FROM otan_enbek.timesheet t
-    WHERE t.org_id = org
-      AND t.timesheet_id = otan_enbek.build_timesheet(org, step_timesheet_build.month);
+    WHERE t.org_id = org AND t.timesheet_id = sheet_id;
     RETURN jsonb_build_object('timesheet_id', sheet.timesheet_id,
                               'version', sheet.version,
                               'employees', sheet.employee_count);

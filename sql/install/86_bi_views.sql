@@ -43,7 +43,10 @@ SELECT a.org_id,
        ed.action AS edit_action,
        ed.day_code AS edited_day_code,
        ed.hours AS edited_hours,
-       ed.reason AS edit_reason,
+       -- HR may type an IIN into a reason, so its runs of 12 digits are
+       -- masked like Enbek's messages in bi_delivery_status.
+       regexp_replace(ed.reason, '(?<![0-9])[0-9]{6}(?=[0-9]{6}(?![0-9]))', '******', 'g')
+           AS edit_reason,
        ed.edited_by,
        ed.edited_at
 FROM otan_enbek.attendance_day a
@@ -83,7 +86,7 @@ COMMENT ON COLUMN otan_enbek.bi_attendance_daily.anomalies IS 'Flags for HR to r
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edit_action IS 'approve or edit when HR approved or corrected the day (the latest day_edit); NULL otherwise';
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edited_day_code IS 'Form No. 421 code HR set for the day; NULL unless edit_action is edit';
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edited_hours IS 'Hours HR set for the day; NULL unless edit_action is edit';
-COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edit_reason IS 'Reason HR gave for the approval or correction';
+COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edit_reason IS 'Reason HR gave for the approval or correction, with the first six digits of every run of 12 digits (an IIN) masked';
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edited_by IS 'Login role that entered the approval or correction';
 COMMENT ON COLUMN otan_enbek.bi_attendance_daily.edited_at IS 'When the approval or correction was entered';
 

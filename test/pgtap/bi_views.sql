@@ -3,7 +3,7 @@
 -- cannot read the tables behind them.  The figures follow the data, day
 -- edits included.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 SET LOCAL client_min_messages = warning;
 SET LOCAL timezone = 'Asia/Almaty';
 
@@ -182,6 +182,19 @@ SELECT is((SELECT count(*) FROM otan_enbek.bi_delivery_status WHERE org_id = 470
 SELECT is((SELECT count(*) FROM otan_enbek.bi_delivery_status
            WHERE org_id = 4701 AND submission_id IS NULL), 1::bigint,
           'a version not submitted has one row without a submission');
+
+-- A reason that HR typed with an IIN in it reaches a reader masked.
+SELECT otan_enbek.approve_day(4701, 1, '2026-02-06',
+                              'Sick note of 850111304210 (780101300011 stood in)') AS approval_id \gset
+SELECT is(pg_temp.as_reader($$SELECT edit_reason FROM otan_enbek.bi_attendance_daily
+                              WHERE org_id = 4701 AND employee_id = 1
+                                AND work_day = '2026-02-06'$$),
+          'Sick note of ******304210 (******300011 stood in)',
+          'bi_attendance_daily masks IINs in an edit reason');
+SELECT is(pg_temp.as_reader($$SELECT edit_reason FROM otan_enbek.bi_attendance_daily
+                              WHERE org_id = 4701 AND employee_id = 2
+                                AND work_day = '2026-02-05'$$),
+          'Parents'' meeting', 'a reason without an IIN is unchanged');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- rejected with its own error.  February 2026 has 20 working days and no
 -- holiday in Kazakhstan.
 BEGIN;
-SELECT plan(45);
+SELECT plan(47);
 SET LOCAL client_min_messages = warning;
 SET LOCAL timezone = 'Asia/Almaty';
 
@@ -133,6 +133,12 @@ SELECT throws_ok($$SELECT otan_enbek.edit_day(4601, 1, '2026-02-10', 'Я', 8, NU
 SELECT throws_ok($$SELECT otan_enbek.approve_day(4601, 1, '2026-02-10', '   ')$$,
                  '22004', 'reason for the day edit of employee 1 on 2026-02-10 is missing',
                  'an approval with a blank reason is rejected');
+SELECT throws_ok($$SELECT otan_enbek.approve_day(4601, 1, '2026-02-10', E'\n\t\r ')$$,
+                 '22004', 'reason for the day edit of employee 1 on 2026-02-10 is missing',
+                 'a reason of tabs and line breaks is rejected');
+SELECT throws_ok($$SELECT otan_enbek.approve_day(4601, 1, '2026-02-10', E'\u00a0\u2007\u202f\u3000')$$,
+                 '22004', 'reason for the day edit of employee 1 on 2026-02-10 is missing',
+                 'a reason of no-break and ideographic spaces is rejected');
 SELECT throws_ok($$SELECT otan_enbek.edit_day(4601, 1, '2026-02-10', 'X', 8, 'r')$$,
                  '22023', 'invalid day code ''X''', 'a code outside form No. 421 is rejected');
 SELECT throws_ok($$SELECT otan_enbek.edit_day(4601, 1, '2026-02-10', 'О', 8, 'r')$$,

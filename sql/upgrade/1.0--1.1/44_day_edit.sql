@@ -71,7 +71,10 @@ BEGIN
         RAISE EXCEPTION 'organization, employee and day of a day edit must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF NEW.reason IS NULL OR btrim(NEW.reason) = '' THEN
+    -- A reason of white space only, line breaks and no-break spaces
+    -- included, is missing.
+    IF NEW.reason IS NULL
+       OR NEW.reason ~ '^[[:space:]\u00a0\u2007\u202f\u3000\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'reason for the day edit of employee % on % is missing',
                         NEW.employee_id, NEW.work_day
             USING ERRCODE = 'null_value_not_allowed',
@@ -163,7 +166,7 @@ BEGIN
                   HINT = 'Edit only days of months whose timesheet Enbek has not accepted.';
     END IF;
 
-    NEW.reason := btrim(NEW.reason);
+    NEW.reason := btrim(NEW.reason, E' \t\n\r');
     NEW.edited_by := session_user;
     NEW.edited_at := now();
     RETURN NEW;
