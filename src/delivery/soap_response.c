@@ -144,8 +144,8 @@ element_text(xmlNodePtr node)
  * bytes of the response as they came ("Couldn't find end of Start Tag"
  * with the tag name), so the text need not be UTF-8: a gateway's error
  * page in CP1251 gives such a message.  Every byte other than printable
- * ASCII is written as \xNN, which any database encoding can hold, so that
- * reading a bad response never raises a conversion error.
+ * ASCII is written as \xNN, which any database encoding can hold, so the
+ * message needs no conversion that could fail.
  */
 static char *
 libxml_message_text(const char *message)
