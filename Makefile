@@ -9,8 +9,11 @@
 #   make check      build, install and run every test suite
 #   make demo       run the main job on the bundled sample log (LOG=, FORMAT=)
 #   make demo-stop  stop the demo cluster and the local Enbek service
+#   make fuzz       build the libFuzzer harnesses of the parsers and run each
+#                   for FUZZ_SECONDS (default 60), or FUZZ_RUNS executions
+#                   if that comes first; FUZZ_HARNESSES picks some of them
 
-SETUP_GOALS := check demo demo-stop bench
+SETUP_GOALS := check demo demo-stop bench fuzz
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -27,6 +30,9 @@ demo-stop:
 
 bench:
 	bench/run-bench
+
+fuzz:
+	test/fuzz/run-fuzz --seconds $(or $(FUZZ_SECONDS),60) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) $(FUZZ_HARNESSES)
 
 else
 
