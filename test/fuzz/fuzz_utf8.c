@@ -25,11 +25,20 @@ valid_char_length(const uint8_t *s, size_t len)
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, code = s[0] & 0x1f;
+	{
+		n = 2;
+		code = s[0] & 0x1f;
+	}
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, code = s[0] & 0x0f;
+	{
+		n = 3;
+		code = s[0] & 0x0f;
+	}
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, code = s[0] & 0x07;
+	{
+		n = 4;
+		code = s[0] & 0x07;
+	}
 	else
 		return 0;
 	if (n > len)
