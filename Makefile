@@ -22,9 +22,12 @@
 #                   root file system (slow; needs root and debootstrap)
 #   make concurrency  run ingest, attendance and delivery at once for minutes
 #                   (DURATION= seconds) and check what they left
+#   make fuzz       build the libFuzzer harnesses of the parsers and run each
+#                   for FUZZ_SECONDS (default 60), or FUZZ_RUNS executions
+#                   if that comes first; FUZZ_HARNESSES picks some of them
 
 SETUP_GOALS := check check-sanitize check-valgrind bench-sender demo demo-stop \
-	bench fresh-machine concurrency
+	bench fresh-machine concurrency fuzz
 
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 
@@ -57,6 +60,9 @@ fresh-machine:
 
 concurrency:
 	test/concurrency/run-concurrency
+
+fuzz:
+	test/fuzz/run-fuzz --seconds $(or $(FUZZ_SECONDS),60) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) $(FUZZ_HARNESSES)
 
 else
 

@@ -139,6 +139,42 @@ element_text(xmlNodePtr node)
 	return pg_any_to_server(copy, len, PG_UTF8);
 }
 
+/*
+ * Copies the first line of a libxml2 error message.  Some messages quote
+ * bytes of the response as they came ("Couldn't find end of Start Tag"
+ * with the tag name), so the text need not be UTF-8: a gateway's error
+ * page in CP1251 gives such a message.  Every byte other than printable
+ * ASCII is written as \xNN, which any database encoding can hold, so the
+ * message needs no conversion that could fail.
+ */
+static char *
+libxml_message_text(const char *message)
+{
+	size_t		len = strcspn(message, "\n");
+	char	   *text = palloc(4 * len + 1);
+	char	   *out = text;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) message[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			*out++ = (char) c;
+		else
+		{
+			static const char hex[] = "0123456789abcdef";
+
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 0x0f];
+		}
+	}
+	*out = '\0';
+	return text;
+}
+
 /* Tells whether a status code is SCSS or SCSE followed by three digits. */
 static bool
 valid_status_code(const char *code)
@@ -397,13 +433,8 @@ soap_parse_response(const char *body, size_t len, const char *request_id,
 			xmlErrorPtr error = xmlCtxtGetLastError(context);
 			char	   *reason = "no details";
 
-			/* libxml2's message is UTF-8 and ends with a newline */
 			if (error != NULL && error->message != NULL)
-			{
-				reason = pnstrdup(error->message,
-								  strcspn(error->message, "\n"));
-				reason = pg_any_to_server(reason, strlen(reason), PG_UTF8);
-			}
+				reason = libxml_message_text(error->message);
 			malformed(&state,
 					  psprintf("the response is not well-formed XML (line %d: %s)",
 							   error ? error->line : 0, reason));

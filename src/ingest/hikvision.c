@@ -219,7 +219,12 @@ read_time(const JsonValue *value, IngestRecord *record)
 		return;
 	}
 	if (!read_string(value, "time", record, text))
+	{
+		/* read_string rejects a bad value but returns false for "" too */
+		if (record->reject_reason[0] == '\0')
+			ingest_reject(record, "The event's time is empty.");
 		return;
+	}
 	if (!ingest_parse_iso8601(text, strlen(text), &record->time))
 	{
 		ingest_quote(quoted, sizeof(quoted), text, strlen(text));

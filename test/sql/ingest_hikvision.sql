@@ -130,4 +130,11 @@ SELECT * FROM otan_enbek.ingest(:src, 'hikvision',
 SELECT * FROM otan_enbek.ingest(:src, 'hikvision', '{"AcsEvent": {"InfoList": {}}}');
 SELECT * FROM otan_enbek.ingest(:src, 'hikvision', '');
 SELECT count(*) AS batches_after FROM otan_enbek.ingest_batch WHERE source_id = :src;
+
+-- An empty time is rejected like a missing one, not stored as a time
+-- whose fields are all zero.
+SELECT read_count, inserted_count, rejected_count
+FROM otan_enbek.ingest(:src, 'hikvision',
+    '{"AcsEvent": {"InfoList": [{"major": 5, "minor": 1, "time": "", "employeeNoString": "1001", "serialNo": 300}]}}');
+SELECT * FROM last_rejects;
 ROLLBACK;
