@@ -1,5 +1,5 @@
 -- The ledger of submissions: ledger numbers without gaps per organization,
--- each row linked to the digest of the one before, and verify_ledger naming
+-- and each row linked to the digest of the one before.  verify_ledger names
 -- the first broken link after a document, a digest or a row is changed or
 -- removed behind the guard's back.
 BEGIN;

@@ -91,18 +91,19 @@ $$;
 -- The ledger of submissions: each organization's submissions form a chain
 -- in the order they were created.  Every row keeps the SHA-256 of its signed
 -- document (document_sha256) and that of the row before it
--- (previous_sha256), so a changed document, a changed digest, a deleted row
--- or a row slipped in between breaks the chain at that point, and
+-- (previous_sha256).  A changed document, a changed digest, a deleted row or
+-- a row slipped in between therefore breaks the chain at that point, and
 -- verify_ledger names the first broken link.  The chain is only as strong as
 -- its newest row: changing the newest document together with its digest is
 -- not detected until the next submission links to it, so an administrator
 -- who needs more keeps the output of verify_ledger outside the database.
 
 -- Links a new submission to the newest one of its organization.  The
--- advisory lock orders concurrent inserts of one organization; each
--- statement of this function takes a fresh snapshot under READ COMMITTED,
--- so the query after the lock sees the row that the previous holder
--- committed.  Rows of one INSERT statement see the rows inserted before
+-- advisory lock orders concurrent inserts of one organization.  Each
+-- statement of this function takes a fresh snapshot under READ COMMITTED, so
+-- the query after the lock reads the row that the previous holder
+-- committed.  NOTE: no test runs an insert under REPEATABLE READ, so the
+-- error for it below is checked by reading only.  Rows of one INSERT statement see the rows inserted before
 -- them by the same statement.
 CREATE FUNCTION otan_enbek.submission_ledger_link() RETURNS trigger
     LANGUAGE plpgsql
