@@ -125,9 +125,10 @@ GRANT INSERT, UPDATE, DELETE ON otan_enbek.attendance_day TO otan_enbek_operator
 -- recompute; refresh_attendance consumes the marks.
 GRANT SELECT, INSERT, UPDATE, DELETE ON otan_enbek.attendance_pending
     TO otan_enbek_operator;
--- TODO: build_timesheet and submit_timesheet run with the operator's
--- privileges and set the status, so an operator may also set a status,
--- such as accepted, by hand.
+-- build_timesheet and submit_timesheet run with the operator's privileges
+-- and set the status, so an operator could also set a status by hand.  The
+-- guards of 58_timesheet_guard.sql allow only the changes that the steps
+-- and the delivery worker make.
 GRANT INSERT, UPDATE ON otan_enbek.timesheet TO otan_enbek_operator;
 GRANT INSERT, UPDATE, DELETE ON otan_enbek.timesheet_line TO otan_enbek_operator;
 GRANT INSERT ON otan_enbek.submission TO otan_enbek_operator;

@@ -6,7 +6,7 @@
 -- submission, and accepted once every part is accepted.  Administrators
 -- are held to the same rules; superusers are not.
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE otan_tap_guard_operator IN ROLE otan_enbek_operator;
@@ -87,6 +87,16 @@ SELECT throws_ok($$UPDATE otan_enbek.timesheet SET status = 'accepted' WHERE tim
 SELECT throws_ok($$UPDATE otan_enbek.timesheet SET status = 'accepted' WHERE timesheet_id = 5813$$,
                  '23000', 'timesheet 5813 cannot be marked accepted',
                  'a timesheet never submitted cannot be marked accepted');
+
+SELECT throws_ok($$UPDATE otan_enbek.timesheet SET status = 'returned' WHERE timesheet_id = 5812$$,
+                 '23000', 'timesheet 5812 cannot be marked returned',
+                 'a timesheet without a returned part cannot be marked returned');
+SELECT throws_ok($$UPDATE otan_enbek.timesheet SET status = 'failed' WHERE timesheet_id = 5812$$,
+                 '23000', 'timesheet 5812 cannot be marked failed',
+                 'a timesheet without a failed part cannot be marked failed');
+SELECT throws_ok($$UPDATE otan_enbek.timesheet SET status = 'cancelled' WHERE timesheet_id = 5812$$,
+                 '23000', 'timesheet 5812 cannot be marked cancelled',
+                 'a timesheet whose part is queued cannot be marked cancelled');
 
 -- With the status kept, the day of an accepted month cannot be edited.
 SELECT is((SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = 5811), 'accepted',

@@ -8,7 +8,9 @@
 -- session_replication_role = replica skips every trigger.
 
 -- Rejects a change of status that no step of the extension makes: back to
--- built, away from accepted, or to accepted while a part is not accepted.
+-- built, away from accepted, to accepted while a part is not accepted, to
+-- returned or failed without a part in that status, or to cancelled while
+-- a part is not cancelled.
 CREATE FUNCTION otan_enbek.timesheet_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -41,6 +43,25 @@ BEGIN
             USING ERRCODE = 'integrity_constraint_violation',
                   DETAIL = 'A timesheet is accepted only when Enbek accepted every submitted part of it.',
                   HINT = 'The delivery worker sets the status from Enbek''s answers; read them in otan_enbek.submission_overview.';
+    END IF;
+    IF NEW.status IN ('returned', 'failed')
+       AND NOT EXISTS (SELECT FROM otan_enbek.submission s
+                       WHERE s.org_id = OLD.org_id AND s.timesheet_id = OLD.timesheet_id
+                         AND s.status = NEW.status) THEN
+        RAISE EXCEPTION 'timesheet % cannot be marked %', OLD.timesheet_id, NEW.status
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = format('A timesheet is %s only when a submitted part of it is %s.',
+                                  NEW.status, NEW.status),
+                  HINT = 'The delivery worker sets the status from Enbek''s answers; read them in otan_enbek.submission_overview.';
+    END IF;
+    IF NEW.status = 'cancelled'
+       AND NOT EXISTS (SELECT FROM otan_enbek.submission s
+                       WHERE s.org_id = OLD.org_id AND s.timesheet_id = OLD.timesheet_id
+                       HAVING count(*) > 0 AND bool_and(s.status = 'cancelled')) THEN
+        RAISE EXCEPTION 'timesheet % cannot be marked cancelled', OLD.timesheet_id
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = 'A timesheet is cancelled only when every submission of it was cancelled.',
+                  HINT = 'Cancel it with otan_enbek.cancel_submission, which cancels its submissions first.';
     END IF;
     RETURN NEW;
 END
