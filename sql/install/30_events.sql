@@ -95,7 +95,8 @@ CREATE INDEX skud_event_credential
 
 -- Creates the monthly partitions of skud_event that cover [first, last].
 -- Partitions are ordinary tables named skud_event_pYYYYMM in this schema.
-CREATE FUNCTION otan_enbek.ensure_event_partitions(first timestamptz, last timestamptz)
+CREATE FUNCTION otan_enbek.ensure_event_partitions(first timestamptz, last timestamptz,
+                                                   caller name DEFAULT current_user)
     RETURNS integer
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -120,6 +121,25 @@ BEGIN
                   HINT = 'Give finite times within those years.';
     END IF;
 
+    -- The function runs as its owner, so that an operator's ingest can
+    -- create partitions.  A caller that is not a superuser gets only the
+    -- months that ingest may store: from 2001 to one day ahead.  caller is
+    -- the calling role (its default, current_user, is taken in the caller's
+    -- context), and the session must be allowed to act as it.
+    IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+        RAISE EXCEPTION 'role "%" cannot act as role "%"', session_user, caller
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Leave the caller argument at its default, current_user.';
+    END IF;
+    IF NOT coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.rolname = caller), false)
+       AND (first < timestamptz '2001-01-01 00:00:00+00'
+            OR last > transaction_timestamp() + interval '1 day') THEN
+        RAISE EXCEPTION 'partition range % to % is out of range', first, last
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A role that is not a superuser may create the partitions of events from 2001 to one day after now, the events that ingest stores.',
+                  HINT = 'Ingest the events; their partitions are created as needed.';
+    END IF;
+
     -- Sessions that ingest at the same time must not race to create the
     -- same partition.
     PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.skud_event partitions'));
@@ -140,8 +160,8 @@ BEGIN
     RETURN created;
 END
 $$;
-COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz) IS
-    'Creates the missing monthly partitions of skud_event between two times; returns how many were created';
+COMMENT ON FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz, name) IS
+    'Creates the missing monthly partitions of skud_event between two times; returns how many were created; a caller that is not a superuser may create those of 2001 to one day ahead';
 
 
 -- Assigns the stored events of the given credential values again, to the

@@ -10,10 +10,9 @@
 -- here.
 
 -- ensure_event_partitions creates tables in the schema, which only its
--- owner may do, and an operator's ingest calls it.
--- TODO: an operator may call it directly and create empty partitions for
--- any month of the years 1 to 9999.
-ALTER FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz)
+-- owner may do, and an operator's ingest calls it.  A caller that is not a
+-- superuser gets only the months that ingest may store.
+ALTER FUNCTION otan_enbek.ensure_event_partitions(timestamptz, timestamptz, name)
     SECURITY DEFINER;
 
 -- The views of 1.0 read their tables with the caller's privileges, so that
@@ -136,7 +135,7 @@ GRANT INSERT ON otan_enbek.submission_event TO otan_enbek_operator;
 
 GRANT EXECUTE ON FUNCTION
     otan_enbek.calendar_missing_years(date, date),
-    otan_enbek.ensure_event_partitions(timestamptz, timestamptz),
+    otan_enbek.ensure_event_partitions(timestamptz, timestamptz, name),
     otan_enbek.reassign_credential_events(integer[], text[], text[]),
     otan_enbek.resolve_credentials(integer),
     otan_enbek.parse_events(text, text),

@@ -3,7 +3,7 @@
 -- operator and the administrator may see and do, organization by
 -- organization, and the audit trail of the administrator's reads.
 BEGIN;
-SELECT plan(70);
+SELECT plan(72);
 
 SELECT session_user AS tap_session \gset
 CREATE ROLE otan_tap_admin_user LOGIN IN ROLE otan_enbek_admin;
@@ -104,6 +104,11 @@ SELECT is((SELECT array_agg(DISTINCT org_id) FROM otan_enbek.employee), '{8001}'
           'the operator sees the employees of its organization only');
 SELECT is((SELECT count(*) FROM otan_enbek.skud_event WHERE org_id = 8002), 0::bigint,
           'the operator sees no event of another organization');
+SELECT throws_ok($$SELECT otan_enbek.ensure_event_partitions('1500-01-01 00:00+00',
+                                                              '1500-02-01 00:00+00')$$,
+                 '42501', NULL, 'the operator cannot create partitions of months before 2001');
+SELECT lives_ok($$SELECT otan_enbek.ensure_event_partitions(now() - interval '1 day', now())$$,
+                'the operator creates the partitions of current events');
 SELECT is((SELECT count(*) FROM otan_enbek.skud_event WHERE org_id = 8001), 44::bigint,
           'the operator sees the events of its organization');
 SELECT is((SELECT count(*) FROM otan_enbek.attendance_day WHERE org_id = 8002), 0::bigint,
