@@ -1,7 +1,8 @@
 -- The progress view shows an operator the runs of its organizations only,
--- and an administrator every run.
+-- and an administrator every run.  progress_slots, which lists every run,
+-- is for superusers.
 BEGIN;
-SELECT plan(4);
+SELECT plan(6);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE otan_tap_progress_operator IN ROLE otan_enbek_operator;
@@ -20,9 +21,13 @@ SELECT is((SELECT count(*) FROM otan_enbek.progress WHERE run_id = 85), 1::bigin
 SET LOCAL ROLE otan_tap_progress_other;
 SELECT is((SELECT count(*) FROM otan_enbek.progress WHERE run_id = 85), 0::bigint,
           'an operator of another organization does not');
+SELECT throws_ok($$SELECT * FROM otan_enbek.progress_slots()$$, '42501', NULL,
+                 'an operator cannot list every organization''s slots');
 SET LOCAL ROLE otan_tap_progress_admin;
 SELECT is((SELECT count(*) FROM otan_enbek.progress WHERE run_id = 85), 1::bigint,
           'an administrator sees the run');
+SELECT throws_ok($$SELECT * FROM otan_enbek.progress_slots()$$, '42501', NULL,
+                 'an administrator reads progress through the view only');
 RESET ROLE;
 SELECT otan_enbek.progress_end();
 
