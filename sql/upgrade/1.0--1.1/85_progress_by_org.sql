@@ -1,10 +1,10 @@
 -- The progress view, limited to the organizations the reader may see.  It
 -- is defined again here because the functions of row-level security by
 -- organization come after the view in the install script.  A view calls
--- its functions with the privileges of the user who reads it, so the view
+-- its functions with the privileges of the user who reads it.  So the view
 -- reads the slots through visible_progress_slots, which runs as its owner
--- and filters by the caller's organizations; progress_slots itself, which
--- lists the runs of every organization, is for superusers only.
+-- and keeps the caller's organizations.  progress_slots itself lists the
+-- runs of every organization and is for superusers only.
 CREATE FUNCTION otan_enbek.visible_progress_slots(caller name DEFAULT current_user)
     RETURNS TABLE (pid integer, datid oid, usesysid oid, command text, org_id integer,
                    run_id bigint, phase text, done bigint, total bigint, unit text,
