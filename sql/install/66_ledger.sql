@@ -3,10 +3,10 @@
 -- document (document_sha256) and that of the row before it
 -- (previous_sha256).  A changed document, a changed digest, a deleted row or
 -- a row slipped in between therefore breaks the chain at that point, and
--- verify_ledger names the first broken link.  The chain is only as strong as
--- its newest row: changing the newest document together with its digest is
--- not detected until the next submission links to it, so an administrator
--- who needs more keeps the output of verify_ledger outside the database.
+-- verify_ledger names the first broken link.  The newest row is the weak
+-- point: a change of its document together with its digest is detected only
+-- once the next submission links to it.  An administrator who needs more
+-- keeps the output of verify_ledger outside the database.
 
 -- Links a new submission to the newest one of its organization.  The
 -- advisory lock orders concurrent inserts of one organization.  Each

@@ -89,9 +89,9 @@ CREATE FUNCTION otan_enbek.job_run_start(kind text, org_id integer, first_day da
     RETURNING run_id
 $$;
 
--- Records the end of a running job_run row that the same session user
--- started and returns it; another user's run is left as it is and the
--- result is NULL.
+-- Records the end of a running job_run row and returns it.  Only the
+-- session user who started the run may end it, so another user's run is
+-- left as it is and the result is NULL.
 CREATE FUNCTION otan_enbek.job_run_finish(run_id bigint, counts jsonb,
                                           error_sqlstate text, error_message text,
                                           error_detail text, error_hint text,

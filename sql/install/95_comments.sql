@@ -8,7 +8,7 @@ COMMENT ON FUNCTION otan_enbek.time_zone_check(text) IS
 COMMENT ON FUNCTION otan_enbek.job_run_start(text, integer, date, date, jsonb, text) IS
     'Adds a running job_run row and returns its run_id; called by run_job';
 COMMENT ON FUNCTION otan_enbek.job_run_finish(bigint, jsonb, text, text, text, text, text) IS
-    'Ends a running job_run row with its counts, or with the error when a message is given, and returns the row; called by run_job';
+    'Ends a running job_run row that the same session user started, with its counts or with the error when a message is given, and returns the row (NULL for another user''s run); called by run_job';
 COMMENT ON FUNCTION otan_enbek.job_step(text, integer, date, date, jsonb) IS
     'Runs the step of one job kind for an organization and period and returns its counts; called by run_job';
 COMMENT ON FUNCTION otan_enbek.newest_timesheet(integer, date) IS

@@ -4,7 +4,7 @@
 -- them can log in: an administrator grants them to login roles.
 --
 --   otan_enbek_admin     configures organizations, keys and delivery, and
---                        sees personal data in full
+--                        reads personal data in full
 --   otan_enbek_operator  runs ingest, attendance, timesheets and delivery
 --                        for the organizations assigned to it
 --   otan_enbek_reader    reads reports, with IINs masked

@@ -7,10 +7,10 @@
 -- connects as the bootstrap superuser, and a restore with
 -- session_replication_role = replica skips every trigger.
 
--- Rejects a change of status that no step of the extension makes: back to
--- built, away from accepted, to accepted while a part is not accepted, to
--- returned or failed without a part in that status, or to cancelled while
--- a part is not cancelled.
+-- Rejects a change of status that no step of the extension makes.  No
+-- timesheet goes back to built or away from accepted.  Accepted needs every
+-- part accepted, returned or failed needs a part in that status, and
+-- cancelled needs every part cancelled.
 CREATE FUNCTION otan_enbek.timesheet_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp

@@ -11,7 +11,8 @@ GRANT SELECT ON otan_enbek.job_run TO otan_enbek_operator;
 
 -- The status views run with the caller's rights, so that row-level security
 -- shows an operator the organizations assigned to it.  A reader reads none
--- of them: error messages and Enbek's answers may quote personal data.
+-- of them, because error messages and Enbek's responses may quote personal
+-- data.
 ALTER VIEW otan_enbek.run_today SET (security_invoker = true);
 ALTER VIEW otan_enbek.recent_error SET (security_invoker = true);
 ALTER VIEW otan_enbek.submission_attention SET (security_invoker = true);
