@@ -35,9 +35,9 @@ window_end_of(const Engine *e, int32 k)
 
 /*
  * Returns the scheduled seconds of day k: its shifts less their breaks, and
- * less the deducted break when the shifts are long enough to earn it.
- * TODO: a reduced week (work_schedule.week_hours of 36 or 24) shortens only
- * the timesheet's norm, so its shifts must be entered short as well.
+ * less the deducted break when the shifts are long enough to earn it.  A
+ * reduced week (work_schedule.week_hours below 40) needs no cut here,
+ * because the schedule check keeps its shifts within the reduced hours.
  */
 static int32
 norm_of(const Engine *e, int32 k)
