@@ -42,6 +42,7 @@ int			otan_enbek_retry_delay_s = 30;
 int			otan_enbek_retry_max_delay_s = 3600;
 int			otan_enbek_status_poll_interval_s = 60;
 int			otan_enbek_batch_size = 10;
+int			otan_enbek_max_in_flight = 4;
 
 /*
  * Shows a password setting as asterisks, or as an empty string when unset.
@@ -173,6 +174,11 @@ define_worker_settings(void)
 							"Number of submissions the delivery worker claims at a time.",
 							NULL,
 							&otan_enbek_batch_size, 10, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.max_in_flight",
+							"Number of requests the delivery worker has in flight to Enbek at once.",
+							"The claimed batch is sent over shared connections, this many requests at a time.",
+							&otan_enbek_max_in_flight, 4, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 

@@ -35,6 +35,7 @@ extern int	otan_enbek_retry_delay_s;
 extern int	otan_enbek_retry_max_delay_s;
 extern int	otan_enbek_status_poll_interval_s;
 extern int	otan_enbek_batch_size;
+extern int	otan_enbek_max_in_flight;
 
 /* Registers the launcher background worker; called from _PG_init. */
 extern void otan_enbek_register_launcher(void);

@@ -6,10 +6,10 @@
  * A launcher (launcher.c) starts one delivery worker (worker.c) per
  * database that has the extension.  Shared memory (registry.c) maps each
  * database to its worker so that a committing transaction can wake the
- * right one (wake.c).  A worker claims due submissions (queue.c), sends each
- * one (exchange.c: envelope.c builds the request, http.c sends it,
- * soap_response.c and verdict.c read the response), and records the
- * outcome, retrying transient failures with backoff (retry.c).
+ * right one (wake.c).  A worker claims due submissions (queue.c), sends
+ * them several at a time (exchange.c: envelope.c builds each request,
+ * http.c sends them, soap_response.c and verdict.c read the responses), and
+ * records each outcome, retrying transient failures with backoff (retry.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -174,14 +174,15 @@ extern bool delivery_queue_record(DeliveryItem *item, DeliveryVerdict *verdict,
 								  const char *outcome, int failures,
 								  double delay_s);
 
-/* exchange.c: one request and its verdict */
+/* exchange.c: the requests of a batch and their verdicts */
 extern void delivery_transport_init(void);
-extern DeliveryVerdict *delivery_exchange(DeliveryItem *item);
+extern DeliveryVerdict **delivery_exchange_many(DeliveryItem **items, int count);
 
 /* http.c */
 extern const char *delivery_endpoint_problem(const char *url);
-extern void delivery_http_post(const char *url, const char *body,
-							   DeliveryHttpResponse *response);
+extern void delivery_http_post_many(const char *url, int count,
+									const char *const *bodies,
+									DeliveryHttpResponse *responses);
 
 /* soap_response.c */
 extern SoapResponse *soap_parse_response(const char *body, size_t len,

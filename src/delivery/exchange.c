@@ -1,13 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * exchange.c
- *	  One request to Enbek for a claimed submission, and its verdict.
+ *	  The requests to Enbek for claimed submissions, and their verdicts.
  *
  * Runs with no transaction open.  An unexpected error while building,
  * sending or reading (out of memory, a document that cannot be converted to
- * UTF-8) is caught and becomes a transient verdict for this submission
+ * UTF-8) is caught and becomes a transient verdict for that submission
  * alone.  So one bad submission cannot stop the delivery of the others, and
- * it fails after max_attempts.
+ * it fails after max_attempts.  Only an error that stops every transfer
+ * (libcurl that cannot be set up) becomes the verdict of the whole batch.
  *
  *-------------------------------------------------------------------------
  */
@@ -98,25 +99,78 @@ verdict_from_error(DeliveryItem *item, ErrorData *edata)
 }
 
 /*
- * Sends the request of a claimed submission and judges the response.  The
- * request, which contains the sender password, is wiped before it is freed.
+ * Turns an error raised while handling an item into its transient verdict,
+ * with a warning in the server log.  Call it from PG_CATCH in the context
+ * given as caller.
  */
-DeliveryVerdict *
-delivery_exchange(DeliveryItem *item)
+static DeliveryVerdict *
+catch_item_error(DeliveryItem *item, MemoryContext caller)
+{
+	ErrorData  *edata;
+	DeliveryVerdict *verdict;
+
+	MemoryContextSwitchTo(caller);
+	edata = CopyErrorData();
+	FlushErrorState();
+	ereport(WARNING,
+			(errmsg("otan_enbek could not send submission %lld: %s",
+					(long long) item->submission_id, edata->message)));
+	verdict = verdict_from_error(item, edata);
+	FreeErrorData(edata);
+	return verdict;
+}
+
+/* Builds the request of each item.  An item whose request fails gets its verdict. */
+static void
+build_requests(DeliveryItem **items, int count, char **requests,
+			   DeliveryVerdict **verdicts)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	DeliveryVerdict *volatile verdict = NULL;
-	char	   *volatile request = NULL;
+	int			i;
+
+	for (i = 0; i < count; i++)
+	{
+		PG_TRY();
+		{
+			requests[i] = build_request(items[i]);
+		}
+		PG_CATCH();
+		{
+			verdicts[i] = catch_item_error(items[i], caller);
+		}
+		PG_END_TRY();
+	}
+}
+
+/*
+ * Posts the built requests together.  When the transfers cannot be set up,
+ * every item that had a request gets that error as its verdict.
+ */
+static void
+post_requests(DeliveryItem **items, int count, char **requests,
+			  DeliveryHttpResponse *responses, DeliveryVerdict **verdicts)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	const char **bodies = palloc(sizeof(char *) * count);
+	int		   *positions = palloc(sizeof(int) * count);
+	DeliveryHttpResponse *posted = palloc0(sizeof(DeliveryHttpResponse) * count);
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < count; i++)
+		if (requests[i] != NULL)
+		{
+			bodies[n] = requests[i];
+			positions[n++] = i;
+		}
+	if (n == 0)
+		return;
 
 	PG_TRY();
 	{
-		DeliveryHttpResponse response;
-
-		request = build_request(item);
-		delivery_http_post(otan_enbek_enbek_url, request, &response);
-		verdict = delivery_judge(item->kind, &response, item->request_id,
-								 item->message_id);
-		pfree(response.body);
+		delivery_http_post_many(otan_enbek_enbek_url, n, bodies, posted);
+		for (i = 0; i < n; i++)
+			responses[positions[i]] = posted[i];
 	}
 	PG_CATCH();
 	{
@@ -125,18 +179,61 @@ delivery_exchange(DeliveryItem *item)
 		MemoryContextSwitchTo(caller);
 		edata = CopyErrorData();
 		FlushErrorState();
-		ereport(WARNING,
-				(errmsg("otan_enbek could not send submission %lld: %s",
-						(long long) item->submission_id, edata->message)));
-		verdict = verdict_from_error(item, edata);
+		for (i = 0; i < n; i++)
+		{
+			DeliveryItem *item = items[positions[i]];
+
+			ereport(WARNING,
+					(errmsg("otan_enbek could not send submission %lld: %s",
+							(long long) item->submission_id, edata->message)));
+			verdicts[positions[i]] = verdict_from_error(item, edata);
+		}
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+}
 
-	if (request != NULL)
+/*
+ * Sends the requests of claimed submissions, several at a time, and judges
+ * each response.  Returns one verdict per item, in the order of items.  The
+ * requests, which contain the sender password, are wiped before they are
+ * freed.
+ */
+DeliveryVerdict **
+delivery_exchange_many(DeliveryItem **items, int count)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	DeliveryVerdict **verdicts = palloc0(sizeof(DeliveryVerdict *) * count);
+	char	  **requests = palloc0(sizeof(char *) * count);
+	DeliveryHttpResponse *responses = palloc0(sizeof(DeliveryHttpResponse) * count);
+	int			i;
+
+	build_requests(items, count, requests, verdicts);
+	post_requests(items, count, requests, responses, verdicts);
+
+	for (i = 0; i < count; i++)
 	{
-		explicit_bzero(request, strlen(request));
-		pfree(request);
+		if (requests[i] != NULL)
+		{
+			explicit_bzero(requests[i], strlen(requests[i]));
+			pfree(requests[i]);
+		}
+		if (verdicts[i] != NULL)
+			continue;
+		PG_TRY();
+		{
+			verdicts[i] = delivery_judge(items[i]->kind, &responses[i],
+										 items[i]->request_id,
+										 items[i]->message_id);
+		}
+		PG_CATCH();
+		{
+			verdicts[i] = catch_item_error(items[i], caller);
+		}
+		PG_END_TRY();
+		pfree(responses[i].body);
 	}
-	return verdict;
+	pfree(requests);
+	pfree(responses);
+	return verdicts;
 }

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *	  HTTPS POST of a SOAP request to Enbek with libcurl.
+ *	  HTTPS POST of SOAP requests to Enbek with libcurl, several at a time.
  *
  * The transfer is HTTPS only: an http:// URL is rejected before any
  * connection.  It verifies the server's certificate and host name with the
@@ -10,7 +10,9 @@
  * connect and request timeouts of the settings.  The response is read into
  * a buffer allocated up front at the size limit, so that libcurl's callbacks
  * never allocate and never raise an error: a longjmp through libcurl would
- * leak its handle.
+ * leak its handle.  A batch of requests runs through one multi handle, at
+ * most otan_enbek.max_in_flight at a time, so that a slow response does not
+ * hold up the others.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +22,6 @@
 
 #include "miscadmin.h"
 #include "postmaster/interrupt.h"
-#include "utils/timestamp.h"
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
@@ -170,28 +171,131 @@ read_result(CURL *curl, CURLcode rc, ResponseBuffer *buffer,
 								  curl_easy_strerror(rc));
 }
 
+/* One transfer of a batch and the buffers libcurl writes into */
+typedef struct HttpTransfer
+{
+	CURL	   *curl;
+	struct curl_slist *headers;
+	ResponseBuffer buffer;
+	char		error_buffer[CURL_ERROR_SIZE];
+	bool		in_multi;		/* added to the multi handle, not removed */
+} HttpTransfer;
+
+/* Creates the easy handle of a transfer and sets its options. */
+static void
+prepare_transfer(HttpTransfer *transfer, const char *url, const char *body)
+{
+	transfer->buffer.data = palloc(DELIVERY_MAX_RESPONSE_BYTES + 1);
+	transfer->buffer.len = 0;
+	transfer->buffer.too_large = false;
+	transfer->error_buffer[0] = '\0';
+
+	transfer->curl = curl_easy_init();
+	if (transfer->curl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+
+	transfer->headers = append_header(transfer->headers,
+									  "Content-Type: text/xml; charset=utf-8");
+	transfer->headers = append_header(transfer->headers, "SOAPAction: \"\"");
+	/* no "Expect: 100-continue" round trip before the body */
+	transfer->headers = append_header(transfer->headers, "Expect:");
+
+	configure_transfer(transfer->curl, url, body, transfer->headers,
+					   &transfer->buffer, transfer->error_buffer);
+}
+
+/* Adds a prepared transfer to the multi handle. */
+static void
+start_transfer(CURLM *multi, HttpTransfer *transfer)
+{
+	CURLMcode	mc = curl_multi_add_handle(multi, transfer->curl);
+
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not start a libcurl transfer: %s",
+						curl_multi_strerror(mc))));
+	transfer->in_multi = true;
+}
+
+/* Fills the response of a finished transfer and detaches its handle. */
+static void
+finish_transfer(CURLM *multi, HttpTransfer *transfer, CURLcode rc,
+				DeliveryHttpResponse *response)
+{
+	curl_off_t	total_us = 0;
+
+	curl_easy_getinfo(transfer->curl, CURLINFO_TOTAL_TIME_T, &total_us);
+	read_result(transfer->curl, rc, &transfer->buffer,
+				transfer->error_buffer, response);
+	response->duration_ms = (int) Min(total_us / 1000, PG_INT32_MAX);
+	curl_multi_remove_handle(multi, transfer->curl);
+	transfer->in_multi = false;
+}
+
+/* Runs the transfers until all have finished, max_in_flight at a time. */
+static void
+run_transfers(CURLM *multi, HttpTransfer *transfers, int count,
+			  DeliveryHttpResponse *responses)
+{
+	int			started = 0;
+	int			finished = 0;
+
+	while (started < count && started < otan_enbek_max_in_flight)
+		start_transfer(multi, &transfers[started++]);
+
+	while (finished < count)
+	{
+		int			running;
+		int			queued;
+		CURLMsg    *message;
+		CURLMcode	mc;
+
+		mc = curl_multi_perform(multi, &running);
+		if (mc == CURLM_OK && running > 0)
+			mc = curl_multi_poll(multi, NULL, 0, 1000, NULL);
+		if (mc != CURLM_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("libcurl transfers failed: %s",
+							curl_multi_strerror(mc))));
+
+		while ((message = curl_multi_info_read(multi, &queued)) != NULL)
+		{
+			int			i;
+
+			if (message->msg != CURLMSG_DONE)
+				continue;
+			for (i = 0; i < started; i++)
+				if (transfers[i].curl == message->easy_handle)
+					break;
+			Assert(i < started);
+			finish_transfer(multi, &transfers[i], message->data.result,
+							&responses[i]);
+			finished++;
+			if (started < count)
+				start_transfer(multi, &transfers[started++]);
+		}
+	}
+}
+
 /*
- * Posts a SOAP request and reports what came back.  Network errors,
- * timeouts and rejected certificates are reported in *response, not raised;
- * an error is raised only when libcurl cannot be set up.
+ * Posts SOAP requests to one URL, up to otan_enbek.max_in_flight at a time
+ * over libcurl's shared connections, and reports what came back for each:
+ * responses[i] is the response to bodies[i].  Network errors, timeouts and
+ * rejected certificates are reported in the responses, not raised; an error
+ * is raised only when libcurl cannot be set up, and then no response is
+ * filled.
  */
 void
-delivery_http_post(const char *url, const char *body,
-				   DeliveryHttpResponse *response)
+delivery_http_post_many(const char *url, int count, const char *const *bodies,
+						DeliveryHttpResponse *responses)
 {
-	CURL	   *volatile curl = NULL;
-	struct curl_slist *volatile headers = NULL;
-	char		error_buffer[CURL_ERROR_SIZE];
-	ResponseBuffer buffer;
-	TimestampTz start;
-	CURLcode	rc;
-
-	memset(response, 0, sizeof(DeliveryHttpResponse));
-	response->retry_after_s = -1;
-	buffer.data = palloc(DELIVERY_MAX_RESPONSE_BYTES + 1);
-	buffer.len = 0;
-	buffer.too_large = false;
-	error_buffer[0] = '\0';
+	HttpTransfer *volatile transfers;
+	CURLM	   *volatile multi = NULL;
+	int			i;
 
 	if (delivery_endpoint_problem(url) != NULL)
 		ereport(ERROR,
@@ -199,33 +303,35 @@ delivery_http_post(const char *url, const char *body,
 				 errmsg("%s", delivery_endpoint_problem(url)),
 				 errhint("Set otan_enbek.enbek_url to the https:// address of the Enbek endpoint.")));
 
+	transfers = palloc0(sizeof(HttpTransfer) * count);
+	for (i = 0; i < count; i++)
+	{
+		memset(&responses[i], 0, sizeof(DeliveryHttpResponse));
+		responses[i].retry_after_s = -1;
+	}
+
 	PG_TRY();
 	{
-		curl = curl_easy_init();
-		if (curl == NULL)
+		multi = curl_multi_init();
+		if (multi == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not create a libcurl handle")));
-
-		headers = append_header(headers,
-								"Content-Type: text/xml; charset=utf-8");
-		headers = append_header(headers, "SOAPAction: \"\"");
-		/* no "Expect: 100-continue" round trip before the body */
-		headers = append_header(headers, "Expect:");
-
-		configure_transfer(curl, url, body, headers, &buffer, error_buffer);
-
-		start = GetCurrentTimestamp();
-		rc = curl_easy_perform(curl);
-		response->duration_ms = (int)
-			Min(TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()),
-				PG_INT32_MAX);
-		read_result(curl, rc, &buffer, error_buffer, response);
+					 errmsg("could not create a libcurl multi handle")));
+		for (i = 0; i < count; i++)
+			prepare_transfer(&transfers[i], url, bodies[i]);
+		run_transfers(multi, transfers, count, responses);
 	}
 	PG_FINALLY();
 	{
-		curl_slist_free_all(headers);
-		curl_easy_cleanup(curl);
+		for (i = 0; i < count; i++)
+		{
+			if (transfers[i].in_multi)
+				curl_multi_remove_handle(multi, transfers[i].curl);
+			curl_slist_free_all(transfers[i].headers);
+			curl_easy_cleanup(transfers[i].curl);
+		}
+		curl_multi_cleanup(multi);
 	}
 	PG_END_TRY();
+	pfree(transfers);
 }

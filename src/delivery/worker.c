@@ -4,8 +4,9 @@
  *	  The delivery worker of one database: its life and its main loop.
  *
  * Each cycle claims up to otan_enbek.batch_size due submissions in a short
- * transaction, sends each one with no transaction open, and records each
- * response in a new transaction (queue.c).  Between cycles the worker sleeps
+ * transaction, sends them with no transaction open, up to
+ * otan_enbek.max_in_flight requests at a time (exchange.c, http.c), and
+ * records each response in a new transaction (queue.c).  Between cycles the worker sleeps
  * on its latch until a committed wake-up (wake.c), a reload, or the earliest
  * next_attempt_at of the submissions still in delivery.  While there is
  * nothing to do it runs no SQL at all.
@@ -215,19 +216,13 @@ log_batch(int size, BatchCounts *counts)
 	pfree(summary.data);
 }
 
-/* Sends one claimed submission and records the outcome. */
+/* Records the verdict of one claimed submission and returns its outcome. */
 static const char *
-deliver_item(DeliveryItem *item)
+record_item(DeliveryItem *item, DeliveryVerdict *verdict)
 {
-	DeliveryVerdict *verdict;
 	const char *outcome;
 	int			failures = item->failures;
 	double		delay_s = 0;
-
-	if (ShutdownRequestPending)
-		verdict = delivery_verdict_not_sent(item);
-	else
-		verdict = delivery_exchange(item);
 
 	outcome = delivery_plan_outcome(item, verdict, &failures, &delay_s);
 	ereport(DEBUG1,
@@ -243,37 +238,65 @@ deliver_item(DeliveryItem *item)
 }
 
 /*
- * Runs one cycle: claims the due submissions and delivers them.  Returns
- * the number claimed; when it is zero, *next_due is the earliest
- * next_attempt_at of the submissions in delivery (0 when there are none).
+ * Sends the claimed submissions, otan_enbek.max_in_flight at a time, and
+ * returns their verdicts in the order of items.  After a shutdown request
+ * nothing is sent, and each verdict puts its submission back in the queue.
+ */
+static DeliveryVerdict **
+exchange_items(DeliveryItem **items, int count)
+{
+	DeliveryVerdict **verdicts;
+	int			i;
+
+	if (!ShutdownRequestPending)
+		return delivery_exchange_many(items, count);
+
+	verdicts = palloc(sizeof(DeliveryVerdict *) * count);
+	for (i = 0; i < count; i++)
+		verdicts[i] = delivery_verdict_not_sent(items[i]);
+	return verdicts;
+}
+
+/*
+ * Runs one cycle: claims the due submissions, sends them together, then
+ * records each response in its own transaction.  Returns the number
+ * claimed; when it is zero, *next_due is the earliest next_attempt_at of
+ * the submissions in delivery (0 when there are none).
  */
 static int
 run_cycle(TimestampTz *next_due)
 {
 	bool		extension_missing = false;
-	List	   *items;
-	ListCell   *lc;
+	List	   *claimed;
+	DeliveryItem **items;
+	DeliveryVerdict **verdicts;
+	int			count;
+	int			i;
 	BatchCounts counts = {0};
 
 	/* a wake-up after this point starts a new worker if this one exits */
 	worker_wake_count = delivery_registry_wake_count(worker_dboid);
-	items = delivery_queue_claim(otan_enbek_batch_size, next_due,
-								 &extension_missing);
+	claimed = delivery_queue_claim(otan_enbek_batch_size, next_due,
+								   &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
+	count = list_length(claimed);
+	if (count == 0)
+		return 0;
 
-	/* TODO: send with a curl multi handle, a few requests in flight. */
-	foreach(lc, items)
+	items = palloc(sizeof(DeliveryItem *) * count);
+	for (i = 0; i < count; i++)
+		items[i] = list_nth(claimed, i);
+	verdicts = exchange_items(items, count);
+
+	for (i = 0; i < count; i++)
 	{
-		DeliveryItem *item = lfirst(lc);
-
-		count_outcome(&counts, deliver_item(item));
+		count_outcome(&counts, record_item(items[i], verdicts[i]));
 		CHECK_FOR_INTERRUPTS();
 	}
 
-	if (items != NIL)
-		log_batch(list_length(items), &counts);
-	return list_length(items);
+	log_batch(count, &counts);
+	return count;
 }
 
 /*

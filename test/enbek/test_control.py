@@ -1,5 +1,6 @@
 """The /_control endpoints: the message list and its counts, reset,
 contracts and errors."""
+import threading
 import unittest
 
 from enbek_testlib import (
@@ -99,3 +100,30 @@ class RoutingTest(ServiceTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InFlightTest(ServiceTestCase):
+
+    def test_counts_concurrent_requests(self):
+        # Each response waits a second, so the three requests overlap.
+        self.service.add_fault(mode="delay", delay=1, count=3)
+        documents = [signed_timesheet() for _ in range(3)]
+        threads = [threading.Thread(target=self.service.send_timesheet, args=(document, message_id))
+                   for message_id, document in documents]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        _, value = self.service.control("GET", "in-flight")
+        self.assertEqual(value, {"current": 0, "maximum": 3})
+
+    def test_reset_forgets_maximum(self):
+        message_id, document = signed_timesheet()
+        self.service.send_timesheet(document, message_id)
+        _, before = self.service.control("GET", "in-flight")
+        self.assertEqual(before["maximum"], 1)
+
+        self.service.control("POST", "reset")
+        _, after = self.service.control("GET", "in-flight")
+        self.assertEqual(after, {"current": 0, "maximum": 0})

@@ -15,16 +15,18 @@ class Control:
     """Routes /_control requests.  Each handler returns (HTTP status, JSON
     value)."""
 
-    def __init__(self, store, contracts, faults):
+    def __init__(self, store, contracts, faults, in_flight):
         self._store = store
         self._contracts = contracts
         self._faults = faults
+        self._in_flight = in_flight
         self._routes = {
             ("POST", "fault"): self._add_fault,
             ("POST", "reset"): self._reset,
             ("POST", "contracts"): self._add_contracts,
             ("GET", "messages"): self._list_messages,
             ("GET", "health"): self._health,
+            ("GET", "in-flight"): self._show_in_flight,
         }
 
     def handle(self, method, path, body):
@@ -59,6 +61,7 @@ class Control:
             return 400, {"ok": False, "error": "reset takes no options"}
         self._store.reset()
         self._faults.reset()
+        self._in_flight.reset()
         log.info("all messages and faults forgotten")
         return 200, {"ok": True}
 
@@ -76,3 +79,6 @@ class Control:
 
     def _health(self):
         return 200, {"ok": True}
+
+    def _show_in_flight(self):
+        return 200, self._in_flight.snapshot()

@@ -15,6 +15,7 @@ from .control import Control
 from .delivery import DeliveryService
 from .document import DocumentSchema
 from .faults import FaultInjector
+from .inflight import InFlight
 from .processing import Processor
 from .server import ENDPOINT, TlsHttpServer, build_tls_context
 from .signature import SignatureVerifier
@@ -100,6 +101,7 @@ def build_service(args):
     contracts = ContractRegistry(load_contracts_file(args.contracts), added_contracts)
     processor = Processor(store, contracts, args.processing_delay)
     faults = FaultInjector()
+    in_flight = InFlight()
     delivery = DeliveryService(
         sender_id=args.sender_id,
         sender_password=read_password(args.sender_password_file),
@@ -112,8 +114,9 @@ def build_service(args):
     )
     app = SimpleNamespace(
         delivery=delivery,
-        control=Control(store, contracts, faults),
+        control=Control(store, contracts, faults, in_flight),
         faults=faults,
+        in_flight=in_flight,
         stopping=threading.Event(),
     )
     tls = build_tls_context(os.path.join(args.pki, "server.crt"), os.path.join(args.pki, "server.key"))

@@ -226,6 +226,13 @@ class RequestHandler(BaseHTTPRequestHandler):
     # SendMessage with fault injection
 
     def _serve_send_message(self):
+        self.server.app.in_flight.enter()
+        try:
+            self._serve_counted_send_message()
+        finally:
+            self.server.app.in_flight.leave()
+
+    def _serve_counted_send_message(self):
         body = self._read_body(READ_LIMIT)
         if body is None:
             return
