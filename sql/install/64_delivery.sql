@@ -83,6 +83,10 @@ $$;
 -- marked sending and gets an attempt or status_query event.  failures is
 -- the number of transient failures in a row so far, read from the last
 -- retry_scheduled event unless a response (an answer event) came after it.
+-- Sends and status queries take turns, each kind oldest first, so that a
+-- backlog of sends cannot hold back the status queries of the timesheets
+-- already sent, nor the reverse.  Up to p_batch_size rows of each kind are
+-- locked for the length of the claim.
 CREATE FUNCTION otan_enbek.delivery_claim(p_batch_size integer)
     RETURNS TABLE (org_id integer, submission_id bigint, request text,
                    message_id uuid, request_id uuid, service_id text,
@@ -91,15 +95,33 @@ CREATE FUNCTION otan_enbek.delivery_claim(p_batch_size integer)
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, pg_temp
     AS $$
-WITH due AS (
-    SELECT s.org_id, s.submission_id,
-           CASE s.status WHEN 'queued' THEN 'send' ELSE 'status' END AS request,
-           gen_random_uuid() AS query_id
+WITH due_send AS (
+    SELECT s.org_id, s.submission_id, s.next_attempt_at
     FROM otan_enbek.submission AS s
-    WHERE s.status IN ('queued', 'sent') AND s.next_attempt_at <= now()
+    WHERE s.status = 'queued' AND s.next_attempt_at <= now()
     ORDER BY s.next_attempt_at, s.org_id, s.submission_id
     LIMIT p_batch_size
     FOR UPDATE SKIP LOCKED
+), due_status AS (
+    SELECT s.org_id, s.submission_id, s.next_attempt_at
+    FROM otan_enbek.submission AS s
+    WHERE s.status = 'sent' AND s.next_attempt_at <= now()
+    ORDER BY s.next_attempt_at, s.org_id, s.submission_id
+    LIMIT p_batch_size
+    FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT t.org_id, t.submission_id, t.request, gen_random_uuid() AS query_id
+    FROM (SELECT d.org_id, d.submission_id, 'send' AS request,
+                 row_number() OVER (ORDER BY d.next_attempt_at, d.org_id,
+                                             d.submission_id) AS turn
+          FROM due_send AS d
+          UNION ALL
+          SELECT d.org_id, d.submission_id, 'status',
+                 row_number() OVER (ORDER BY d.next_attempt_at, d.org_id,
+                                             d.submission_id)
+          FROM due_status AS d) AS t
+    ORDER BY t.turn, t.request
+    LIMIT p_batch_size
 ), claimed AS (
     UPDATE otan_enbek.submission AS s
     SET status = 'sending',
