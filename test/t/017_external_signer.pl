@@ -175,6 +175,12 @@ my @faults = (
 	[ qq({"key": "$pki/revoked.p12"}), 'OE005',
 	  qr/certificate of external signer "\Q$url\E" has been revoked/,
 	  'revoked key of the service' ],
+	[ qq({"key": "$pki/expired.p12"}), 'OE002',
+	  qr/certificate of external signer "\Q$url\E" has expired/,
+	  'expired key of the service' ],
+	[ qq({"key": "$pki/otherbin.p12"}), 'OE003',
+	  qr/external signer "\Q$url\E" belongs to BIN 110340000072, not to the organization's BIN 050440000012/,
+	  'key of another BIN at the service' ],
 	[ qq({"key": "$pki/untrusted.p12"}), 'OE004',
 	  qr/certificate of external signer "\Q$url\E" is not issued by a trusted CA/,
 	  'untrusted key of the service' ],
@@ -190,6 +196,15 @@ for my $case (@faults)
 }
 is(psql($db, 'SELECT count(*) FROM otan_enbek.submission'), '0',
 	'failed submissions stored nothing');
+
+# A cancel request stops a request that waits for the service.
+control($url, qq({"fault": "timeout", "key": "$pki/sign.p12"}));
+set_setting('otan_enbek.external_signer_timeout', '60s');
+my $cancel_err = psql_error($db, "\\set VERBOSITY verbose\nSET statement_timeout = '500ms';\n"
+	  . "SELECT otan_enbek.submit_timesheet(1711)");
+like($cancel_err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'statement_timeout cancels a waiting request');
+set_setting('otan_enbek.external_signer_timeout', '1s');
 control($url, qq({"fault": null, "key": "$pki/sign.p12"}));
 
 # A signed timesheet verifies and Enbek accepts it.
