@@ -353,7 +353,9 @@ signing_key_check_validity(const SigningKey *key)
 				 errmsg("certificate of %s has expired", key->label),
 				 errdetail("The certificate with serial number %s was valid from %s to %s.",
 						   certificate_serial(key->certificate), from, to),
-				 errhint("Get a new signing key from NCA RK and set otan_enbek.signing_key_file and otan_enbek.signing_key_password to it.")));
+				 key->private_key != NULL ?
+				 errhint("Get a new signing key from NCA RK and set otan_enbek.signing_key_file and otan_enbek.signing_key_password to it.") :
+				 errhint("Get a new signing key from NCA RK and install it in the external signing service.")));
 }
 
 /*

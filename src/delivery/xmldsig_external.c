@@ -169,6 +169,12 @@ append_signature(xmlDocPtr doc, const char *signature_method,
 	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST ENVELOPED);
 	node = xmlNewChild(transforms, ds, BAD_CAST "Transform", NULL);
 	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST EXC_C14N);
+	/*
+	 * TODO: a GOST signer may need a GOST R 34.11 digest here, which OpenSSL
+	 * computes only with a GOST provider.  The digest is SHA-256 for every
+	 * signature method, and whether Enbek accepts that with a GOST
+	 * signature is not known.
+	 */
 	node = xmlNewChild(reference, ds, BAD_CAST "DigestMethod", NULL);
 	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST SHA256);
 	xmlNewTextChild(reference, ds, BAD_CAST "DigestValue", BAD_CAST digest_value);

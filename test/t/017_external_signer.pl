@@ -176,7 +176,7 @@ my @faults = (
 	  qr/certificate of external signer "\Q$url\E" has been revoked/,
 	  'revoked key of the service' ],
 	[ qq({"key": "$pki/expired.p12"}), 'OE002',
-	  qr/certificate of external signer "\Q$url\E" has expired/,
+	  qr/certificate of external signer "\Q$url\E" has expired\n.*\nHINT:  .*install it in the external signing service/,
 	  'expired key of the service' ],
 	[ qq({"key": "$pki/otherbin.p12"}), 'OE003',
 	  qr/external signer "\Q$url\E" belongs to BIN 110340000072, not to the organization's BIN 050440000012/,
