@@ -43,6 +43,13 @@ int			otan_enbek_retry_max_delay_s = 3600;
 int			otan_enbek_status_poll_interval_s = 60;
 int			otan_enbek_batch_size = 10;
 int			otan_enbek_max_in_flight = 4;
+int			otan_enbek_signer = OTAN_SIGNER_BUILTIN;
+char	   *otan_enbek_external_signer_url = NULL;
+char	   *otan_enbek_external_signer_token = NULL;
+char	   *otan_enbek_external_signer_ca_file = NULL;
+int			otan_enbek_external_signer_timeout_ms = 10000;
+char	   *otan_enbek_signing_ca_file = NULL;
+char	   *otan_enbek_signing_crl_file = NULL;
 
 /*
  * Shows a password setting as asterisks, or as an empty string when unset.
@@ -182,6 +189,68 @@ define_worker_settings(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
+static const struct config_enum_entry signer_options[] = {
+	{"builtin", OTAN_SIGNER_BUILTIN, false},
+	{"external", OTAN_SIGNER_EXTERNAL, false},
+	{NULL, 0, false}
+};
+
+static const char *
+show_external_signer_token(void)
+{
+	return (otan_enbek_external_signer_token &&
+			otan_enbek_external_signer_token[0]) ? "********" : "";
+}
+
+/*
+ * Defines the parameters of the signer and of the checks of signing
+ * certificates.  The token is a credential, so it is superuser-only and
+ * read at server start only, like the passwords above.  The URL is
+ * superuser-only because a URL can carry a user name and password.
+ */
+static void
+define_signer_settings(void)
+{
+	DefineCustomEnumVariable("otan_enbek.signer",
+							 "Signer of timesheet documents: builtin (the PKCS#12 file of otan_enbek.signing_key_file) or external (the signing service at otan_enbek.external_signer_url).",
+							 NULL,
+							 &otan_enbek_signer, OTAN_SIGNER_BUILTIN,
+							 signer_options,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.external_signer_url",
+							   "Base URL of the external signing service, such as http://127.0.0.1:8790/.",
+							   "Empty: no external signer is configured.",
+							   &otan_enbek_external_signer_url, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.external_signer_token",
+							   "Bearer token sent to the external signing service.",
+							   "Read at server start only; SHOW displays asterisks in its place. Empty sends no Authorization header.",
+							   &otan_enbek_external_signer_token, "",
+							   password_context(),
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, show_external_signer_token);
+	DefineCustomStringVariable("otan_enbek.external_signer_ca_file",
+							   "File of CA certificates that verify the TLS certificate of an https:// external signer.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_external_signer_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.external_signer_timeout",
+							"Time allowed for one request to the external signing service.",
+							NULL,
+							&otan_enbek_external_signer_timeout_ms, 10000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.signing_ca_file",
+							   "File of CA certificates that signing certificates must chain to.",
+							   "Empty skips the chain check before signing.",
+							   &otan_enbek_signing_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.signing_crl_file",
+							   "PEM file with the CRLs that signing certificates are checked against.",
+							   "Empty skips the revocation check. Needs otan_enbek.signing_ca_file.",
+							   &otan_enbek_signing_crl_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
 /*
  * Defines the settings, installs the log hook that masks IINs and, when
  * loaded from shared_preload_libraries, requests the progress slots and
@@ -195,6 +264,7 @@ _PG_init(void)
 {
 	define_string_settings();
 	define_worker_settings();
+	define_signer_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

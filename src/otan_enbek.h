@@ -26,6 +26,21 @@ extern char *otan_enbek_ca_file;
 extern char *otan_enbek_signing_key_file;
 extern char *otan_enbek_signing_key_password;
 
+/* Signer and checks of signing certificates */
+typedef enum OtanSigner
+{
+	OTAN_SIGNER_BUILTIN,
+	OTAN_SIGNER_EXTERNAL
+} OtanSigner;
+
+extern int	otan_enbek_signer;
+extern char *otan_enbek_external_signer_url;
+extern char *otan_enbek_external_signer_token;
+extern char *otan_enbek_external_signer_ca_file;
+extern int	otan_enbek_external_signer_timeout_ms;
+extern char *otan_enbek_signing_ca_file;
+extern char *otan_enbek_signing_crl_file;
+
 /* Delivery worker behaviour */
 extern bool otan_enbek_delivery_enabled;
 extern int	otan_enbek_connect_timeout_ms;

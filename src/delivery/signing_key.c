@@ -69,6 +69,7 @@ signing_key_load(const char *path, const char *password)
 
 	key = palloc0(sizeof(SigningKey));
 	key->path = pstrdup(path);
+	key->label = psprintf("signing key file \"%s\"", path);
 	data = read_key_file(path, &length);
 	parse_pkcs12(key, data, length, password);
 	pfree(data);
@@ -250,9 +251,10 @@ password_opens(PKCS12 *p12, const char *password, bool *failed)
 }
 
 /*
- * Raises an error unless the key can sign the employer's documents.  It must
- * be an RSA key with a signing (not authentication) certificate that is
- * valid now and was issued for employer_bin.
+ * Raises an error unless the key can sign the employer's documents: a
+ * signing (not authentication) certificate that is valid now and was issued
+ * for employer_bin, and an RSA private key when the built-in signer has
+ * the key.
  */
 void
 signing_key_check(const SigningKey *key, const char *employer_bin)
@@ -262,31 +264,32 @@ signing_key_check(const SigningKey *key, const char *employer_bin)
 	uint32_t	usage;
 	char	   *bin;
 
-	if (EVP_PKEY_get_base_id(key->private_key) != EVP_PKEY_RSA)
-		/* TODO: sign with GOST keys through an external signing service. */
+	/* An external signer chooses its own algorithm, such as GOST. */
+	if (key->private_key != NULL &&
+		EVP_PKEY_get_base_id(key->private_key) != EVP_PKEY_RSA)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("signing key file \"%s\" does not hold an RSA key",
-						key->path),
-				 errdetail("Its key type is %s, and documents are signed with RSA-SHA256.",
+				 errmsg("%s does not hold an RSA key",
+						key->label),
+				 errdetail("Its key type is %s, and the built-in signer signs with RSA-SHA256 only.",
 						   EVP_PKEY_get0_type_name(key->private_key)),
-				 errhint("Use the RSA256_*.p12 signing key. GOST keys (GOSTKNCA_*.p12) need an external signer, which is not available yet.")));
+				 errhint("Use the RSA256_*.p12 signing key. For a GOST key (GOSTKNCA_*.p12), set otan_enbek.signer to 'external' and otan_enbek.external_signer_url to a signing service that holds the key.")));
 
 	extended_usage = X509_get_extended_key_usage(certificate);
 	if (extended_usage != UINT32_MAX &&
 		(extended_usage & XKU_SSL_CLIENT) && !(extended_usage & XKU_SMIME))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("signing key file \"%s\" is an authentication key, not a signing key",
-						key->path),
+				(errcode(ERRCODE_SIGNING_KEY_USAGE),
+				 errmsg("%s is an authentication key, not a signing key",
+						key->label),
 				 errdetail("The certificate with serial number %s has the extended key usage clientAuth (1.3.6.1.5.5.7.3.2) and lacks emailProtection (1.3.6.1.5.5.7.3.4), as NCA RK AUTH_RSA256_*.p12 keys do. Enbek rejects documents signed with it.",
 						   certificate_serial(certificate)),
 				 errhint("Use the RSA256_*.p12 signing key, not the AUTH_RSA256_*.p12 file.")));
 	if (extended_usage == UINT32_MAX || !(extended_usage & XKU_SMIME))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("certificate of signing key file \"%s\" is not for signing documents",
-						key->path),
+				(errcode(ERRCODE_SIGNING_KEY_USAGE),
+				 errmsg("certificate of %s is not for signing documents",
+						key->label),
 				 errdetail("The certificate with serial number %s lacks the extended key usage emailProtection (1.3.6.1.5.5.7.3.4) that NCA RK signing keys have.",
 						   certificate_serial(certificate)),
 				 errhint(KEY_HINT_USE_SIGNING_KEY)));
@@ -295,9 +298,9 @@ signing_key_check(const SigningKey *key, const char *employer_bin)
 	if (usage != UINT32_MAX &&
 		!(usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("certificate of signing key file \"%s\" is not for signing documents",
-						key->path),
+				(errcode(ERRCODE_SIGNING_KEY_USAGE),
+				 errmsg("certificate of %s is not for signing documents",
+						key->label),
 				 errdetail("The key usage of the certificate with serial number %s has neither digitalSignature nor nonRepudiation.",
 						   certificate_serial(certificate)),
 				 errhint(KEY_HINT_USE_SIGNING_KEY)));
@@ -307,15 +310,15 @@ signing_key_check(const SigningKey *key, const char *employer_bin)
 	bin = certificate_bin(certificate);
 	if (bin == NULL)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("certificate of signing key file \"%s\" names no BIN", key->path),
+				(errcode(ERRCODE_SIGNING_CERT_BIN),
+				 errmsg("certificate of %s names no BIN", key->label),
 				 errdetail("Its subject has no OU=BIN... entry, so it is the key of an individual, not of an employer."),
 				 errhint("Use the signing key that NCA RK issued to an employee of the organization, which carries the organization's BIN.")));
 	if (strcmp(bin, employer_bin) != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("signing key file \"%s\" belongs to BIN %s, not to the organization's BIN %s",
-						key->path, bin, employer_bin),
+				(errcode(ERRCODE_SIGNING_CERT_BIN),
+				 errmsg("%s belongs to BIN %s, not to the organization's BIN %s",
+						key->label, bin, employer_bin),
 				 errdetail("Enbek rejects a document whose employer BIN differs from the BIN in the certificate subject (OU=BIN...)."),
 				 errhint("Configure the signing key of the organization with BIN %s.",
 						 employer_bin)));
@@ -338,19 +341,21 @@ signing_key_check_validity(const SigningKey *key)
 
 	if (X509_cmp_current_time(not_before) >= 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("certificate of signing key file \"%s\" is not valid yet",
-						key->path),
+				(errcode(ERRCODE_SIGNING_CERT_VALIDITY),
+				 errmsg("certificate of %s is not valid yet",
+						key->label),
 				 errdetail("The certificate with serial number %s is valid from %s to %s.",
 						   certificate_serial(key->certificate), from, to),
 				 errhint("Check the server's clock, or wait until the certificate becomes valid.")));
 	if (X509_cmp_current_time(not_after) <= 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("certificate of signing key file \"%s\" has expired", key->path),
+				(errcode(ERRCODE_SIGNING_CERT_VALIDITY),
+				 errmsg("certificate of %s has expired", key->label),
 				 errdetail("The certificate with serial number %s was valid from %s to %s.",
 						   certificate_serial(key->certificate), from, to),
-				 errhint("Get a new signing key from NCA RK and set otan_enbek.signing_key_file and otan_enbek.signing_key_password to it.")));
+				 key->private_key != NULL ?
+				 errhint("Get a new signing key from NCA RK and set otan_enbek.signing_key_file and otan_enbek.signing_key_password to it.") :
+				 errhint("Get a new signing key from NCA RK and install it in the external signing service.")));
 }
 
 /*

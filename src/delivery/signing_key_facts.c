@@ -173,6 +173,38 @@ signing_key_fingerprint(const SigningKey *key)
 	return hex;
 }
 
+/*
+ * Names the algorithm and size of the certificate's public key, which is
+ * also known when an external signer keeps the private key.  OpenSSL
+ * without a GOST provider cannot decode a GOST key, so the algorithm is
+ * then named by its OID and the size is 0.
+ */
+static void
+describe_public_key(X509 *certificate, SigningKeyFacts *facts)
+{
+	EVP_PKEY   *public_key = X509_get0_pubkey(certificate);
+	const char *name = public_key ? EVP_PKEY_get0_type_name(public_key) : NULL;
+
+	if (name != NULL)
+	{
+		facts->key_algorithm = pstrdup(name);
+		facts->key_bits = EVP_PKEY_get_bits(public_key);
+	}
+	else
+	{
+		ASN1_OBJECT *algorithm = NULL;
+		char		oid[128] = "unknown";
+
+		X509_PUBKEY_get0_param(&algorithm, NULL, NULL, NULL,
+							   X509_get_X509_PUBKEY(certificate));
+		if (algorithm != NULL)
+			OBJ_obj2txt(oid, sizeof(oid), algorithm, 1);
+		facts->key_algorithm = pstrdup(oid);
+		facts->key_bits = 0;
+	}
+	ERR_clear_error();
+}
+
 /* Fills in what an administrator needs to know about the key. */
 void
 signing_key_describe(const SigningKey *key, SigningKeyFacts *facts)
@@ -185,8 +217,7 @@ signing_key_describe(const SigningKey *key, SigningKeyFacts *facts)
 	facts->serial = certificate_serial(certificate);
 	facts->not_before = asn1_time_to_timestamptz(X509_get0_notBefore(certificate));
 	facts->not_after = asn1_time_to_timestamptz(X509_get0_notAfter(certificate));
-	facts->key_algorithm = EVP_PKEY_get0_type_name(key->private_key);
-	facts->key_bits = EVP_PKEY_get_bits(key->private_key);
+	describe_public_key(certificate, facts);
 	facts->key_usage = key_usage_names(certificate);
 	facts->extended_key_usage = extended_key_usage_names(certificate);
 	facts->fingerprint = signing_key_fingerprint(key);

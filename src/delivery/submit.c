@@ -31,6 +31,7 @@
 #include "utils/uuid.h"
 
 #include "delivery/envelope.h"
+#include "delivery/signer.h"
 #include "delivery/signing_key.h"
 #include "delivery/split.h"
 #include "delivery/xmldsig.h"
@@ -218,19 +219,19 @@ load_lines(int32 org_id, int32 timesheet_id, int *count)
 }
 
 /*
- * Loads the configured key into *key, checks it for the employer and
- * describes its certificate.  The caller frees the key, also on error.
+ * Opens the configured signer into *signer, checks its certificate for the
+ * employer and describes the certificate.  The caller closes the signer,
+ * also on error.
  */
 static void
-load_checked_key(const char *bin, SigningKey *volatile *key,
-				 SignatureFacts *facts)
+open_checked_signer(const char *bin, Signer *volatile *signer,
+					SignatureFacts *facts)
 {
 	SigningKeyFacts key_facts;
 
-	*key = signing_key_load(otan_enbek_signing_key_file,
-							otan_enbek_signing_key_password);
-	signing_key_check(*key, bin);
-	signing_key_describe(*key, &key_facts);
+	*signer = signer_open(NULL);
+	signer_check(*signer, bin);
+	signing_key_describe((*signer)->key, &key_facts);
 	facts->fingerprint = key_facts.fingerprint;
 	facts->serial = key_facts.serial;
 	facts->not_after = key_facts.not_after;
@@ -317,7 +318,7 @@ store_signed_document(ReturnSetInfo *rsinfo, const TimesheetDocument *source,
  * result in part order.  Each part has its own message id.
  */
 static void
-sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, const SigningKey *key,
+sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, Signer *signer,
 		   const SignatureFacts *facts, SplitLine *lines, int count,
 		   const SignedDocument *whole, int whole_request_bytes)
 {
@@ -346,8 +347,8 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, const SigningKey *key,
 		part.last_line_no = lines[parts[i].last].line_no;
 		part.employee_count = parts[i].last - parts[i].first + 1;
 		load_timesheet_document(timesheet_id, &part, &source);
-		xmldsig_sign(source.document, strlen(source.document), key,
-					 &signed_document);
+		signer_sign(signer, source.document, strlen(source.document),
+					&signed_document);
 
 		request_bytes = request_size(&source, &signed_document);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
@@ -367,7 +368,8 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, const SigningKey *key,
  * otan_enbek.sign_timesheet(timesheet_id integer)
  *
  * Builds the timesheet's document with a new message id, checks the
- * configured key against the organization and signs the document.  When
+ * certificate of the configured signer against the organization and signs
+ * the document.  When
  * the request with that document would exceed Enbek's size limit, it signs
  * one document per part instead (split.c), each with its own message id.
  * Returns one row per document, in part order: the organization, the part
@@ -381,7 +383,7 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 {
 	int32		timesheet_id = PG_GETARG_INT32(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SigningKey *volatile key = NULL;
+	Signer	   *volatile signer = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
 	PG_TRY();
@@ -395,9 +397,9 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 
 		load_timesheet_document(timesheet_id, NULL, &whole);
 		lines = load_lines(whole.org_id, timesheet_id, &count);
-		load_checked_key(whole.bin, &key, &facts);
-		xmldsig_sign(whole.document, strlen(whole.document), key,
-					 &signed_whole);
+		open_checked_signer(whole.bin, &signer, &facts);
+		signer_sign(signer, whole.document, strlen(whole.document),
+					&signed_whole);
 
 		request_bytes = request_size(&whole, &signed_whole);
 		if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
@@ -413,12 +415,12 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 								  &facts, request_bytes);
 		}
 		else
-			sign_parts(rsinfo, timesheet_id, key, &facts, lines, count,
+			sign_parts(rsinfo, timesheet_id, signer, &facts, lines, count,
 					   &signed_whole, request_bytes);
 	}
 	PG_FINALLY();
 	{
-		signing_key_free(key);
+		signer_close(signer);
 	}
 	PG_END_TRY();
 
@@ -440,41 +442,49 @@ list_to_text_array(List *names)
 }
 
 /*
- * Loads and checks a key as signing would, and describes it.  trusted is
- * set to -1 when no CA file is configured, else to 1 or 0.
+ * Opens and checks a signer as signing would, and describes its
+ * certificate: the built-in signer with path, or the configured signer
+ * when path is NULL.  With otan_enbek.signing_ca_file set, the chain is
+ * checked, so an untrusted certificate raises an error, and trusted is set
+ * to 1.  Otherwise trusted shows whether the certificate chains to
+ * otan_enbek.ca_file: -1 when that is empty too, else 1 or 0.
  */
 static void
 check_and_describe_key(const char *path, const char *bin,
 					   SigningKeyFacts *facts, int *trusted)
 {
-	SigningKey *volatile key = NULL;
+	Signer	   *volatile signer = NULL;
 
 	PG_TRY();
 	{
-		key = signing_key_load(path, otan_enbek_signing_key_password);
-		signing_key_check(key, bin);
-		signing_key_describe(key, facts);
-		if (otan_enbek_ca_file == NULL || otan_enbek_ca_file[0] == '\0')
+		signer = signer_open(path);
+		if (signer_check(signer, bin))
+			*trusted = 1;
+		else if (otan_enbek_ca_file == NULL || otan_enbek_ca_file[0] == '\0')
 			*trusted = -1;
 		else
-			*trusted = signing_key_is_trusted(key, otan_enbek_ca_file) ? 1 : 0;
+			*trusted = signing_key_is_trusted(signer->key,
+											  otan_enbek_ca_file) ? 1 : 0;
+		signing_key_describe(signer->key, facts);
 	}
 	PG_CATCH();
 	{
-		signing_key_free(key);
+		signer_close(signer);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	signing_key_free(key);
+	signer_close(signer);
 }
 
 /*
  * otan_enbek.check_signing_key(org_id integer, key_file text DEFAULT NULL)
  *
  * Checks a PKCS#12 key as submit_timesheet would for the organization and
- * returns its certificate's facts, or raises the same errors.  A null key_file
- * means otan_enbek.signing_key_file.  The configured password is used in
- * both cases.  Superuser only, because it reads any file the server can.
+ * returns its certificate's facts, or raises the same errors.  A null
+ * key_file means the configured signer: the key of
+ * otan_enbek.signing_key_file, or the certificate of the external signer.
+ * The configured password opens a key file in both cases.  Superuser only,
+ * because it reads any file the server can.
  */
 Datum
 otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
@@ -507,11 +517,10 @@ otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("organization %d does not exist", PG_GETARG_INT32(0))));
-	path = PG_ARGISNULL(1) ? otan_enbek_signing_key_file
-		: text_to_cstring(PG_GETARG_TEXT_PP(1));
+	path = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	/* signing_key_load reports an empty path as an empty setting */
-	if (!PG_ARGISNULL(1) && path[0] == '\0')
+	if (path != NULL && path[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key_file must not be empty"),
@@ -540,12 +549,14 @@ otan_enbek_check_signing_key(PG_FUNCTION_ARGS)
  * otan_enbek.verify_document(document text, OUT valid boolean, OUT reason text)
  *
  * Verifies a signed document against the CA certificates in
- * otan_enbek.ca_file.  reason is null when the signature is valid.
+ * otan_enbek.signing_ca_file, or in otan_enbek.ca_file when that is empty.
+ * reason is null when the signature is valid.
  */
 Datum
 otan_enbek_verify_document(PG_FUNCTION_ARGS)
 {
 	text	   *document = PG_GETARG_TEXT_PP(0);
+	const char *ca_file;
 	char	   *utf8;
 	const char *reason = NULL;
 	bool		valid;
@@ -555,16 +566,19 @@ otan_enbek_verify_document(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (otan_enbek_ca_file == NULL || otan_enbek_ca_file[0] == '\0')
+	ca_file = otan_enbek_signing_ca_file;
+	if (ca_file == NULL || ca_file[0] == '\0')
+		ca_file = otan_enbek_ca_file;
+	if (ca_file == NULL || ca_file[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no CA file is configured"),
-				 errdetail("Signatures are verified against the CA certificates in otan_enbek.ca_file, which is empty."),
-				 errhint("Set otan_enbek.ca_file in postgresql.conf to a PEM file with the certificate of the CA that issues signing keys.")));
+				 errdetail("Signatures are verified against the CA certificates in otan_enbek.signing_ca_file, or in otan_enbek.ca_file when that is empty, and both are empty."),
+				 errhint("Set otan_enbek.signing_ca_file in postgresql.conf to a PEM file with the certificate of the CA that issues signing keys.")));
 
 	utf8 = text_to_cstring(document);
 	utf8 = pg_server_to_any(utf8, strlen(utf8), PG_UTF8);
-	valid = xmldsig_verify(utf8, strlen(utf8), otan_enbek_ca_file, &reason);
+	valid = xmldsig_verify(utf8, strlen(utf8), ca_file, &reason);
 
 	values[0] = BoolGetDatum(valid);
 	if (reason != NULL)

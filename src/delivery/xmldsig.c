@@ -41,18 +41,7 @@
 #include <xmlsec/xmltree.h>
 
 #include "delivery/xmldsig.h"
-
-/* libxml2 state saved while one of our calls runs. */
-typedef struct XmlErrorScope
-{
-	xmlStructuredErrorFunc saved_structured;
-	void	   *saved_structured_context;
-	xmlGenericErrorFunc saved_generic;
-	void	   *saved_generic_context;
-	xmlExternalEntityLoader saved_loader;
-	bool		failed;			/* libxml2 reported an error */
-	char		message[256];	/* the first such error */
-} XmlErrorScope;
+#include "delivery/xmldsig_internal.h"
 
 static bool xmlsec_initialized = false;
 
@@ -543,7 +532,7 @@ xmldsig_verify(const char *document, int length, const char *ca_file,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
 					 errmsg("could not load CA certificates from \"%s\"", ca_file),
 					 errdetail_library(&scope),
-					 errhint("Set otan_enbek.ca_file to a PEM file with the certificate of the CA that issues signing keys.")));
+					 errhint("Set otan_enbek.signing_ca_file (or otan_enbek.ca_file) to a PEM file with the certificate of the CA that issues signing keys.")));
 
 		context = xmlSecDSigCtxCreate(manager);
 		if (context == NULL || !restrict_verification(context))
@@ -574,4 +563,40 @@ xmldsig_verify(const char *document, int length, const char *ca_file,
 	PG_END_TRY();
 
 	return valid;
+}
+
+/*
+ * Entry points for the other signers of this module (xmldsig_internal.h),
+ * so that they parse, report errors and serialize exactly as xmldsig_sign.
+ */
+void
+xmldsig_begin_scope(XmlErrorScope *scope)
+{
+	initialize_xmlsec();
+	begin_scope(scope);
+}
+
+void
+xmldsig_end_scope(XmlErrorScope *scope)
+{
+	end_scope(scope);
+}
+
+int
+xmldsig_errdetail_library(const XmlErrorScope *scope)
+{
+	return errdetail_library(scope);
+}
+
+xmlDocPtr
+xmldsig_parse_document(const char *document, int length, XmlErrorScope *scope)
+{
+	return parse_document(document, length, scope);
+}
+
+void
+xmldsig_copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
+							 SignedDocument *signed_document)
+{
+	copy_signed_document(doc, signature, signed_document);
 }

@@ -225,7 +225,7 @@ SELECT throws_ok('SELECT otan_enbek.submit_timesheet(7103)', '55000',
 SELECT throws_ok('SELECT otan_enbek.submit_timesheet(7104)', '54000',
                  'line 2 of timesheet 7104 is too large to send even in a part of its own',
                  'a line over 100 KB rejected');
-SELECT throws_ok('SELECT otan_enbek.submit_timesheet(7105)', '22023',
+SELECT throws_ok('SELECT otan_enbek.submit_timesheet(7105)', 'OE003',
                  format('signing key file "%s" belongs to BIN 050440000012, not to the organization''s BIN 110340000072',
                         current_setting('otan_enbek.signing_key_file')),
                  'key of another BIN rejected');

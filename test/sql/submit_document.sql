@@ -178,8 +178,8 @@ SELECT pg_temp.key_check(7001, :'pki' || '/sign.p12', :'pki') AS sign;
 SELECT pg_temp.key_check(7001, :'pki' || '/auth.p12', :'pki') AS auth;
 SELECT pg_temp.key_check(7001, :'pki' || '/expired.p12', :'pki') AS expired;
 SELECT pg_temp.key_check(7001, :'pki' || '/otherbin.p12', :'pki') AS otherbin;
--- A key of an untrusted CA passes the checks (Enbek rejects it), and is
--- reported as not trusted by otan_enbek.ca_file.
+-- A key of an untrusted CA fails the chain check against
+-- otan_enbek.signing_ca_file, which the test cluster sets.
 SELECT pg_temp.key_check(7001, :'pki' || '/untrusted.p12', :'pki') AS untrusted;
 SELECT pg_temp.key_check(7001, :'pki' || '/missing.p12', :'pki') AS missing;
 SELECT pg_temp.key_check(7001, :'pki' || '/ca.crt', :'pki') AS not_pkcs12;

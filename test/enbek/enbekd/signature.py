@@ -12,8 +12,8 @@ A document passes when all of these hold, checked in this order:
    emailProtection.  An authentication key (clientAuth) is rejected.
 4. xmlsec verifies the digest and the signature value with that key.
 
-NOTE: revocation is not checked (no CRL or OCSP), because the test PKI of
-test/harness/make-pki publishes neither.
+NOTE: revocation is not checked here (no CRL or OCSP).  otan_enbek checks
+the CRL that test/harness/make-pki writes before it signs.
 """
 import base64
 import binascii

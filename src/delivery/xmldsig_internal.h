@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * xmldsig_internal.h
+ *	  Parts of xmldsig.c shared with the signers that build a signature
+ *	  without xmlsec1's signing context (xmldsig_external.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OTAN_ENBEK_XMLDSIG_INTERNAL_H
+#define OTAN_ENBEK_XMLDSIG_INTERNAL_H
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include "delivery/xmldsig.h"
+
+/* libxml2 state saved while one of our calls runs. */
+typedef struct XmlErrorScope
+{
+	xmlStructuredErrorFunc saved_structured;
+	void	   *saved_structured_context;
+	xmlGenericErrorFunc saved_generic;
+	void	   *saved_generic_context;
+	xmlExternalEntityLoader saved_loader;
+	bool		failed;			/* libxml2 reported an error */
+	char		message[256];	/* the first such error */
+} XmlErrorScope;
+
+/*
+ * xmldsig_begin_scope initializes xmlsec1 and installs the handlers of the
+ * scope.  It may raise an error before the handlers are installed, so call
+ * it before the PG_TRY whose cleanup calls xmldsig_end_scope.
+ */
+extern void xmldsig_begin_scope(XmlErrorScope *scope);
+extern void xmldsig_end_scope(XmlErrorScope *scope);
+extern int	xmldsig_errdetail_library(const XmlErrorScope *scope);
+extern xmlDocPtr xmldsig_parse_document(const char *document, int length,
+										XmlErrorScope *scope);
+extern void xmldsig_copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
+										 SignedDocument *signed_document);
+
+#endif							/* OTAN_ENBEK_XMLDSIG_INTERNAL_H */
