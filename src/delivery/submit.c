@@ -33,6 +33,7 @@
 #include "delivery/envelope.h"
 #include "delivery/signing_key.h"
 #include "delivery/split.h"
+#include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
 
@@ -238,16 +239,17 @@ load_checked_key(const char *bin, SigningKey *volatile *key,
 
 /*
  * Returns the size in bytes of the SendMessage request that will carry the
- * signed document.  The envelope is built with the current sender settings,
- * so the size is the one the request will have unless those settings
- * change.
+ * signed document, with its body signed by the key in a WS-Security header.
+ * The envelope is built with the current sender settings, so the size is
+ * the one the request will have unless those settings or the key change.
  */
 static int
 request_size(const TimesheetDocument *source,
-			 const SignedDocument *signed_document)
+			 const SignedDocument *signed_document, const SigningKey *key)
 {
 	char	   *message_id;
 	char	   *envelope;
+	char	   *utf8;
 	size_t		size;
 
 	message_id = DatumGetCString(DirectFunctionCall1(uuid_out,
@@ -256,6 +258,15 @@ request_size(const TimesheetDocument *source,
 							  GetCurrentTimestamp(), otan_enbek_sender_id,
 							  otan_enbek_sender_password,
 							  signed_document->text);
+	utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
+	if (utf8 != envelope)
+	{
+		explicit_bzero(envelope, strlen(envelope));
+		pfree(envelope);
+	}
+	envelope = wssecurity_sign_envelope(utf8, key);
+	explicit_bzero(utf8, strlen(utf8));
+	pfree(utf8);
 	size = strlen(envelope);
 	explicit_bzero(envelope, size);
 	pfree(envelope);
@@ -349,7 +360,7 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, const SigningKey *key,
 		xmldsig_sign(source.document, strlen(source.document), key,
 					 &signed_document);
 
-		request_bytes = request_size(&source, &signed_document);
+		request_bytes = request_size(&source, &signed_document, key);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
 			elog(ERROR, "the request of part %d of timesheet %d is %d bytes, but %d bytes were computed",
 				 part.part_no, timesheet_id, request_bytes,
@@ -399,7 +410,7 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 		xmldsig_sign(whole.document, strlen(whole.document), key,
 					 &signed_whole);
 
-		request_bytes = request_size(&whole, &signed_whole);
+		request_bytes = request_size(&whole, &signed_whole, key);
 		if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
 		{
 			DocumentPart all;

@@ -41,32 +41,14 @@
 #include <xmlsec/xmltree.h>
 
 #include "delivery/xmldsig.h"
-
-/* libxml2 state saved while one of our calls runs. */
-typedef struct XmlErrorScope
-{
-	xmlStructuredErrorFunc saved_structured;
-	void	   *saved_structured_context;
-	xmlGenericErrorFunc saved_generic;
-	void	   *saved_generic_context;
-	xmlExternalEntityLoader saved_loader;
-	bool		failed;			/* libxml2 reported an error */
-	char		message[256];	/* the first such error */
-} XmlErrorScope;
+#include "delivery/xmldsig_internal.h"
 
 static bool xmlsec_initialized = false;
 
 /* Reason code of the first error xmlsec1 reported in the current call. */
 static int	xmlsec_first_reason = 0;
 
-static void initialize_xmlsec(void);
-static void begin_scope(XmlErrorScope *scope);
-static void end_scope(XmlErrorScope *scope);
-static int	errdetail_library(const XmlErrorScope *scope);
-static xmlDocPtr parse_document(const char *document, int length,
-								XmlErrorScope *scope);
 static xmlNodePtr add_signature_template(xmlDocPtr doc);
-static xmlSecKeyPtr make_xmlsec_key(const SigningKey *key);
 static void copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
 								 SignedDocument *signed_document);
 static const char *xmlsec_reason_text(int reason);
@@ -126,7 +108,7 @@ record_xmlsec_error(const char *file pg_attribute_unused(),
  * of xmlsec1 1.2.37 installs its own external entity loader for the whole
  * process, so the loader in place before is put back.
  */
-static void
+void
 initialize_xmlsec(void)
 {
 	xmlExternalEntityLoader loader;
@@ -155,7 +137,7 @@ initialize_xmlsec(void)
 }
 
 /* Saves libxml2's global handlers and installs ours (see the file header). */
-static void
+void
 begin_scope(XmlErrorScope *scope)
 {
 	memset(scope, 0, sizeof(XmlErrorScope));
@@ -173,7 +155,7 @@ begin_scope(XmlErrorScope *scope)
 }
 
 /* Restores what begin_scope saved and empties OpenSSL's error queue. */
-static void
+void
 end_scope(XmlErrorScope *scope)
 {
 	xmlSetStructuredErrorFunc(scope->saved_structured_context,
@@ -185,7 +167,7 @@ end_scope(XmlErrorScope *scope)
 }
 
 /* Adds an errdetail with what the libraries reported, if anything. */
-static int
+int
 errdetail_library(const XmlErrorScope *scope)
 {
 	if (xmlsec_first_reason != 0)
@@ -211,7 +193,7 @@ xmlsec_reason_text(int reason)
  * document with a DOCTYPE raises an error, because a DTD could add
  * attributes or IDs that change what is signed.
  */
-static xmlDocPtr
+xmlDocPtr
 parse_document(const char *document, int length, XmlErrorScope *scope)
 {
 	xmlDocPtr	doc;
@@ -284,7 +266,7 @@ add_signature_template(xmlDocPtr doc)
  * and in the certificate list that KeyInfo/X509Data is written from.
  * Returns NULL on failure, with nothing left allocated.
  */
-static xmlSecKeyPtr
+xmlSecKeyPtr
 make_xmlsec_key(const SigningKey *key)
 {
 	xmlSecKeyPtr result;

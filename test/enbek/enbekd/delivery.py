@@ -24,6 +24,7 @@ from .model import (
 )
 from .signature import SignatureRejected
 from .store import MessageRecord
+from .wssecurity import verify_body_signature
 
 log = logging.getLogger("enbekd.delivery")
 
@@ -59,6 +60,7 @@ class DeliveryService:
     def handle(self, request, body_size):
         """Return the response to a parsed SendMessage of body_size bytes."""
         info = request.info
+        verify_body_signature(request.envelope, self._verifier)
         self._authenticate(info)
         if info.service_id == TIMESHEET_SERVICE:
             return self._deliver(request, body_size)
