@@ -4,7 +4,7 @@
  *	  WS-Security signature of the SOAP body of a SendMessage request.
  *
  * The envelope that envelope.c builds gets a soap:Header with one
- * wsse:Security element (soap:mustUnderstand="1"), which holds a
+ * wsse:Security element (soap:mustUnderstand="1"), which contains a
  * ds:Signature over the soap:Body.  The body carries wsu:Id, and the one
  * Reference points to it: URI="#otan-enbek-body", exclusive
  * canonicalization as its only transform, SHA-256 digest, RSA-SHA256, and
