@@ -43,6 +43,8 @@ typedef enum DeliveryRequestKind
 	DELIVERY_STATUS				/* status query for a timesheet already sent */
 } DeliveryRequestKind;
 
+struct DeliveryTarget;			/* profile.h */
+
 /* One claimed submission and the request to make for it */
 typedef struct DeliveryItem
 {
@@ -56,6 +58,7 @@ typedef struct DeliveryItem
 	TimestampTz created_at;		/* messageDate of the timesheet */
 	int			attempts;		/* send attempts, this one included */
 	int			failures;		/* transient failures in a row so far */
+	struct DeliveryTarget *target;	/* profile and settings of delivery */
 } DeliveryItem;
 
 /* A reason Enbek gave for returning a document */
@@ -118,7 +121,8 @@ typedef enum DeliveryVerdictKind
 	VERDICT_TRANSIENT,			/* try again later */
 	VERDICT_REJECTED_REQUEST,	/* the request itself was rejected */
 	VERDICT_INTERRUPTED,		/* the worker stopped during the request */
-	VERDICT_NOT_SENT			/* the worker stopped before the request */
+	VERDICT_NOT_SENT,			/* the worker stopped before the request */
+	VERDICT_WRITTEN				/* written for manual upload (profile file) */
 } DeliveryVerdictKind;
 
 typedef struct DeliveryVerdict
@@ -168,7 +172,8 @@ extern PGDLLEXPORT void otan_enbek_launcher_main(Datum main_arg);
 
 /* queue.c: the SQL side of a cycle */
 extern int	delivery_queue_requeue(void);
-extern List *delivery_queue_claim(int batch_size, TimestampTz *next_due,
+extern List *delivery_queue_claim(int batch_size, const char *profiles,
+								  TimestampTz *next_due,
 								  bool *extension_missing);
 extern bool delivery_queue_record(DeliveryItem *item, DeliveryVerdict *verdict,
 								  const char *outcome, int failures,

@@ -23,6 +23,7 @@
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
 #include "delivery/envelope.h"
+#include "delivery/profile.h"
 #include "delivery/signing_key.h"
 #include "delivery/wssecurity.h"
 
@@ -103,8 +104,9 @@ build_request(DeliveryItem *item)
 	}
 
 	envelope = envelope_build(item->request_id, service_id, message_date,
-							  otan_enbek_sender_id, otan_enbek_sender_password,
-							  data);
+							  item->target && item->target->sender_id ?
+							  item->target->sender_id : otan_enbek_sender_id,
+							  otan_enbek_sender_password, data);
 	utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
 	if (utf8 != envelope)
 	{

@@ -39,6 +39,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "delivery/profile.h"
 
 /* Why the worker exits with status 0 */
 typedef enum WorkerStop
@@ -227,7 +228,7 @@ deliver_item(DeliveryItem *item)
 	if (ShutdownRequestPending)
 		verdict = delivery_verdict_not_sent(item);
 	else
-		verdict = delivery_exchange(item);
+		verdict = delivery_profile_deliver(item);
 
 	outcome = delivery_plan_outcome(item, verdict, &failures, &delay_s);
 	ereport(DEBUG1,
@@ -243,12 +244,13 @@ deliver_item(DeliveryItem *item)
 }
 
 /*
- * Runs one cycle: claims the due submissions and delivers them.  Returns
- * the number claimed; when it is zero, *next_due is the earliest
- * next_attempt_at of the submissions in delivery (0 when there are none).
+ * Runs one cycle: claims the due submissions of the profiles (a SQL array
+ * literal, NULL for every profile) and delivers them.  Returns the number
+ * claimed; when it is zero, *next_due is the earliest next_attempt_at of
+ * those profiles' submissions in delivery (0 when there are none).
  */
 static int
-run_cycle(TimestampTz *next_due)
+run_cycle(const char *profiles, TimestampTz *next_due)
 {
 	bool		extension_missing = false;
 	List	   *items;
@@ -257,7 +259,7 @@ run_cycle(TimestampTz *next_due)
 
 	/* a wake-up after this point starts a new worker if this one exits */
 	worker_wake_count = delivery_registry_wake_count(worker_dboid);
-	items = delivery_queue_claim(otan_enbek_batch_size, next_due,
+	items = delivery_queue_claim(otan_enbek_batch_size, profiles, next_due,
 								 &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
@@ -305,14 +307,23 @@ worker_loop(void)
 	for (;;)
 	{
 		long		timeout_ms = -1;
+		const char *profiles = NULL;
+		bool		usable;
 
 		worker_handle_signals();
 
-		if (endpoint_usable())
+		/*
+		 * Without a usable endpoint only the profiles that do not send to it
+		 * (file) are delivered, and the others stay queued.
+		 */
+		usable = endpoint_usable();
+		if (!usable)
+			profiles = delivery_profiles_without_endpoint();
+		if (usable || profiles != NULL)
 		{
 			MemoryContext old = MemoryContextSwitchTo(cycle_context);
 			TimestampTz next_due = 0;
-			int			claimed = run_cycle(&next_due);
+			int			claimed = run_cycle(profiles, &next_due);
 
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cycle_context);

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * profile.c
+ *	  The registry of delivery profiles, and what a profile is given.
+ *
+ * A profile is a row of delivery_profiles below.  To add one, write its
+ * deliver function (see profile.h), add it here, and allow its name in the
+ * CHECK constraints of org_delivery.profile and submission.profile.  The
+ * README section "Adding a delivery profile" describes the steps.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "delivery/profile.h"
+
+static const DeliveryProfile delivery_profiles[] = {
+	{"soap", true, delivery_exchange},
+	{"file", false, file_profile_deliver},
+};
+
+/* Returns the profile of that name, or NULL when there is none. */
+const DeliveryProfile *
+delivery_profile_find(const char *name)
+{
+	for (size_t i = 0; i < lengthof(delivery_profiles); i++)
+		if (strcmp(delivery_profiles[i].name, name) == 0)
+			return &delivery_profiles[i];
+	return NULL;
+}
+
+/*
+ * Returns the profiles that do not use otan_enbek.enbek_url as a SQL array
+ * literal, such as {file}, or NULL when every profile uses it.  The worker
+ * claims only these while the endpoint cannot be used.
+ */
+const char *
+delivery_profiles_without_endpoint(void)
+{
+	static char *literal = NULL;
+	StringInfoData buffer;
+
+	if (literal != NULL)
+		return literal[0] == '\0' ? NULL : literal;
+
+	initStringInfo(&buffer);
+	for (size_t i = 0; i < lengthof(delivery_profiles); i++)
+	{
+		if (delivery_profiles[i].uses_endpoint)
+			continue;
+		appendStringInfoString(&buffer, buffer.len == 0 ? "{" : ",");
+		appendStringInfoString(&buffer, delivery_profiles[i].name);
+	}
+	if (buffer.len > 0)
+		appendStringInfoChar(&buffer, '}');
+	literal = MemoryContextStrdup(TopMemoryContext, buffer.data);
+	pfree(buffer.data);
+	return literal[0] == '\0' ? NULL : literal;
+}
+
+/*
+ * Delivers a claimed submission with its profile.  A submission whose
+ * profile this library does not know (written by a newer version) gets a
+ * transient verdict, so it fails after max_attempts unless a library that
+ * knows the profile is installed meanwhile.
+ */
+DeliveryVerdict *
+delivery_profile_deliver(DeliveryItem *item)
+{
+	const char *name = item->target ? item->target->profile : "soap";
+	const DeliveryProfile *profile = delivery_profile_find(name);
+	DeliveryVerdict *verdict;
+
+	if (profile != NULL)
+		return profile->deliver(item);
+
+	ereport(WARNING,
+			(errmsg("otan_enbek submission %lld has the unknown delivery profile \"%s\"",
+					(long long) item->submission_id, name)));
+	verdict = palloc0(sizeof(DeliveryVerdict));
+	verdict->kind = VERDICT_TRANSIENT;
+	verdict->retry_after_s = -1;
+	verdict->message = psprintf("unknown delivery profile \"%s\"", name);
+	verdict->detail = psprintf("{\"request\": \"send\", \"internal_error\": true}");
+	return verdict;
+}
+
+/* Reads a text column of the current SPI row into context; NULL stays NULL. */
+static char *
+copy_text(HeapTuple tuple, TupleDesc tupdesc, int column,
+		  MemoryContext context)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, tupdesc, column, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(context, TextDatumGetCString(value));
+}
+
+/* Reads an integer column that delivery_target() never returns as NULL. */
+static int32
+get_int32(HeapTuple tuple, TupleDesc tupdesc, int column)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, tupdesc, column, &isnull);
+
+	if (isnull)
+		elog(ERROR, "otan_enbek.delivery_target returned NULL in column %d",
+			 column);
+	return DatumGetInt32(value);
+}
+
+/*
+ * Loads item->target with otan_enbek.delivery_target(), allocated in
+ * context.  Runs in the claim's transaction, with SPI connected.
+ */
+void
+delivery_target_load(DeliveryItem *item, MemoryContext context)
+{
+	Oid			argtypes[2] = {INT4OID, INT8OID};
+	Datum		values[2];
+	DeliveryTarget *target;
+	HeapTuple	tuple;
+	TupleDesc	tupdesc;
+
+	values[0] = Int32GetDatum(item->org_id);
+	values[1] = Int64GetDatum(item->submission_id);
+	if (SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_target($1, $2)",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read otan_enbek.delivery_target(%d, %lld)",
+			 item->org_id, (long long) item->submission_id);
+
+	tuple = SPI_tuptable->vals[0];
+	tupdesc = SPI_tuptable->tupdesc;
+	target = MemoryContextAllocZero(context, sizeof(DeliveryTarget));
+	target->profile = copy_text(tuple, tupdesc, 1, context);
+	target->sender_id = copy_text(tuple, tupdesc, 2, context);
+	target->file_dir = copy_text(tuple, tupdesc, 3, context);
+	target->bin = copy_text(tuple, tupdesc, 4, context);
+	target->period = copy_text(tuple, tupdesc, 5, context);
+	target->timesheet_id = get_int32(tuple, tupdesc, 6);
+	target->part_no = get_int32(tuple, tupdesc, 7);
+	target->part_count = get_int32(tuple, tupdesc, 8);
+	target->document_sha256 = copy_text(tuple, tupdesc, 9, context);
+	if (target->profile == NULL)
+		target->profile = MemoryContextStrdup(context, "soap");
+	item->target = target;
+}
