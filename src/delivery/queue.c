@@ -128,6 +128,28 @@ item_from_row(HeapTuple tuple, TupleDesc tupdesc)
 }
 
 /*
+ * Tells whether the function exists, such as
+ * otan_enbek.delivery_target(integer,bigint).  A database still at version
+ * 1.0 of the extension lacks the functions of the delivery profiles until
+ * ALTER EXTENSION otan_enbek UPDATE.
+ */
+static bool
+function_exists(const char *signature)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(signature);
+	if (SPI_execute_with_args("SELECT to_regprocedure($1) IS NOT NULL",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not look up function %s", signature);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * Reads otan_enbek.delivery_next_due() of the profiles (NULL: every
  * profile); 0 when nothing is in delivery.
  */
@@ -141,10 +163,14 @@ query_next_due(const char *profiles)
 	bool		isnull;
 	Datum		value;
 
-	values[0] = profiles ? CStringGetTextDatum(profiles) : (Datum) 0;
-	nulls[0] = profiles ? ' ' : 'n';
-	rc = SPI_execute_with_args("SELECT otan_enbek.delivery_next_due($1::text[])",
-							   1, argtypes, values, nulls, true, 1);
+	if (profiles == NULL)
+		rc = SPI_execute("SELECT otan_enbek.delivery_next_due()", true, 1);
+	else
+	{
+		values[0] = CStringGetTextDatum(profiles);
+		rc = SPI_execute_with_args("SELECT otan_enbek.delivery_next_due($1::text[])",
+								   1, argtypes, values, nulls, true, 1);
+	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read otan_enbek.delivery_next_due()");
 	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
@@ -172,6 +198,7 @@ delivery_queue_claim(int batch_size, const char *profiles,
 	MemoryContext old;
 	uint64		i;
 	ListCell   *lc;
+	int			rc;
 
 	*next_due = 0;
 	*extension_missing = false;
@@ -182,11 +209,23 @@ delivery_queue_claim(int batch_size, const char *profiles,
 		return NIL;
 	}
 
+	/* a database at version 1.0 has no profiles but soap */
+	if (profiles != NULL &&
+		!function_exists("otan_enbek.delivery_claim(integer,text[])"))
+	{
+		queue_commit(caller);
+		return NIL;
+	}
+
 	values[0] = Int32GetDatum(batch_size);
 	values[1] = profiles ? CStringGetTextDatum(profiles) : (Datum) 0;
-	nulls[1] = profiles ? ' ' : 'n';
-	if (SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1, $2::text[])",
-							  2, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
+	if (profiles == NULL)
+		rc = SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1)",
+								   1, argtypes, values, NULL, false, 0);
+	else
+		rc = SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1, $2::text[])",
+								   2, argtypes, values, nulls, false, 0);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not run otan_enbek.delivery_claim()");
 
 	/* The items outlive the transaction: build them in the caller's context */
@@ -196,8 +235,10 @@ delivery_queue_claim(int batch_size, const char *profiles,
 											 SPI_tuptable->tupdesc));
 	MemoryContextSwitchTo(old);
 
-	foreach(lc, items)
-		delivery_target_load(lfirst(lc), caller);
+	if (items != NIL &&
+		function_exists("otan_enbek.delivery_target(integer,bigint)"))
+		foreach(lc, items)
+			delivery_target_load(lfirst(lc), caller);
 
 	if (items == NIL)
 		*next_due = query_next_due(profiles);
