@@ -24,7 +24,6 @@
 #include "delivery/delivery.h"
 #include "delivery/envelope.h"
 #include "delivery/profile.h"
-#include "delivery/signing_key.h"
 #include "delivery/wssecurity.h"
 
 /* Initializes libcurl and libxml2 once in the worker process. */
@@ -49,34 +48,6 @@ build_status_request(const char *message_id)
 	return psprintf("<ts:statusRequest xmlns:ts=\"" TIMESHEET_NS "\">"
 					"<ts:messageId>%s</ts:messageId></ts:statusRequest>",
 					message_id);
-}
-
-/*
- * Signs the body of a UTF-8 envelope with the configured key in a
- * WS-Security header.  The key is loaded for each request, so a key file
- * replaced on the server takes effect at the next request.
- */
-static char *
-sign_envelope(const char *envelope)
-{
-	SigningKey *volatile key = NULL;
-	char	   *volatile signed_envelope = NULL;
-
-	PG_TRY();
-	{
-		key = signing_key_load(otan_enbek_signing_key_file,
-							   otan_enbek_signing_key_password);
-		signing_key_check_validity(key);
-		signed_envelope = wssecurity_sign_envelope(envelope, key);
-	}
-	PG_CATCH();
-	{
-		signing_key_free(key);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	signing_key_free(key);
-	return signed_envelope;
 }
 
 /* Builds the SOAP request of an item, in UTF-8, with its body signed. */
@@ -113,7 +84,7 @@ build_request(DeliveryItem *item)
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	signed_envelope = sign_envelope(utf8);
+	signed_envelope = wssecurity_sign_with_configured_key(utf8);
 	explicit_bzero(utf8, strlen(utf8));
 	pfree(utf8);
 	return signed_envelope;

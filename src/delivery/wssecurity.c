@@ -28,6 +28,11 @@
 #include <xmlsec/templates.h>
 #include <xmlsec/xmldsig.h>
 
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "otan_enbek.h"
 #include "delivery/delivery.h"
 #include "delivery/wssecurity.h"
 #include "delivery/xmldsig_internal.h"
@@ -216,4 +221,54 @@ wssecurity_sign_envelope(const char *envelope, const SigningKey *key)
 	}
 	PG_END_TRY();
 	return result;
+}
+
+/*
+ * Signs the body of a UTF-8 envelope with the key of
+ * otan_enbek.signing_key_file, after checking that its certificate is valid
+ * now.  The key is loaded at each call, so a key file replaced on the server
+ * takes effect at the next request.
+ */
+char *
+wssecurity_sign_with_configured_key(const char *envelope)
+{
+	SigningKey *volatile key = NULL;
+	char	   *volatile signed_envelope = NULL;
+
+	PG_TRY();
+	{
+		key = signing_key_load(otan_enbek_signing_key_file,
+							   otan_enbek_signing_key_password);
+		signing_key_check_validity(key);
+		signed_envelope = wssecurity_sign_envelope(envelope, key);
+	}
+	PG_CATCH();
+	{
+		signing_key_free(key);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	signing_key_free(key);
+	return signed_envelope;
+}
+
+PG_FUNCTION_INFO_V1(otan_enbek_sign_envelope);
+
+/*
+ * otan_enbek.sign_envelope(envelope text)
+ *
+ * Signs the body of an envelope of build_envelope as the delivery worker
+ * does, for tests and diagnosis.  Superuser only, like build_envelope,
+ * because the envelope contains the sender password.
+ */
+Datum
+otan_enbek_sign_envelope(PG_FUNCTION_ARGS)
+{
+	char	   *envelope = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
+	char	   *signed_envelope = wssecurity_sign_with_configured_key(utf8);
+
+	PG_RETURN_TEXT_P(cstring_to_text(pg_any_to_server(signed_envelope,
+													  strlen(signed_envelope),
+													  PG_UTF8)));
 }

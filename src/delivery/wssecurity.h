@@ -19,5 +19,6 @@
 
 extern char *wssecurity_sign_envelope(const char *envelope,
 									  const SigningKey *key);
+extern char *wssecurity_sign_with_configured_key(const char *envelope);
 
 #endif							/* OTAN_ENBEK_WSSECURITY_H */

@@ -291,7 +291,7 @@ DECLARE
 BEGIN
     PERFORM otan_enbek.require_org_visible(record_cabinet_answer.org_id, caller);
     IF code IS NULL THEN
-        RAISE EXCEPTION 'invalid cabinet answer "%"', coalesce(outcome, 'NULL')
+        RAISE EXCEPTION 'invalid cabinet answer "%"', coalesce(left(outcome, 40), 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass accepted or returned, as the employer''s cabinet shows the document.';
     END IF;
@@ -347,7 +347,14 @@ $$;
 COMMENT ON FUNCTION otan_enbek.record_cabinet_answer(integer, bigint, text, text, jsonb, name) IS
     'Records the employer cabinet''s answer to a document of the profile file uploaded by hand: accepted, or returned with reasons as a JSON array of {code, message, iin}; the submission must be in status written';
 
+CREATE FUNCTION otan_enbek.sign_envelope(envelope text) RETURNS text
+    LANGUAGE C VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'otan_enbek_sign_envelope';
+COMMENT ON FUNCTION otan_enbek.sign_envelope(text) IS
+    'Signs the soap:Body of an envelope of build_envelope in a WS-Security header with the configured key, as the delivery worker does; superuser only, because the envelope contains the sender password';
+
 REVOKE ALL ON FUNCTION
+    otan_enbek.sign_envelope(text),
     otan_enbek.delivery_claim(integer, text[]),
     otan_enbek.delivery_next_due(text[]),
     otan_enbek.delivery_target(integer, bigint),
