@@ -14,7 +14,7 @@
  * that changes between two writes.
  *
  * Each file is written to a temporary name in the same directory, flushed
- * with fsync, and renamed to its final name; then the directory is flushed.
+ * with fsync, and renamed to its final name.  Then the directory is flushed.
  * The manifest is written after the document, so a manifest names a
  * document that is complete.  A worker that stops after writing and before
  * recording the status leaves the submission to be delivered again, under

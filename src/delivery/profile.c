@@ -66,9 +66,9 @@ delivery_profiles_without_endpoint(void)
 
 /*
  * Delivers a claimed submission with its profile.  A submission whose
- * profile this library does not know (written by a newer version) gets a
- * transient verdict, so it fails after max_attempts unless a library that
- * knows the profile is installed meanwhile.
+ * profile is missing from this library (a newer version created it) gets a
+ * transient verdict, so it fails after max_attempts unless a library with
+ * the profile is installed meanwhile.
  */
 DeliveryVerdict *
 delivery_profile_deliver(DeliveryItem *item)

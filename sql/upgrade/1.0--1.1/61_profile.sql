@@ -176,11 +176,11 @@ WHERE status IN ('queued', 'sent')
 $$;
 
 -- Sets a timesheet's status from the statuses of its submissions, one per
--- part: returned as soon as a part is returned (the reasons stay on that
--- part's submission), else failed as soon as a part failed, else submitted
--- while a part is still in delivery or written for manual upload, else
--- accepted, when every part is.  A superseded timesheet keeps its status.
--- Returns the timesheet's status.
+-- part.  It is returned as soon as a part is returned (the reasons stay on
+-- that part's submission), else failed as soon as a part failed.  Else it
+-- is submitted while a part is still in delivery or written for manual
+-- upload, and accepted when every part is.  A superseded timesheet keeps
+-- its status.  Returns the timesheet's status.
 CREATE OR REPLACE FUNCTION otan_enbek.delivery_update_timesheet(
     p_org_id integer, p_timesheet_id integer)
     RETURNS text
@@ -235,9 +235,9 @@ $$;
 
 -- Records that the profile file wrote a claimed submission's document and
 -- manifest: status written, response_code WRITTEN, and a written event
--- with the file names and the digest.  p_already_present is true when both
--- files were there with the same content, written by an attempt that
--- stopped before recording it.  Returns the new status.
+-- with the file names and the digest.  Its detail already_present is true
+-- when both files were there with the same content, written by an attempt
+-- that stopped before recording it.  Returns the new status.
 CREATE FUNCTION otan_enbek.delivery_record_written(
     p_org_id integer, p_submission_id bigint, p_message text, p_duration_ms integer,
     p_detail jsonb)
