@@ -187,4 +187,34 @@ like(psql_error($db, "SET ROLE file_profile_admin; UPDATE otan_enbek.org_deliver
 	'an administrator cannot set file_dir');
 psql($db, 'DROP ROLE file_profile_admin');
 
+# 9. A worker that stops after writing and before recording: an error in
+# the transaction that records written ends the worker process.  The next
+# worker puts the submission back, delivers it again and finds the files.
+psql($db, q{
+	CREATE SEQUENCE public.fail_once;
+	CREATE FUNCTION public.fail_first_written() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF NEW.kind = 'written' AND nextval('public.fail_once') = 1 THEN
+			RAISE EXCEPTION 'simulated stop before recording written';
+		END IF;
+		RETURN NEW;
+	END $$;
+	CREATE TRIGGER fail_first_written BEFORE INSERT ON otan_enbek.submission_event
+	    FOR EACH ROW EXECUTE FUNCTION public.fail_first_written();});
+my $stop_setup = setup_organization($db, iins => \@iins, version => 7);
+my $stopped = add_submission($db, $stop_setup, iins => \@iins);
+my $stopped_id = $stopped->{submission_id};
+is(wait_for($db, "$status_sql$stopped_id", 'written'), 'written',
+	'written after the worker was started again');
+is(event_kinds($db, $stopped_id), 'attempt,requeued,attempt,written',
+	'the first attempt was put back and delivered again');
+ok(events($db, $stopped_id)->[-1]{detail}{already_present},
+	'the second attempt found the files of the first');
+my $stop_stem = "050440000012_2025-11_ts$stop_setup->{timesheet_id}_part1of1_$stopped->{message_id}";
+is_deeply([ grep { /\Q$stopped->{message_id}\E/ } files_in($missing) ],
+	[ "$stop_stem.manifest.json", "$stop_stem.xml" ],
+	'one document and one manifest of the submission, no temporary file');
+like(server_log(), qr/simulated stop before recording written/, 'the worker stopped on the error');
+psql($db, 'DROP TRIGGER fail_first_written ON otan_enbek.submission_event');
+
 done_testing();
