@@ -6,10 +6,12 @@
  * A launcher (launcher.c) starts one delivery worker (worker.c) per
  * database that has the extension.  Shared memory (registry.c) maps each
  * database to its worker so that a committing transaction can wake the
- * right one (wake.c).  A worker claims due submissions (queue.c), sends each
- * one (exchange.c: envelope.c builds the request, http.c sends it,
- * soap_response.c and verdict.c read the response), and records the
- * outcome, retrying transient failures with backoff (retry.c).
+ * right one (wake.c).  A worker claims due submissions (queue.c), delivers
+ * each one with the function of its profile (profile.c), and records the
+ * outcome, retrying transient failures with backoff (retry.c).  The profile
+ * soap sends a request (exchange.c: envelope.c builds it, wssecurity.c
+ * signs its body, http.c sends it, soap_response.c and verdict.c read the
+ * response), and the profile file writes files (file_profile.c).
  *
  *-------------------------------------------------------------------------
  */

@@ -52,6 +52,38 @@ typedef enum WriteResult
 } WriteResult;
 
 /*
+ * Reads up to size bytes of fd into buffer and returns how many it read,
+ * fewer only at the end of the file.
+ */
+static size_t
+read_whole(int fd, const char *path, char *buffer, size_t size)
+{
+	size_t		total = 0;
+
+	while (total < size)
+	{
+		ssize_t		count = read(fd, buffer + total, size - total);
+
+		if (count < 0 && errno == EINTR)
+			continue;
+		if (count < 0)
+		{
+			int			saved_errno = errno;
+
+			close(fd);
+			errno = saved_errno;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		}
+		if (count == 0)
+			break;
+		total += count;
+	}
+	return total;
+}
+
+/*
  * Tells whether path is a regular file whose content is exactly data.
  * Returns false when it does not exist.  Raises ERRCODE_DUPLICATE_FILE when
  * it exists with other content.
@@ -72,19 +104,28 @@ same_file_present(const char *path, const char *data, size_t length)
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", path)));
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		(size_t) st.st_size != length)
+	if (fstat(fd, &st) != 0)
+	{
+		int			saved_errno = errno;
+
+		close(fd);
+		errno = saved_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	}
+	if (!S_ISREG(st.st_mode) || (size_t) st.st_size != length)
 	{
 		close(fd);
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_FILE),
 				 errmsg("file \"%s\" already exists with other content", path),
-				 errdetail("Its size is not the %zu bytes of the document to write.",
+				 errdetail("It is not a regular file of the %zu bytes to write.",
 						   length),
 				 errhint("Move the file away if it is not the submission's, and build and submit a new version of the timesheet.")));
 	}
 	content = palloc(length + 1);
-	same = read(fd, content, length + 1) == (ssize_t) length &&
+	same = read_whole(fd, path, content, length + 1) == length &&
 		memcmp(content, data, length) == 0;
 	pfree(content);
 	close(fd);
