@@ -1,5 +1,6 @@
 """The WS-Security signature of soap:Body: a request without it, or with
 one that does not match, gets a soap:Client fault, and nothing is stored."""
+import hashlib
 import re
 import unittest
 
@@ -88,6 +89,31 @@ class BodySignatureTest(ServiceTestCase):
         end = signed.index(b"</ds:Signature>") + len(b"</ds:Signature>")
         doubled = signed[:end] + signed[start:end] + signed[end:]
         self.assertFault(self.service.post_soap(doubled), "exactly one ds:Signature")
+
+
+class RequestDigestTest(ServiceTestCase):
+    """/_control/messages lists the distinct SHA-256 digests of the request
+    bodies that carried a message, so that a test can check that a re-send
+    repeated the request byte for byte."""
+
+    def test_same_request_twice(self):
+        message_id, document = signed_timesheet()
+        body = envelope(document, message_id)
+        self.assertEqual(self.service.post_soap(body).code, "SCSS001")
+        self.assertEqual(self.service.post_soap(body).code, "SCSE196")
+        record = self.service.messages()[message_id]
+        self.assertEqual(record["sendCount"], 2)
+        self.assertEqual(record["bodySha256"], [hashlib.sha256(body).hexdigest()])
+
+    def test_different_request_same_message(self):
+        message_id, document = signed_timesheet()
+        first = envelope(document, message_id)
+        second = envelope(document, message_id, padding=" ")
+        self.service.post_soap(first)
+        self.service.post_soap(second)
+        record = self.service.messages()[message_id]
+        self.assertEqual(record["bodySha256"],
+                         [hashlib.sha256(first).hexdigest(), hashlib.sha256(second).hexdigest()])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The SyncChannel SOAP 1.1 envelope: parsing SendMessage requests and
 building SendMessageResponse responses and faults."""
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -59,6 +60,7 @@ class SendMessage:
     info: RequestInfo
     data: etree._Element
     envelope: etree._Element
+    body_sha256: str = ""  # of the HTTP request body, hexadecimal
 
 
 def _element_children(element, where):
@@ -162,7 +164,7 @@ def parse_send_message(body):
         raise SoapFault.client("request must contain requestInfo and requestData, in this order")
     info = _parse_request_info(request_parts[0])
     data = _only_child(request_parts[1], "data", "requestData")
-    return SendMessage(info, data, root)
+    return SendMessage(info, data, root, hashlib.sha256(body).hexdigest())
 
 
 def peek_request_info(body):
