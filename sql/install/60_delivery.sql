@@ -20,7 +20,7 @@ CREATE TABLE otan_enbek.submission (
     created_by      name NOT NULL DEFAULT current_user,
     status          text NOT NULL DEFAULT 'queued'
                     CHECK (status IN ('queued', 'sending', 'sent', 'accepted', 'returned', 'failed',
-                                      'cancelled')),
+                                      'cancelled', 'written')),
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     last_attempt_at timestamptz,
@@ -55,7 +55,7 @@ COMMENT ON COLUMN otan_enbek.submission.ledger_no IS
 COMMENT ON COLUMN otan_enbek.submission.previous_sha256 IS
     'document_sha256 of the previous submission of the ledger; NULL for the first; otan_enbek.verify_ledger checks the chain';
 COMMENT ON COLUMN otan_enbek.submission.status IS
-    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt';
+    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt; written: written to a directory by the profile file for manual upload in the employer''s cabinet, waiting for record_cabinet_answer';
 CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
     WHERE status IN ('queued', 'sending', 'sent');
 
@@ -75,6 +75,9 @@ CREATE INDEX submission_due ON otan_enbek.submission (next_attempt_at)
 --   sending -> accepted, returned, failed   delivery_record, and no other
 --                         status leads to these
 --   queued  -> cancelled  cancel_submission, only before the first attempt
+--   sending -> written    delivery_record_written: the profile file wrote
+--                         the document for manual upload
+--   written -> accepted, returned   record_cabinet_answer
 -- and between queued and sent in either direction, which a test or an
 -- operator may do by hand: a re-send keeps its message id, so Enbek returns
 -- SCSE196 and the status query finds the first copy.  Accepted, returned,
@@ -132,13 +135,14 @@ BEGIN
                                   OLD.status, OLD.attempts),
                   HINT = 'Wait for the outcome of the delivery; a correction is a new version of the timesheet.';
     ELSIF NEW.status = ANY (outcomes) AND NEW.status <> OLD.status
-          AND OLD.status <> 'sending' THEN
+          AND OLD.status <> 'sending'
+          AND NOT (OLD.status = 'written' AND NEW.status IN ('accepted', 'returned')) THEN
         RAISE EXCEPTION 'submission % cannot change from % to %',
                 OLD.submission_id, OLD.status, NEW.status
             USING ERRCODE = 'integrity_constraint_violation',
-                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending).';
+                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending), and record_cabinet_answer sets accepted or returned for a document written for manual upload (status written).';
     END IF;
-    -- Every other change is between queued, sending and sent.
+    -- Every other change is between queued, sending, sent and written.
     RETURN NEW;
 END
 $$;
@@ -153,7 +157,7 @@ CREATE TABLE otan_enbek.submission_event (
     at              timestamptz NOT NULL DEFAULT clock_timestamp(),
     kind            text NOT NULL CHECK (kind IN ('created', 'attempt', 'answer', 'status_query',
                         'retry_scheduled', 'accepted', 'returned', 'failed', 'requeued', 'error',
-                        'cancelled')),
+                        'cancelled', 'written')),
     attempt         integer,
     http_status     integer,
     code            text,

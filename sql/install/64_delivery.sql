@@ -78,88 +78,7 @@ WHERE e.org_id = p_org_id AND e.submission_id = p_submission_id
 RETURNING event_no
 $$;
 
--- Claims up to p_batch_size due submissions for the worker: queued ones are
--- sent, sent ones get a status query with a fresh message id.  Each is
--- marked sending and gets an attempt or status_query event.  failures is
--- the number of transient failures in a row so far, read from the last
--- retry_scheduled event unless a response (an answer event) came after it.
--- Sends and status queries take turns, each kind oldest first, so that a
--- backlog of sends cannot hold back the status queries of the timesheets
--- already sent, nor the reverse.  Up to p_batch_size rows of each kind are
--- locked for the length of the claim.
-CREATE FUNCTION otan_enbek.delivery_claim(p_batch_size integer)
-    RETURNS TABLE (org_id integer, submission_id bigint, request text,
-                   message_id uuid, request_id uuid, service_id text,
-                   document text, created_at timestamptz, attempts integer,
-                   failures integer)
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-WITH due_send AS (
-    SELECT s.org_id, s.submission_id, s.next_attempt_at
-    FROM otan_enbek.submission AS s
-    WHERE s.status = 'queued' AND s.next_attempt_at <= now()
-    ORDER BY s.next_attempt_at, s.org_id, s.submission_id
-    LIMIT p_batch_size
-    FOR UPDATE SKIP LOCKED
-), due_status AS (
-    SELECT s.org_id, s.submission_id, s.next_attempt_at
-    FROM otan_enbek.submission AS s
-    WHERE s.status = 'sent' AND s.next_attempt_at <= now()
-    ORDER BY s.next_attempt_at, s.org_id, s.submission_id
-    LIMIT p_batch_size
-    FOR UPDATE SKIP LOCKED
-), due AS (
-    SELECT t.org_id, t.submission_id, t.request, gen_random_uuid() AS query_id
-    FROM (SELECT d.org_id, d.submission_id, 'send' AS request,
-                 row_number() OVER (ORDER BY d.next_attempt_at, d.org_id,
-                                             d.submission_id) AS turn
-          FROM due_send AS d
-          UNION ALL
-          SELECT d.org_id, d.submission_id, 'status',
-                 row_number() OVER (ORDER BY d.next_attempt_at, d.org_id,
-                                             d.submission_id)
-          FROM due_status AS d) AS t
-    ORDER BY t.turn, t.request
-    LIMIT p_batch_size
-), claimed AS (
-    UPDATE otan_enbek.submission AS s
-    SET status = 'sending',
-        attempts = s.attempts + CASE d.request WHEN 'send' THEN 1 ELSE 0 END,
-        last_attempt_at = CASE d.request WHEN 'send' THEN now() ELSE s.last_attempt_at END
-    FROM due AS d
-    WHERE s.org_id = d.org_id AND s.submission_id = d.submission_id
-    RETURNING s.org_id, s.submission_id, d.request, s.message_id,
-              CASE d.request WHEN 'send' THEN s.message_id ELSE d.query_id END AS request_id,
-              s.service_id, s.document, s.created_at, s.attempts
-), history AS (
-    SELECT c.org_id, c.submission_id,
-           (SELECT max(e.event_no) FROM otan_enbek.submission_event AS e
-            WHERE e.org_id = c.org_id AND e.submission_id = c.submission_id) AS last_event_no,
-           (SELECT CASE e.kind WHEN 'retry_scheduled'
-                   THEN coalesce((e.detail->>'failures')::integer, 0) ELSE 0 END
-            FROM otan_enbek.submission_event AS e
-            WHERE e.org_id = c.org_id AND e.submission_id = c.submission_id
-              AND e.kind IN ('retry_scheduled', 'answer')
-            ORDER BY e.event_no DESC LIMIT 1) AS failures
-    FROM claimed AS c
-), events AS (
-    INSERT INTO otan_enbek.submission_event
-        (org_id, submission_id, event_no, kind, attempt, detail)
-    SELECT c.org_id, c.submission_id, coalesce(h.last_event_no, 0) + 1,
-           CASE c.request WHEN 'send' THEN 'attempt' ELSE 'status_query' END,
-           c.attempts,
-           jsonb_build_object('request', c.request, 'request_message_id', c.request_id)
-    FROM claimed AS c
-    JOIN history AS h USING (org_id, submission_id)
-)
-SELECT c.org_id, c.submission_id, c.request, c.message_id, c.request_id,
-       c.service_id, CASE c.request WHEN 'send' THEN c.document END,
-       c.created_at, c.attempts, coalesce(h.failures, 0)
-FROM claimed AS c
-JOIN history AS h USING (org_id, submission_id)
-ORDER BY c.org_id, c.submission_id
-$$;
+-- delivery_claim is in 61_profile.sql, which adds a filter by profile.
 
 -- When the next submission in delivery is due, or NULL when none is.
 CREATE FUNCTION otan_enbek.delivery_next_due() RETURNS timestamptz
@@ -209,39 +128,8 @@ BEGIN
 END
 $$;
 
--- Sets a timesheet's status from the statuses of its submissions, one per
--- part: returned as soon as a part is returned (the reasons stay on that
--- part's submission), else failed as soon as a part failed, else submitted
--- while a part is still in delivery, else accepted, when every part is.  A
--- superseded timesheet keeps its status.  Returns the timesheet's status.
-CREATE FUNCTION otan_enbek.delivery_update_timesheet(
-    p_org_id integer, p_timesheet_id integer)
-    RETURNS text
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-WITH parts AS (
-    SELECT CASE
-               WHEN bool_or(s.status = 'returned') THEN 'returned'
-               WHEN bool_or(s.status = 'failed') THEN 'failed'
-               WHEN bool_or(s.status IN ('queued', 'sending', 'sent')) THEN 'submitted'
-               ELSE 'accepted'
-           END AS status
-    FROM otan_enbek.submission AS s
-    WHERE s.org_id = p_org_id AND s.timesheet_id = p_timesheet_id
-    HAVING count(*) > 0
-), updated AS (
-    UPDATE otan_enbek.timesheet AS t
-    SET status = p.status
-    FROM parts AS p
-    WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id
-      AND t.status <> 'superseded'
-    RETURNING t.status
-)
-SELECT coalesce((SELECT status FROM updated),
-                (SELECT t.status FROM otan_enbek.timesheet AS t
-                 WHERE t.org_id = p_org_id AND t.timesheet_id = p_timesheet_id))
-$$;
+-- delivery_update_timesheet is in 61_profile.sql, which counts the status
+-- written as still in delivery.
 
 -- Writes a notification about one submission, for HR in Russian, and sends
 -- its payload with NOTIFY on channel otan_enbek.  The kinds are the final

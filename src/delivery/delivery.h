@@ -6,10 +6,13 @@
  * A launcher (launcher.c) starts one delivery worker (worker.c) per
  * database that has the extension.  Shared memory (registry.c) maps each
  * database to its worker so that a committing transaction can wake the
- * right one (wake.c).  A worker claims due submissions (queue.c), sends
- * them several at a time (exchange.c: envelope.c builds each request,
- * http.c sends them, soap_response.c and verdict.c read the responses), and
- * records each outcome, retrying transient failures with backoff (retry.c).
+ * right one (wake.c).  A worker claims due submissions (queue.c), delivers
+ * them with the functions of their profiles (profile.c), and records each
+ * outcome, retrying transient failures with backoff (retry.c).  The profile
+ * soap sends requests several at a time (exchange.c: envelope.c builds
+ * each, wssecurity.c signs its body, http.c sends them, soap_response.c and
+ * verdict.c read the responses), and the profile file writes files
+ * (file_profile.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -43,6 +46,8 @@ typedef enum DeliveryRequestKind
 	DELIVERY_STATUS				/* status query for a timesheet already sent */
 } DeliveryRequestKind;
 
+struct DeliveryTarget;			/* profile.h */
+
 /* One claimed submission and the request to make for it */
 typedef struct DeliveryItem
 {
@@ -56,6 +61,7 @@ typedef struct DeliveryItem
 	TimestampTz created_at;		/* messageDate of the timesheet */
 	int			attempts;		/* send attempts, this one included */
 	int			failures;		/* transient failures in a row so far */
+	struct DeliveryTarget *target;	/* profile and settings of delivery */
 } DeliveryItem;
 
 /* A reason Enbek gave for returning a document */
@@ -118,7 +124,8 @@ typedef enum DeliveryVerdictKind
 	VERDICT_TRANSIENT,			/* try again later */
 	VERDICT_REJECTED_REQUEST,	/* the request itself was rejected */
 	VERDICT_INTERRUPTED,		/* the worker stopped during the request */
-	VERDICT_NOT_SENT			/* the worker stopped before the request */
+	VERDICT_NOT_SENT,			/* the worker stopped before the request */
+	VERDICT_WRITTEN				/* written for manual upload (profile file) */
 } DeliveryVerdictKind;
 
 typedef struct DeliveryVerdict
@@ -168,7 +175,8 @@ extern PGDLLEXPORT void otan_enbek_launcher_main(Datum main_arg);
 
 /* queue.c: the SQL side of a cycle */
 extern int	delivery_queue_requeue(void);
-extern List *delivery_queue_claim(int batch_size, TimestampTz *next_due,
+extern List *delivery_queue_claim(int batch_size, const char *profiles,
+								  TimestampTz *next_due,
 								  bool *extension_missing);
 extern bool delivery_queue_record(DeliveryItem *item, DeliveryVerdict *verdict,
 								  const char *outcome, int failures,

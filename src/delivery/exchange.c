@@ -24,6 +24,8 @@
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
 #include "delivery/envelope.h"
+#include "delivery/profile.h"
+#include "delivery/wssecurity.h"
 
 /* Initializes libcurl and libxml2 once in the worker process. */
 void
@@ -49,7 +51,7 @@ build_status_request(const char *message_id)
 					message_id);
 }
 
-/* Builds the SOAP request of an item, in UTF-8. */
+/* Builds the SOAP request of an item, in UTF-8, with its body signed. */
 static char *
 build_request(DeliveryItem *item)
 {
@@ -58,6 +60,7 @@ build_request(DeliveryItem *item)
 	TimestampTz message_date;
 	char	   *envelope;
 	char	   *utf8;
+	char	   *signed_envelope;
 
 	if (item->kind == DELIVERY_SEND)
 	{
@@ -73,15 +76,19 @@ build_request(DeliveryItem *item)
 	}
 
 	envelope = envelope_build(item->request_id, service_id, message_date,
-							  otan_enbek_sender_id, otan_enbek_sender_password,
-							  data);
+							  item->target && item->target->sender_id ?
+							  item->target->sender_id : otan_enbek_sender_id,
+							  otan_enbek_sender_password, data);
 	utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
 	if (utf8 != envelope)
 	{
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	return utf8;
+	signed_envelope = wssecurity_sign_with_configured_key(utf8);
+	explicit_bzero(utf8, strlen(utf8));
+	pfree(utf8);
+	return signed_envelope;
 }
 
 /* A transient verdict for an error raised while handling the item. */

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "delivery/delivery.h"
+#include "delivery/profile.h"
 
 /*
  * Starts a transaction with SPI connected and a snapshot pushed.  Returns
@@ -126,15 +127,50 @@ item_from_row(HeapTuple tuple, TupleDesc tupdesc)
 	return item;
 }
 
-/* Reads otan_enbek.delivery_next_due(); 0 when nothing is in delivery. */
-static TimestampTz
-query_next_due(void)
+/*
+ * Tells whether the function exists, such as
+ * otan_enbek.delivery_target(integer,bigint).  A database still at version
+ * 1.0 of the extension lacks the functions of the delivery profiles until
+ * ALTER EXTENSION otan_enbek UPDATE.
+ */
+static bool
+function_exists(const char *signature)
 {
-	int			rc = SPI_execute("SELECT otan_enbek.delivery_next_due()",
-								 true, 1);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(signature);
+	if (SPI_execute_with_args("SELECT to_regprocedure($1) IS NOT NULL",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not look up function %s", signature);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Reads otan_enbek.delivery_next_due() of the profiles (NULL: every
+ * profile); 0 when nothing is in delivery.
+ */
+static TimestampTz
+query_next_due(const char *profiles)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	char		nulls[2] = " ";
+	int			rc;
 	bool		isnull;
 	Datum		value;
 
+	if (profiles == NULL)
+		rc = SPI_execute("SELECT otan_enbek.delivery_next_due()", true, 1);
+	else
+	{
+		values[0] = CStringGetTextDatum(profiles);
+		rc = SPI_execute_with_args("SELECT otan_enbek.delivery_next_due($1::text[])",
+								   1, argtypes, values, nulls, true, 1);
+	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read otan_enbek.delivery_next_due()");
 	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
@@ -143,22 +179,26 @@ query_next_due(void)
 }
 
 /*
- * Claims up to batch_size due submissions and marks them sending.  Returns
- * them as a list of DeliveryItem allocated in the caller's memory context.
- * When none is due, *next_due receives the time the next one will be (0
- * when none is in delivery).  *extension_missing is set when the extension
- * was dropped.
+ * Claims up to batch_size due submissions of the profiles, a SQL array
+ * literal such as {file} (NULL: every profile), and marks them sending.
+ * Returns them as a list of DeliveryItem with their target, allocated in
+ * the caller's memory context.  When none is due, *next_due receives the
+ * time the next one will be (0 when none is in delivery).
+ * *extension_missing is set when the extension was dropped.
  */
 List *
-delivery_queue_claim(int batch_size, TimestampTz *next_due,
-					 bool *extension_missing)
+delivery_queue_claim(int batch_size, const char *profiles,
+					 TimestampTz *next_due, bool *extension_missing)
 {
 	MemoryContext caller = queue_begin("otan_enbek: claiming submissions");
 	List	   *items = NIL;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+	char		nulls[3] = "  ";
 	MemoryContext old;
 	uint64		i;
+	ListCell   *lc;
+	int			rc;
 
 	*next_due = 0;
 	*extension_missing = false;
@@ -169,9 +209,23 @@ delivery_queue_claim(int batch_size, TimestampTz *next_due,
 		return NIL;
 	}
 
+	/* a database at version 1.0 has no profiles but soap */
+	if (profiles != NULL &&
+		!function_exists("otan_enbek.delivery_claim(integer,text[])"))
+	{
+		queue_commit(caller);
+		return NIL;
+	}
+
 	values[0] = Int32GetDatum(batch_size);
-	if (SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1)",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+	values[1] = profiles ? CStringGetTextDatum(profiles) : (Datum) 0;
+	if (profiles == NULL)
+		rc = SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1)",
+								   1, argtypes, values, NULL, false, 0);
+	else
+		rc = SPI_execute_with_args("SELECT * FROM otan_enbek.delivery_claim($1, $2::text[])",
+								   2, argtypes, values, nulls, false, 0);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not run otan_enbek.delivery_claim()");
 
 	/* The items outlive the transaction: build them in the caller's context */
@@ -181,8 +235,13 @@ delivery_queue_claim(int batch_size, TimestampTz *next_due,
 											 SPI_tuptable->tupdesc));
 	MemoryContextSwitchTo(old);
 
+	if (items != NIL &&
+		function_exists("otan_enbek.delivery_target(integer,bigint)"))
+		foreach(lc, items)
+			delivery_target_load(lfirst(lc), caller);
+
 	if (items == NIL)
-		*next_due = query_next_due();
+		*next_due = query_next_due(profiles);
 
 	queue_commit(caller);
 	return items;
@@ -230,6 +289,27 @@ text_param(const char *value, char *null_flag)
 }
 
 /*
+ * Records with otan_enbek.delivery_record_written() that a profile wrote
+ * the document for manual upload.
+ */
+static void
+record_written(DeliveryItem *item, DeliveryVerdict *verdict)
+{
+	Oid			argtypes[5] = {INT4OID, INT8OID, TEXTOID, INT4OID, TEXTOID};
+	Datum		values[5];
+	char		nulls[6] = "     ";
+
+	values[0] = Int32GetDatum(item->org_id);
+	values[1] = Int64GetDatum(item->submission_id);
+	values[2] = text_param(verdict->message, &nulls[2]);
+	values[3] = Int32GetDatum(verdict->duration_ms);
+	values[4] = text_param(verdict->detail, &nulls[4]);
+	if (SPI_execute_with_args("SELECT otan_enbek.delivery_record_written($1, $2, $3, $4, $5::jsonb)",
+							  5, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run otan_enbek.delivery_record_written()");
+}
+
+/*
  * Records the outcome of one request with otan_enbek.delivery_record():
  * the response or error, and the submission's new state.  Returns false when
  * the extension is gone.
@@ -248,6 +328,13 @@ delivery_queue_record(DeliveryItem *item, DeliveryVerdict *verdict,
 	{
 		queue_commit(caller);
 		return false;
+	}
+
+	if (strcmp(outcome, "written") == 0)
+	{
+		record_written(item, verdict);
+		queue_commit(caller);
+		return true;
 	}
 
 	values[0] = Int32GetDatum(item->org_id);

@@ -109,6 +109,8 @@ delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
 			return "interrupted";
 		case VERDICT_NOT_SENT:
 			return "release";
+		case VERDICT_WRITTEN:
+			return "written";
 		case VERDICT_TRANSIENT:
 			break;
 	}

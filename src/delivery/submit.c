@@ -34,6 +34,7 @@
 #include "delivery/signer.h"
 #include "delivery/signing_key.h"
 #include "delivery/split.h"
+#include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
 
@@ -239,16 +240,17 @@ open_checked_signer(const char *bin, Signer *volatile *signer,
 
 /*
  * Returns the size in bytes of the SendMessage request that will carry the
- * signed document.  The envelope is built with the current sender settings,
- * so the size is the one the request will have unless those settings
- * change.
+ * signed document, with its body signed by the key in a WS-Security header.
+ * The envelope is built with the current sender settings, so the size is
+ * the one the request will have unless those settings or the key change.
  */
 static int
 request_size(const TimesheetDocument *source,
-			 const SignedDocument *signed_document)
+			 const SignedDocument *signed_document, const SigningKey *key)
 {
 	char	   *message_id;
 	char	   *envelope;
+	char	   *utf8;
 	size_t		size;
 
 	message_id = DatumGetCString(DirectFunctionCall1(uuid_out,
@@ -257,6 +259,15 @@ request_size(const TimesheetDocument *source,
 							  GetCurrentTimestamp(), otan_enbek_sender_id,
 							  otan_enbek_sender_password,
 							  signed_document->text);
+	utf8 = pg_server_to_any(envelope, strlen(envelope), PG_UTF8);
+	if (utf8 != envelope)
+	{
+		explicit_bzero(envelope, strlen(envelope));
+		pfree(envelope);
+	}
+	envelope = wssecurity_sign_envelope(utf8, key);
+	explicit_bzero(utf8, strlen(utf8));
+	pfree(utf8);
 	size = strlen(envelope);
 	explicit_bzero(envelope, size);
 	pfree(envelope);
@@ -350,7 +361,7 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, Signer *signer,
 		signer_sign(signer, source.document, strlen(source.document),
 					&signed_document);
 
-		request_bytes = request_size(&source, &signed_document);
+		request_bytes = request_size(&source, &signed_document, signer->key);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
 			elog(ERROR, "the request of part %d of timesheet %d is %d bytes, but %d bytes were computed",
 				 part.part_no, timesheet_id, request_bytes,
@@ -401,7 +412,7 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 		signer_sign(signer, whole.document, strlen(whole.document),
 					&signed_whole);
 
-		request_bytes = request_size(&whole, &signed_whole);
+		request_bytes = request_size(&whole, &signed_whole, signer->key);
 		if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
 		{
 			DocumentPart all;

@@ -94,6 +94,8 @@ delivery_verdict_name(DeliveryVerdictKind kind)
 			return "interrupted";
 		case VERDICT_NOT_SENT:
 			return "not_sent";
+		case VERDICT_WRITTEN:
+			return "written";
 	}
 	return "?";
 }

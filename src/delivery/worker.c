@@ -40,6 +40,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "delivery/profile.h"
 
 /* Why the worker exits with status 0 */
 typedef enum WorkerStop
@@ -238,18 +239,19 @@ record_item(DeliveryItem *item, DeliveryVerdict *verdict)
 }
 
 /*
- * Sends the claimed submissions, otan_enbek.max_in_flight at a time, and
- * returns their verdicts in the order of items.  After a shutdown request
- * nothing is sent, and each verdict puts its submission back in the queue.
+ * Delivers the claimed submissions with their profiles, the requests of the
+ * profile soap otan_enbek.max_in_flight at a time, and returns their
+ * verdicts in the order of items.  After a shutdown request nothing is
+ * delivered, and each verdict puts its submission back in the queue.
  */
 static DeliveryVerdict **
-exchange_items(DeliveryItem **items, int count)
+deliver_items(DeliveryItem **items, int count)
 {
 	DeliveryVerdict **verdicts;
 	int			i;
 
 	if (!ShutdownRequestPending)
-		return delivery_exchange_many(items, count);
+		return delivery_profile_deliver_many(items, count);
 
 	verdicts = palloc(sizeof(DeliveryVerdict *) * count);
 	for (i = 0; i < count; i++)
@@ -258,13 +260,14 @@ exchange_items(DeliveryItem **items, int count)
 }
 
 /*
- * Runs one cycle: claims the due submissions, sends them together, then
- * records each response in its own transaction.  Returns the number
- * claimed; when it is zero, *next_due is the earliest next_attempt_at of
- * the submissions in delivery (0 when there are none).
+ * Runs one cycle: claims the due submissions of the profiles (a SQL array
+ * literal, NULL for every profile), delivers them together, then records
+ * each outcome in its own transaction.  Returns the number claimed; when it
+ * is zero, *next_due is the earliest next_attempt_at of those profiles'
+ * submissions in delivery (0 when there are none).
  */
 static int
-run_cycle(TimestampTz *next_due)
+run_cycle(const char *profiles, TimestampTz *next_due)
 {
 	bool		extension_missing = false;
 	List	   *claimed;
@@ -276,7 +279,7 @@ run_cycle(TimestampTz *next_due)
 
 	/* a wake-up after this point starts a new worker if this one exits */
 	worker_wake_count = delivery_registry_wake_count(worker_dboid);
-	claimed = delivery_queue_claim(otan_enbek_batch_size, next_due,
+	claimed = delivery_queue_claim(otan_enbek_batch_size, profiles, next_due,
 								   &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
@@ -287,7 +290,7 @@ run_cycle(TimestampTz *next_due)
 	items = palloc(sizeof(DeliveryItem *) * count);
 	for (i = 0; i < count; i++)
 		items[i] = list_nth(claimed, i);
-	verdicts = exchange_items(items, count);
+	verdicts = deliver_items(items, count);
 
 	for (i = 0; i < count; i++)
 	{
@@ -328,14 +331,23 @@ worker_loop(void)
 	for (;;)
 	{
 		long		timeout_ms = -1;
+		const char *profiles = NULL;
+		bool		usable;
 
 		worker_handle_signals();
 
-		if (endpoint_usable())
+		/*
+		 * Without a usable endpoint only the profiles that do not send to it
+		 * (file) are delivered, and the others stay queued.
+		 */
+		usable = endpoint_usable();
+		if (!usable)
+			profiles = delivery_profiles_without_endpoint();
+		if (usable || profiles != NULL)
 		{
 			MemoryContext old = MemoryContextSwitchTo(cycle_context);
 			TimestampTz next_due = 0;
-			int			claimed = run_cycle(&next_due);
+			int			claimed = run_cycle(profiles, &next_due);
 
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cycle_context);

@@ -566,8 +566,10 @@ xmldsig_verify(const char *document, int length, const char *ca_file,
 }
 
 /*
- * Entry points for the other signers of this module (xmldsig_internal.h),
- * so that they parse, report errors and serialize exactly as xmldsig_sign.
+ * Entry points for the other signers of this module (xmldsig_internal.h):
+ * the external signer and the WS-Security signature of the SOAP body, so
+ * that they parse, report errors, load keys and serialize exactly as
+ * xmldsig_sign.
  */
 void
 xmldsig_begin_scope(XmlErrorScope *scope)
@@ -599,4 +601,10 @@ xmldsig_copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
 							 SignedDocument *signed_document)
 {
 	copy_signed_document(doc, signature, signed_document);
+}
+
+xmlSecKeyPtr
+xmldsig_make_key(const SigningKey *key)
+{
+	return make_xmlsec_key(key);
 }

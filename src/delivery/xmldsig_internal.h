@@ -2,7 +2,12 @@
  *
  * xmldsig_internal.h
  *	  Parts of xmldsig.c shared with the signers that build a signature
- *	  without xmlsec1's signing context (xmldsig_external.c).
+ *	  outside xmldsig_sign: the external signer (xmldsig_external.c) and the
+ *	  WS-Security signature of the SOAP body (wssecurity.c).
+ *
+ * Every call into libxml2 or xmlsec1 runs between xmldsig_begin_scope and
+ * xmldsig_end_scope, which save and restore the global handlers of libxml2
+ * (see the header of xmldsig.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +16,9 @@
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
+#include <xmlsec/keys.h>
 
+#include "delivery/signing_key.h"
 #include "delivery/xmldsig.h"
 
 /* libxml2 state saved while one of our calls runs. */
@@ -38,5 +45,6 @@ extern xmlDocPtr xmldsig_parse_document(const char *document, int length,
 										XmlErrorScope *scope);
 extern void xmldsig_copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
 										 SignedDocument *signed_document);
+extern xmlSecKeyPtr xmldsig_make_key(const SigningKey *key);
 
 #endif							/* OTAN_ENBEK_XMLDSIG_INTERNAL_H */

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 SERVICE = os.path.join(HERE, "enbek-service")
 SIGN_DOCUMENT = os.path.join(HERE, "sign-document")
+SIGN_ENVELOPE = os.path.join(HERE, "sign-envelope")
 MAKE_PKI = os.path.join(TOP, "test", "harness", "make-pki")
 SCHEMA = os.path.join(TOP, "src", "delivery", "timesheet-v1.xsd")
 
@@ -199,11 +200,21 @@ def signed_timesheet(message_id=None, key="sign.p12", **fields):
     return message_id, sign(timesheet_document(message_id, **fields), key)
 
 
+def sign_envelope(body, key="sign.p12"):
+    """Sign the soap:Body of an envelope (bytes) in a WS-Security header with
+    one of the PKI's keys through ./sign-envelope and return the signed
+    envelope as bytes."""
+    command = [SIGN_ENVELOPE, pki_file(key), pki_file("p12.pass")]
+    return subprocess.run(command, input=body, check=True, capture_output=True).stdout
+
+
 def envelope(data, message_id, *, service_id=TIMESHEET_SERVICE, message_date=MESSAGE_DATE,
-             sender_id=SENDER_ID, password=None, padding=""):
+             sender_id=SENDER_ID, password=None, padding="", body_key="sign.p12"):
     """Return a SendMessage request with data inside requestData/data, as
     bytes.  padding is whitespace put before SendMessage, outside the
-    signed document, to reach an exact body size."""
+    signed document, to reach an exact body size.  The body is signed in a
+    WS-Security header with body_key; None leaves the request without a
+    header."""
     password = sender_password() if password is None else password
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -217,7 +228,9 @@ def envelope(data, message_id, *, service_id=TIMESHEET_SERVICE, message_date=MES
         f"{data}"
         "</data></requestData></request></ns2:SendMessage></soap:Body></soap:Envelope>"
     )
-    return text.encode("utf-8")
+    if body_key is None:
+        return text.encode("utf-8")
+    return sign_envelope(text.encode("utf-8"), body_key)
 
 
 def status_request(queried_message_id):

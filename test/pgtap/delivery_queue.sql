@@ -3,7 +3,7 @@
 -- notifications.  Runs inside one transaction, which the delivery worker
 -- of the database cannot see, and rolls it back.
 BEGIN;
-SELECT plan(68);
+SELECT plan(72);
 
 -- Functions, privileges and pinned search paths.
 SELECT has_function('otan_enbek', 'wake_delivery', ARRAY[]::text[], 'wake_delivery() exists');
@@ -15,7 +15,8 @@ FROM pg_proc AS p
 WHERE p.pronamespace = 'otan_enbek'::regnamespace
   AND p.proname IN ('submission_add_event', 'delivery_claim', 'delivery_next_due',
                     'delivery_requeue', 'delivery_update_timesheet', 'delivery_notify',
-                    'delivery_record', 'delivery_judge_response')
+                    'delivery_record', 'delivery_judge_response', 'delivery_target',
+                    'delivery_record_written')
 ORDER BY p.proname;
 SELECT is(array_agg(p.proname::text ORDER BY p.proname), NULL,
           'every SQL function of delivery pins search_path')

@@ -113,19 +113,20 @@ SELECT is((SELECT array_agg(b.timesheet_id ORDER BY b.timesheet_id)
           NULL, 'one part fewer could not hold the employees of any timesheet');
 
 -- Each request fits, measured from the stored document with the envelope
--- the worker sends.  The harness keeps the sender password next to the key.
+-- the worker sends, its body signed in a WS-Security header.  The harness
+-- keeps the sender password next to the key.
 SELECT is((SELECT count(*) FROM part WHERE request_bytes > 102400), 0::bigint,
           'every request is at most 102,400 bytes');
 SELECT is((SELECT count(*) FROM part WHERE request_bytes IS NULL), 0::bigint,
           'every created event records the request size');
 SELECT is((SELECT array_agg(p.timesheet_id || '/' || p.part_no ORDER BY p.timesheet_id, p.part_no)
            FROM part AS p
-           WHERE octet_length(convert_to(otan_enbek.build_envelope(
+           WHERE octet_length(convert_to(otan_enbek.sign_envelope(otan_enbek.build_envelope(
                      p.message_id::text, p.service_id, now(),
                      current_setting('otan_enbek.sender_id'),
                      btrim(pg_read_file(regexp_replace(current_setting('otan_enbek.signing_key_file'),
                                                        '[^/]*$', 'sender.pass')), E'\n'),
-                     p.document), 'UTF8')) <> p.request_bytes),
+                     p.document)), 'UTF8')) <> p.request_bytes),
           NULL, 'the recorded request size is that of the envelope around the stored document');
 SELECT ok((SELECT max(request_bytes) > 100000 FROM part WHERE timesheet_id = 7304),
           'a full part comes close to the limit');

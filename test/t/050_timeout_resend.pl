@@ -39,6 +39,8 @@ isnt($events->[5]{detail}{request_message_id}, $sub->{message_id},
 
 my $message = service_message($sub->{message_id});
 is($message->{sendCount}, 2, 'Enbek received the message twice');
+is(scalar @{ $message->{bodySha256} }, 1,
+	'the re-send repeated the signed request byte for byte');
 is($message->{state}, 'ACCEPTED', 'Enbek processed it once and accepted it');
 is(psql($db, "SELECT count(*) FROM otan_enbek.notification WHERE submission_id = $id"),
 	1, 'one notification');

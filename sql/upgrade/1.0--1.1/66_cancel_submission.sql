@@ -12,16 +12,16 @@ ALTER TABLE otan_enbek.submission
     DROP CONSTRAINT submission_status_check,
     ADD CONSTRAINT submission_status_check
         CHECK (status IN ('queued', 'sending', 'sent', 'accepted', 'returned', 'failed',
-                          'cancelled'));
+                          'cancelled', 'written'));
 COMMENT ON COLUMN otan_enbek.submission.status IS
-    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt';
+    'queued: waiting to be sent; sending: claimed by the worker; sent: received by Enbek and being checked; accepted; returned: rejected with reasons; failed: given up after retries; cancelled: withdrawn by cancel_submission before any attempt; written: written to a directory by the profile file for manual upload in the employer''s cabinet, waiting for record_cabinet_answer';
 
 ALTER TABLE otan_enbek.submission_event
     DROP CONSTRAINT submission_event_kind_check,
     ADD CONSTRAINT submission_event_kind_check
         CHECK (kind IN ('created', 'attempt', 'answer', 'status_query',
                         'retry_scheduled', 'accepted', 'returned', 'failed', 'requeued', 'error',
-                        'cancelled'));
+                        'cancelled', 'written'));
 
 -- The signed document and its identity are immutable: only the delivery
 -- state may change, and a submission is never deleted.
@@ -94,13 +94,14 @@ BEGIN
                                   OLD.status, OLD.attempts),
                   HINT = 'Wait for the outcome of the delivery; a correction is a new version of the timesheet.';
     ELSIF NEW.status = ANY (outcomes) AND NEW.status <> OLD.status
-          AND OLD.status <> 'sending' THEN
+          AND OLD.status <> 'sending'
+          AND NOT (OLD.status = 'written' AND NEW.status IN ('accepted', 'returned')) THEN
         RAISE EXCEPTION 'submission % cannot change from % to %',
                 OLD.submission_id, OLD.status, NEW.status
             USING ERRCODE = 'integrity_constraint_violation',
-                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending).';
+                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending), and record_cabinet_answer sets accepted or returned for a document written for manual upload (status written).';
     END IF;
-    -- Every other change is between queued, sending and sent.
+    -- Every other change is between queued, sending, sent and written.
     RETURN NEW;
 END
 $$;

@@ -78,13 +78,14 @@ BEGIN
                                   OLD.status, OLD.attempts),
                   HINT = 'Wait for the outcome of the delivery; a correction is a new version of the timesheet.';
     ELSIF NEW.status = ANY (outcomes) AND NEW.status <> OLD.status
-          AND OLD.status <> 'sending' THEN
+          AND OLD.status <> 'sending'
+          AND NOT (OLD.status = 'written' AND NEW.status IN ('accepted', 'returned')) THEN
         RAISE EXCEPTION 'submission % cannot change from % to %',
                 OLD.submission_id, OLD.status, NEW.status
             USING ERRCODE = 'integrity_constraint_violation',
-                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending).';
+                  DETAIL = 'Only the delivery worker sets accepted, returned or failed, when it records the outcome of a request it sent (status sending), and record_cabinet_answer sets accepted or returned for a document written for manual upload (status written).';
     END IF;
-    -- Every other change is between queued, sending and sent.
+    -- Every other change is between queued, sending, sent and written.
     RETURN NEW;
 END
 $$;

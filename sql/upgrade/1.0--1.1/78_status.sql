@@ -28,17 +28,18 @@ COMMENT ON VIEW otan_enbek.recent_error IS
     'Failed runs of the last 7 days with the error''s message, detail and hint';
 
 -- Submissions of the newest version of each month that are still in
--- delivery or did not end with acceptance.
+-- delivery, wait for manual upload (written), or did not end with
+-- acceptance.
 CREATE VIEW otan_enbek.submission_attention AS
 SELECT s.org_id, s.timesheet_id, s.month, s.version, s.part_no, s.part_count,
        s.submission_id, s.status, s.attempts, s.created_at, s.next_attempt_at,
        s.last_event, s.last_code, s.last_message, s.reasons
 FROM otan_enbek.submission_overview s
-WHERE s.status IN ('queued', 'sending', 'sent', 'returned', 'failed')
+WHERE s.status IN ('queued', 'sending', 'sent', 'written', 'returned', 'failed')
   AND s.version = (SELECT max(t.version) FROM otan_enbek.timesheet t
                    WHERE t.org_id = s.org_id AND t.month = s.month);
 COMMENT ON VIEW otan_enbek.submission_attention IS
-    'Submissions of the newest timesheet version of each month that wait for delivery or were returned or failed';
+    'Submissions of the newest timesheet version of each month that wait for delivery or for manual upload (written), or were returned or failed';
 
 CREATE VIEW otan_enbek.anomaly_review AS
 SELECT d.org_id, d.employee_id,

@@ -24,6 +24,7 @@ from .model import (
 )
 from .signature import SignatureRejected
 from .store import MessageRecord
+from .wssecurity import verify_body_signature
 
 log = logging.getLogger("enbekd.delivery")
 
@@ -59,6 +60,7 @@ class DeliveryService:
     def handle(self, request, body_size):
         """Return the response to a parsed SendMessage of body_size bytes."""
         info = request.info
+        verify_body_signature(request.envelope, self._verifier)
         self._authenticate(info)
         if info.service_id == TIMESHEET_SERVICE:
             return self._deliver(request, body_size)
@@ -89,11 +91,11 @@ class DeliveryService:
         if not is_valid_message_id(message_id):
             error = Error(SCSE087, f"requestInfo/messageId {message_id!r} is not 32 to 45 Latin letters, digits or '-'")
             return self._respond_timesheet(message_id, REJECTED, [error])
-        if self._store.count_resend(message_id):
+        if self._store.count_resend(message_id, request.body_sha256):
             return self._respond_resend(message_id)
         if body_size > self._max_size:
             error = Error(SCSE999, f"the request is {body_size} bytes, over the limit of {self._max_size} bytes")
-            return self._record(MessageRecord(message_id, REJECTED, [error]))
+            return self._record(MessageRecord(message_id, REJECTED, [error], body_sha256=[request.body_sha256]))
 
         document = soap.business_document(request.data, ts("timesheetRequest"), info.service_id)
         document_message_id = document.findtext(ts("messageId"))
@@ -102,7 +104,7 @@ class DeliveryService:
                 SCSE087,
                 f"requestInfo/messageId {message_id} differs from the document's ts:messageId {document_message_id!r}",
             )
-            return self._record(MessageRecord(message_id, REJECTED, [error]))
+            return self._record(MessageRecord(message_id, REJECTED, [error], body_sha256=[request.body_sha256]))
 
         document = standalone_copy(document)
         timesheet = parse_timesheet(document, self._schema)
@@ -110,6 +112,7 @@ class DeliveryService:
             message_id, RECEIVED, [], timesheet.bin, timesheet.period,
             [(e.iin, e.contract_id) for e in timesheet.employees],
             timesheet_id=timesheet.timesheet_id, part=timesheet.part, parts=timesheet.parts,
+            body_sha256=[request.body_sha256],
         )
         try:
             certificate = self._verifier.verify(document)

@@ -172,6 +172,17 @@ class SignatureVerifier:
         self._ca = x509.load_pem_x509_certificate(self._ca_pem)
         self._clock = clock
 
+    @property
+    def ca_pem(self):
+        """The trusted CA certificate, PEM."""
+        return self._ca_pem
+
+    def check_certificate(self, leaf, others):
+        """Raise SignatureRejected unless the certificate is within its
+        validity dates and chains to the trusted CA through others."""
+        self._check_validity(leaf)
+        self._check_chain(leaf, others)
+
     def verify(self, root):
         """Verify the signature of a standalone timesheetRequest and return
         the signing certificate.  Raise SignatureRejected with the reason."""

@@ -1,6 +1,7 @@
 """The SyncChannel SOAP 1.1 envelope: parsing SendMessage requests and
 building SendMessageResponse responses and faults."""
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -52,11 +53,14 @@ class RequestInfo:
 
 @dataclass
 class SendMessage:
-    """A parsed SendMessage: its requestInfo and its requestData/data
-    element, which contains the business document."""
+    """A parsed SendMessage: its requestInfo, its requestData/data
+    element, which contains the business document, and the whole envelope,
+    whose header carries the WS-Security signature."""
 
     info: RequestInfo
     data: etree._Element
+    envelope: etree._Element
+    body_sha256: str = ""  # of the HTTP request body, hexadecimal
 
 
 def _element_children(element, where):
@@ -149,7 +153,7 @@ def parse_send_message(body):
 
     parts = _element_children(root, "soap:Envelope")
     if parts and parts[0].tag == f"{{{SOAP_NS}}}Header":
-        parts = parts[1:]  # a header, if any, carries nothing this service reads
+        parts = parts[1:]  # wssecurity.py checks the header
     if len(parts) != 1 or parts[0].tag != f"{{{SOAP_NS}}}Body":
         raise SoapFault.client("soap:Envelope must contain an optional soap:Header and one soap:Body")
 
@@ -160,7 +164,7 @@ def parse_send_message(body):
         raise SoapFault.client("request must contain requestInfo and requestData, in this order")
     info = _parse_request_info(request_parts[0])
     data = _only_child(request_parts[1], "data", "requestData")
-    return SendMessage(info, data)
+    return SendMessage(info, data, root, hashlib.sha256(body).hexdigest())
 
 
 def peek_request_info(body):

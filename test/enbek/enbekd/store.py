@@ -27,6 +27,10 @@ class MessageRecord:
 
     counts_as_part is true for a part that passed the checks that run at
     once, so that later parts of its timesheet are checked against it.
+
+    body_sha256 lists the distinct SHA-256 digests of the request bodies
+    that carried the message, so a test can check whether a re-send repeated
+    the request byte for byte.
     """
 
     message_id: str
@@ -42,6 +46,7 @@ class MessageRecord:
     part: int | None = None
     parts: int | None = None
     counts_as_part: bool = False
+    body_sha256: list = field(default_factory=list)
 
     def is_part_of(self, other):
         """Return whether both records are parts of one timesheet: the same
@@ -64,6 +69,7 @@ class MessageRecord:
             "part": self.part,
             "parts": self.parts,
             "countsAsPart": self.counts_as_part,
+            "bodySha256": list(self.body_sha256),
         }
 
     @classmethod
@@ -82,6 +88,7 @@ class MessageRecord:
             part=value.get("part"),
             parts=value.get("parts"),
             counts_as_part=value.get("countsAsPart", False),
+            body_sha256=list(value.get("bodySha256", [])),
         )
 
     def summary(self):
@@ -98,6 +105,7 @@ class MessageRecord:
             "timesheetId": self.timesheet_id,
             "part": self.part,
             "parts": self.parts,
+            "bodySha256": list(self.body_sha256),
         }
 
 
@@ -160,14 +168,17 @@ class MessageStore:
             record = self._records.get(message_id)
             return copy.deepcopy(record) if record else None
 
-    def count_resend(self, message_id):
-        """Count one more sending of message_id and return True if it was
-        received before; return False for a new message id."""
+    def count_resend(self, message_id, body_sha256=None):
+        """Count one more sending of message_id, with the digest of its
+        request body, and return True if it was received before; return
+        False for a new message id."""
         with self._lock:
             record = self._records.get(message_id)
             if record is None:
                 return False
             record.send_count += 1
+            if body_sha256 and body_sha256 not in record.body_sha256:
+                record.body_sha256.append(body_sha256)
             self._persist(record)
             return True
 
@@ -185,6 +196,9 @@ class MessageStore:
             existing = self._records.get(record.message_id)
             if existing is not None:
                 existing.send_count += 1
+                for digest in record.body_sha256:
+                    if digest not in existing.body_sha256:
+                        existing.body_sha256.append(digest)
                 self._persist(existing)
                 return None
             if record.state == RECEIVED and record.part is not None and check_part is not None:
