@@ -227,6 +227,9 @@ wssecurity_sign_envelope(const char *envelope, const SigningKey *key)
  * otan_enbek.signing_key_file, after checking that its certificate is valid
  * now.  The key is loaded at each call, so a key file replaced on the server
  * takes effect at the next request.
+ * TODO: with otan_enbek.signer = 'external' the body is still signed with
+ * signing_key_file, so a site whose only key is behind the signing service
+ * (GOST) cannot deliver with the profile soap yet.
  */
 char *
 wssecurity_sign_with_configured_key(const char *envelope)
