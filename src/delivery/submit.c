@@ -33,6 +33,7 @@
 #include "delivery/envelope.h"
 #include "delivery/signing_key.h"
 #include "delivery/split.h"
+#include "delivery/submit.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
 
@@ -40,15 +41,6 @@ PG_FUNCTION_INFO_V1(otan_enbek_sign_timesheet);
 PG_FUNCTION_INFO_V1(otan_enbek_check_signing_key);
 PG_FUNCTION_INFO_V1(otan_enbek_verify_document);
 PG_FUNCTION_INFO_V1(otan_enbek_build_envelope);
-
-/* A timesheet's unsigned document, its message id and the employer. */
-typedef struct TimesheetDocument
-{
-	int32		org_id;
-	char	   *bin;
-	pg_uuid_t	message_id;
-	char	   *document;		/* UTF-8 */
-} TimesheetDocument;
 
 /* The part of a timesheet that one document carries */
 typedef struct DocumentPart
@@ -60,14 +52,6 @@ typedef struct DocumentPart
 	int			employee_count;
 } DocumentPart;
 
-/* Certificate facts stored with a signed document. */
-typedef struct SignatureFacts
-{
-	char	   *fingerprint;
-	char	   *serial;
-	TimestampTz not_after;
-} SignatureFacts;
-
 /*
  * Runs a query whose first parameter is a timesheet or organization id and
  * returns the columns of its single row as palloc'd strings in the caller's
@@ -75,7 +59,7 @@ typedef struct SignatureFacts
  * when the query returns no row, and raises an error when it returns more
  * than one.
  */
-static bool
+bool
 fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
 			  const char *nulls, char **columns, int ncolumns)
 {
@@ -110,7 +94,7 @@ fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
  * Makes a random (version 4) UUID for a message id, as gen_random_uuid()
  * does.
  */
-static void
+void
 generate_message_id(pg_uuid_t *message_id)
 {
 	if (!pg_strong_random(message_id->data, UUID_LEN))
@@ -221,7 +205,7 @@ load_lines(int32 org_id, int32 timesheet_id, int *count)
  * Loads the configured key into *key, checks it for the employer and
  * describes its certificate.  The caller frees the key, also on error.
  */
-static void
+void
 load_checked_key(const char *bin, SigningKey *volatile *key,
 				 SignatureFacts *facts)
 {
@@ -242,7 +226,7 @@ load_checked_key(const char *bin, SigningKey *volatile *key,
  * so the size is the one the request will have unless those settings
  * change.
  */
-static int
+int
 request_size(const TimesheetDocument *source,
 			 const SignedDocument *signed_document)
 {
@@ -263,7 +247,7 @@ request_size(const TimesheetDocument *source,
 }
 
 /* Returns the SHA-256 of the bytes as a bytea. */
-static bytea *
+bytea *
 document_digest(const char *data, size_t length)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
