@@ -10,6 +10,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use IPC::Run qw(run);
 use OtanTest;
 use JSON::PP;
 use Test::More;
@@ -49,6 +50,25 @@ sub settled_status
 		WHERE month = '$month' ORDER BY version DESC LIMIT 1});
 }
 
+# Validates a document against src/delivery/timesheet-v1.xsd with lxml,
+# which the local Enbek service uses too; returns the first error or ''.
+sub schema_error
+{
+	my ($document) = @_;
+	my ($out, $err) = ('', '');
+	run [ '/usr/bin/python3', '-c', q{
+import sys
+from lxml import etree
+schema = etree.XMLSchema(etree.parse(sys.argv[1]))
+document = etree.fromstring(sys.stdin.buffer.read())
+if not schema.validate(document):
+    print(schema.error_log[0].message)
+}, "$ENV{OTAN_TOP}/src/delivery/timesheet-v1.xsd" ], \$document, \$out, \$err
+	  or die "the schema check failed: $err";
+	chomp $out;
+	return $out;
+}
+
 # October: returned, fixed, sent in full again.
 my $october_v1 = psql($db, "SELECT otan_enbek.build_timesheet($org, '2025-10-01')");
 is(psql($db, "SELECT kind || '|' || employee_count FROM otan_enbek.resubmit($october_v1)"),
@@ -73,6 +93,11 @@ like(psql($db, qq{
 	WHERE t.month = '2025-10-01' AND t.version = 2}),
 	qr/^<ts:timesheetRequest .*<ts:employees count="3">/,
 	'the resent document is a whole timesheet');
+is(schema_error(psql($db, qq{
+	SELECT s.document FROM otan_enbek.submission s
+	JOIN otan_enbek.timesheet t USING (org_id, timesheet_id)
+	WHERE t.month = '2025-10-01' AND t.version = 2})),
+	'', 'a whole timesheet is valid against the extended schema');
 
 # November: accepted, one day edited, corrected.
 my $v1 = psql($db, "SELECT otan_enbek.build_timesheet($org, '2025-11-01')");
@@ -94,8 +119,9 @@ like($document, qr/<ts:corrects messageId="$v1_message" timesheetId="$v1" versio
 like($document, qr/<ts:changes count="1"><ts:employee change="changed"><ts:iin>820212300023</,
 	'it carries the edited employee as changed');
 unlike($document, qr/810111300012|830313300034/, 'it leaves out the unchanged employees');
-is(psql($db, "SELECT valid FROM otan_enbek.verify_document(" . "(SELECT document FROM otan_enbek.submission WHERE timesheet_id = $v2))"),
+is(psql($db, "SELECT valid FROM otan_enbek.verify_document((SELECT document FROM otan_enbek.submission WHERE timesheet_id = $v2))"),
 	't', 'the correction is signed');
+is(schema_error($document), '', 'the correction is valid against the schema');
 
 is(settled_status('2025-11-01'), 'accepted', 'the correction is accepted');
 my $v2_message = psql($db, "SELECT message_id FROM otan_enbek.submission WHERE timesheet_id = $v2");

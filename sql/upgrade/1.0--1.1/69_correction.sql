@@ -8,13 +8,14 @@
 -- submit_timesheet does.
 
 ALTER TABLE otan_enbek.submission
-    ADD COLUMN kind text NOT NULL DEFAULT 'full' CHECK (kind IN ('full', 'correction')),
+    ADD COLUMN document_kind text NOT NULL DEFAULT 'full'
+        CHECK (document_kind IN ('full', 'correction')),
     ADD COLUMN corrects_submission_id bigint,
     ADD CONSTRAINT submission_corrects_fkey FOREIGN KEY (org_id, corrects_submission_id)
         REFERENCES otan_enbek.submission (org_id, submission_id),
     ADD CONSTRAINT submission_correction_reference
-        CHECK ((kind = 'correction') = (corrects_submission_id IS NOT NULL));
-COMMENT ON COLUMN otan_enbek.submission.kind IS
+        CHECK ((document_kind = 'correction') = (corrects_submission_id IS NOT NULL));
+COMMENT ON COLUMN otan_enbek.submission.document_kind IS
     'full: a ts:timesheetRequest with every line of the version (or of its part); correction: a ts:timesheetCorrection with the lines that changed since the accepted document it corrects';
 COMMENT ON COLUMN otan_enbek.submission.corrects_submission_id IS
     'For a correction, the accepted submission whose message id the document names in ts:corrects; NULL for a full document';
@@ -26,8 +27,8 @@ CREATE FUNCTION otan_enbek.submission_kind_guard() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
-    IF (NEW.kind, NEW.corrects_submission_id)
-       IS DISTINCT FROM (OLD.kind, OLD.corrects_submission_id) THEN
+    IF (NEW.document_kind, NEW.corrects_submission_id)
+       IS DISTINCT FROM (OLD.document_kind, OLD.corrects_submission_id) THEN
         RAISE EXCEPTION 'the kind and reference of submission % cannot be changed',
                 OLD.submission_id
             USING ERRCODE = 'integrity_constraint_violation',
@@ -318,7 +319,7 @@ BEGIN
     INSERT INTO otan_enbek.submission AS s
         (org_id, timesheet_id, message_id, service_id, document, document_sha256,
          signature_value, key_fingerprint, certificate_serial, certificate_not_after,
-         kind, corrects_submission_id)
+         document_kind, corrects_submission_id)
     VALUES (sheet.org_id, sheet.timesheet_id, signed.message_id, service, signed.document,
             signed.document_sha256, signed.signature_value, signed.key_fingerprint,
             signed.certificate_serial, signed.certificate_not_after,

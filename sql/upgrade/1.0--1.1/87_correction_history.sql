@@ -8,7 +8,7 @@
 CREATE VIEW otan_enbek.timesheet_history AS
 SELECT t.org_id, t.month, t.version, t.timesheet_id, t.status AS timesheet_status,
        t.built_at, t.employee_count,
-       s.submission_id, s.part_no, s.part_count, s.kind, s.message_id,
+       s.submission_id, s.part_no, s.part_count, s.document_kind AS kind, s.message_id,
        b.message_id AS corrects_message_id, bt.version AS corrects_version,
        (ev.detail->>'employee_count')::integer AS changed_employee_count,
        s.status AS submission_status, s.response_code, s.created_at, s.finished_at,
@@ -22,7 +22,7 @@ LEFT JOIN otan_enbek.timesheet AS bt
        ON bt.org_id = b.org_id AND bt.timesheet_id = b.timesheet_id
 LEFT JOIN otan_enbek.submission_event AS ev
        ON ev.org_id = s.org_id AND ev.submission_id = s.submission_id
-      AND ev.event_no = 1 AND s.kind = 'correction'
+      AND ev.event_no = 1 AND s.document_kind = 'correction'
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object('code', sr.code, 'message', sr.message,
                                         'iin', sr.iin, 'employee_id', sr.employee_id)
@@ -49,7 +49,7 @@ COMMENT ON COLUMN otan_enbek.timesheet_history.reasons IS
 CREATE VIEW otan_enbek.reader_timesheet_history WITH (security_barrier) AS
 SELECT t.org_id, t.month, t.version, t.timesheet_id, t.status AS timesheet_status,
        t.built_at, t.employee_count,
-       s.submission_id, s.part_no, s.part_count, s.kind, s.message_id,
+       s.submission_id, s.part_no, s.part_count, s.document_kind AS kind, s.message_id,
        b.message_id AS corrects_message_id, bt.version AS corrects_version,
        (ev.detail->>'employee_count')::integer AS changed_employee_count,
        s.status AS submission_status, s.response_code, s.created_at, s.finished_at,
@@ -63,7 +63,7 @@ LEFT JOIN otan_enbek.timesheet AS bt
        ON bt.org_id = b.org_id AND bt.timesheet_id = b.timesheet_id
 LEFT JOIN otan_enbek.submission_event AS ev
        ON ev.org_id = s.org_id AND ev.submission_id = s.submission_id
-      AND ev.event_no = 1 AND s.kind = 'correction'
+      AND ev.event_no = 1 AND s.document_kind = 'correction'
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object('code', sr.code,
                                         'iin_masked', otan_enbek.mask_iin(sr.iin),
