@@ -99,7 +99,7 @@ otan_enbek_sign_timesheet_correction(PG_FUNCTION_ARGS)
 
 		/*
 		 * TODO: a correction whose request exceeds the limit is not split
-		 * into parts; such a month must be corrected in smaller steps.
+		 * into parts, so such a change must be sent in smaller versions.
 		 */
 		request_bytes = request_size(&source, &signed_document);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)

@@ -44,7 +44,7 @@ def employee_xml(line, change=None):
 def correction_document(message_id, corrects, *, changed=(), removed=(), count=None,
                         period=PERIOD, identity_extra="", version=2):
     """Return an unsigned timesheetCorrection as text.  changed contains
-    (change, employee) pairs, removed IINs."""
+    (change, employee) pairs, and removed contains IINs."""
     items = [employee_xml(line, change) for change, line in changed]
     items += [f"<ts:removed><ts:iin>{iin}</ts:iin></ts:removed>" for iin in removed]
     count = len(items) if count is None else count

@@ -43,11 +43,11 @@ SELECT array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 'В' ELSE 'Я' END O
        array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 0 ELSE 8 END ORDER BY d) AS hours
 FROM generate_series('2025-10-01'::date, '2025-10-31', '1 day') AS d;
 
--- Every version has the lines of employees 1 to 3 with the same days,
--- except: version 3 of October changes a day of employee 1, drops
--- employee 2, adds employee 4, and renames employee 3 (a name is not in
--- the document); version 2 of November and version 3 of December are
--- unchanged against their accepted versions.
+-- Every version has the lines of employees 1 to 3 with the same days, but
+-- version 3 of October changes a day of employee 1, drops employee 2, adds
+-- employee 4, and renames employee 3, whose name is not in the document.
+-- Version 2 of November and version 3 of December equal their accepted
+-- versions.
 INSERT INTO otan_enbek.timesheet_line (org_id, timesheet_id, employee_id, line_no, iin,
                                        full_name, contract_id, day_codes, day_hours,
                                        days_worked, hours_worked, days_off)

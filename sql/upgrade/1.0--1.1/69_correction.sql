@@ -20,8 +20,8 @@ COMMENT ON COLUMN otan_enbek.submission.document_kind IS
 COMMENT ON COLUMN otan_enbek.submission.corrects_submission_id IS
     'For a correction, the accepted submission whose message id the document names in ts:corrects; NULL for a full document';
 
--- submission_guard (60_delivery.sql) keeps the columns of 1.0 unchanged;
--- this guard does the same for the columns added here.
+-- submission_guard (60_delivery.sql) keeps the columns of 1.0 unchanged,
+-- and this guard does the same for the columns added here.
 CREATE FUNCTION otan_enbek.submission_kind_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -214,8 +214,8 @@ COMMENT ON FUNCTION otan_enbek.sign_timesheet_correction(integer) IS
 -- Sends a built version of a month: as a correction of the newest accepted
 -- version when there is one, else in full with submit_timesheet.  A
 -- correction is one document, and a version without changes is not sent.
--- The lock on the month's versions makes a concurrent resubmit wait, and
--- build_timesheet takes the same rows FOR UPDATE.
+-- Locking every version of the month makes a concurrent resubmit or
+-- build_timesheet of the month wait.
 CREATE FUNCTION otan_enbek.resubmit(timesheet bigint)
     RETURNS TABLE (submission_id bigint, kind text, corrects_message_id uuid,
                    employee_count integer)

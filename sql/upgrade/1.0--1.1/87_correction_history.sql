@@ -3,7 +3,7 @@
 -- 81_org_access.sql, whose organization predicate the reader's view uses.
 
 -- Every version of every month and each submission of it, with what the
--- submission carried and how Enbek answered.  A version never submitted
+-- submission carried and Enbek's response.  A version never submitted
 -- has one row with NULL submission columns.
 CREATE VIEW otan_enbek.timesheet_history AS
 SELECT t.org_id, t.month, t.version, t.timesheet_id, t.status AS timesheet_status,

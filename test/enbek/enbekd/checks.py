@@ -147,10 +147,10 @@ def check_correction(correction, stored, corrected):
     message it names (corrected, None when unknown).
 
     SCSE311 when the named message is unknown, not accepted, or of another
-    employer or period; SCSE312 when it is not the latest accepted document
-    of that timesheet or another correction of it is still being checked;
-    else one SCSE313 per employee that is added but already in the copy, or
-    changed or removed but not in it.
+    employer or period.  SCSE312 when it is not the latest accepted document
+    of that timesheet, or another correction of it is still being checked.
+    Otherwise one SCSE313 per employee that is added but already in the
+    copy, or changed or removed but not in it.
     """
     named = correction.corrects
     where = f"employer {correction.bin} and period {correction.period}"
