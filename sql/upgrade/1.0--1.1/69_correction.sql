@@ -215,7 +215,8 @@ COMMENT ON FUNCTION otan_enbek.sign_timesheet_correction(integer) IS
 -- version when there is one, else in full with submit_timesheet.  A
 -- correction is one document, and a version without changes is not sent.
 -- Locking every version of the month makes a concurrent resubmit or
--- build_timesheet of the month wait.
+-- build_timesheet of the month wait.  Returns one row per submission, so
+-- a full timesheet in parts has a row per part with that part's employees.
 CREATE FUNCTION otan_enbek.resubmit(timesheet bigint)
     RETURNS TABLE (submission_id bigint, kind text, corrects_message_id uuid,
                    employee_count integer)
@@ -229,6 +230,7 @@ DECLARE
     service text := current_setting('otan_enbek.service_id');
     signed record;
     new_id bigint;
+    part_ids bigint[];
     counts jsonb;
 BEGIN
     IF resubmit.timesheet IS NULL THEN
@@ -280,11 +282,16 @@ BEGIN
 
     SELECT * INTO base FROM otan_enbek.correction_base(sheet.org_id, sheet.timesheet_id);
     IF NOT FOUND THEN
+        -- The ids are collected first, because a query does not see the
+        -- created events that a function called in it inserts.  The
+        -- employee_count of each part is the one its created event records.
+        part_ids := ARRAY(SELECT otan_enbek.submit_timesheet(sheet.timesheet_id));
         RETURN QUERY
-        SELECT s.id, 'full'::text, NULL::uuid,
-               (SELECT count(*)::integer FROM otan_enbek.timesheet_line AS l
-                WHERE l.org_id = sheet.org_id AND l.timesheet_id = sheet.timesheet_id)
-        FROM otan_enbek.submit_timesheet(sheet.timesheet_id) AS s (id);
+        SELECT s.id, 'full'::text, NULL::uuid, (e.detail->>'employee_count')::integer
+        FROM unnest(part_ids) WITH ORDINALITY AS s (id, part_no)
+        JOIN otan_enbek.submission_event AS e
+          ON e.org_id = sheet.org_id AND e.submission_id = s.id AND e.event_no = 1
+        ORDER BY s.part_no;
         RETURN;
     END IF;
 
