@@ -3,7 +3,7 @@
 -- them, the submission it makes, the rejected cases, the history views and
 -- who may call what.
 BEGIN;
-SELECT plan(44);
+SELECT plan(49);
 SET LOCAL client_min_messages = warning;
 
 SELECT session_user AS tap_session \gset
@@ -249,6 +249,54 @@ SELECT throws_ok($$SELECT * FROM otan_enbek.resubmit(6933)$$, '55000',
                  'timesheet 6933 has no changes since the accepted version 1',
                  'an operator may call resubmit');
 RESET ROLE;
+
+-- A full resubmission in parts, and a correction too large for one
+-- request.  January 2026 has 130 lines in departments of 100 and 30, about
+-- 1.4 kB each, so the full document needs two parts.
+CREATE TEMP TABLE iin_pool AS
+SELECT row_number() OVER (ORDER BY s)::integer AS n, c.iin
+FROM generate_series(1, 200) AS s
+CROSS JOIN LATERAL (SELECT '8503153' || lpad(s::text, 4, '0') || d AS iin
+                    FROM generate_series(0, 9) AS d) AS c
+WHERE otan_enbek.is_valid_iin(c.iin);
+CREATE TEMP TABLE january AS
+SELECT array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 'В' ELSE 'Я' END ORDER BY d) AS codes,
+       array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 0 ELSE 8 END ORDER BY d) AS hours
+FROM generate_series('2026-01-01'::date, '2026-01-31', '1 day') AS d;
+INSERT INTO otan_enbek.timesheet (org_id, timesheet_id, month, version, status,
+                                  working_days, norm_hours, built_at)
+VALUES (6901, 6951, '2026-01-01', 1, 'built', 22, 176, '2026-02-02 04:00+00'),
+       (6901, 6952, '2026-01-01', 2, 'built', 22, 176, '2026-02-03 04:00+00');
+INSERT INTO otan_enbek.timesheet_line (org_id, timesheet_id, employee_id, line_no, iin,
+                                       full_name, department, day_codes, day_hours,
+                                       days_worked, hours_worked, days_off)
+SELECT 6901, t.id, 1000 + p.n, p.n, p.iin, 'Employee ' || p.n,
+       CASE WHEN p.n <= 100 THEN 'A' ELSE 'B' END,
+       CASE WHEN t.id = 6952 THEN a.codes[1:4] || ARRAY['Б'] || a.codes[6:31] ELSE a.codes END,
+       a.hours, 22, 176, 9
+FROM unnest(ARRAY[6951, 6952]) AS t (id)
+JOIN iin_pool AS p ON p.n <= 130
+CROSS JOIN january AS a;
+
+CREATE TEMP TABLE parts_sent AS SELECT * FROM otan_enbek.resubmit(6951);
+SELECT is((SELECT count(*) FROM parts_sent WHERE kind = 'full'), 2::bigint,
+          'a large month without an accepted version is sent in two parts');
+SELECT is((SELECT array_agg(s.part_no ORDER BY s.part_no) FROM otan_enbek.submission AS s
+           WHERE s.submission_id IN (SELECT submission_id FROM parts_sent)),
+          ARRAY[1, 2], 'one submission per part');
+SELECT is((SELECT sum(employee_count) FROM parts_sent), 130::bigint,
+          'each row counts the employees of its part');
+
+UPDATE otan_enbek.submission SET status = 'sending'
+WHERE submission_id IN (SELECT submission_id FROM parts_sent);
+UPDATE otan_enbek.submission SET status = 'accepted'
+WHERE submission_id IN (SELECT submission_id FROM parts_sent);
+UPDATE otan_enbek.timesheet SET status = 'accepted' WHERE timesheet_id = 6951;
+SELECT throws_ok($$SELECT * FROM otan_enbek.resubmit(6952)$$, '54000',
+                 'the correction of timesheet 6952 is too large for one request',
+                 'a correction over 100 KB is rejected');
+SELECT is((SELECT count(*) FROM otan_enbek.submission WHERE timesheet_id = 6952), 0::bigint,
+          'and nothing is stored');
 
 SELECT * FROM finish();
 ROLLBACK;
