@@ -2,6 +2,8 @@
 version 1.1): the reference checks (SCSE311, SCSE312), the employee checks
 against the stored copy (SCSE313), the rules of the document, and the
 merged copy at /_control/timesheet."""
+import shutil
+import tempfile
 import unittest
 from xml.sax.saxutils import escape
 
@@ -15,6 +17,7 @@ from enbek_testlib import (
     NO_CONTRACT,
     PERIOD,
     TS_NS,
+    ServiceProcess,
     ServiceTestCase,
     employee,
     new_message_id,
@@ -248,6 +251,35 @@ class PendingCorrectionTest(unittest.TestCase):
         second = self.record("second", RECEIVED, kind="correction", corrects="base", removed=[IINS[0]])
         store.insert(second, None, check_correction)
         self.assertEqual(store.get("second").state, RECEIVED)
+
+
+class CorrectionRestartTest(unittest.TestCase):
+    """The stored copy is rebuilt from the journal after a restart."""
+
+    def test_copy_survives_restart(self):
+        state_dir = tempfile.mkdtemp(prefix="enbek-state.")
+        self.addCleanup(shutil.rmtree, state_dir, True)
+        service = ServiceProcess(state_dir=state_dir).start()
+        self.addCleanup(lambda: service.process and service.stop())
+        employees = [employee(iin, CONTRACTED[iin]) for iin in IINS[0:2]]
+        base_id, document = signed_timesheet(employees=employees)
+        service.send_timesheet(document, base_id)
+        self.assertEqual(service.wait_for_state(base_id).state, "ACCEPTED")
+        message_id, document = signed_correction(base_id, removed=[IINS[0]])
+        service.send_timesheet(document, message_id)
+        self.assertEqual(service.wait_for_state(message_id).state, "ACCEPTED")
+        query = f"timesheet?bin={BIN}&period={PERIOD}"
+        _, before = service.control("GET", query)
+        self.assertEqual(service.stop(), 0)
+
+        service = ServiceProcess(state_dir=state_dir).start()
+        status, after = service.control("GET", query)
+        self.assertEqual(status, 200, after)
+        self.assertEqual(after, before)
+        self.assertEqual([line["iin"] for line in after["employees"]], [IINS[1]])
+        stale_id, document = signed_correction(base_id, removed=[IINS[1]])
+        response = service.send_timesheet(document, stale_id)
+        self.assertEqual(response.code, "SCSE312", response)
 
 
 if __name__ == "__main__":
