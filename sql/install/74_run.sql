@@ -156,7 +156,7 @@ CREATE FUNCTION otan_enbek.resubmit_timesheet(org integer, month date)
         (date_trunc('month', $2) + interval '1 month - 1 day')::date)
 $$;
 COMMENT ON FUNCTION otan_enbek.resubmit_timesheet(integer, date) IS
-    'Builds a new version of a month that was returned, failed or cancelled, submits it, and records the run in job_run';
+    'Builds a new version of a month, submits it as a correction when Enbek accepted an earlier version and in full otherwise, and records the run in job_run';
 
 CREATE FUNCTION otan_enbek.cancel_submission(org integer, timesheet_id integer)
     RETURNS otan_enbek.job_run

@@ -24,6 +24,6 @@ COMMENT ON FUNCTION otan_enbek.step_timesheet_build(integer, date) IS
 COMMENT ON FUNCTION otan_enbek.step_timesheet_submit(integer, date) IS
     'Step of the timesheet_submit kind: queues the newest timesheet version of a month for delivery and returns its submissions';
 COMMENT ON FUNCTION otan_enbek.step_timesheet_resubmit(integer, date) IS
-    'Step of the timesheet_resubmit kind: builds a new version of a month that was returned, failed or cancelled, and queues it';
+    'Step of the timesheet_resubmit kind: builds a new version of a month and queues it with otan_enbek.resubmit, as a correction when Enbek accepted an earlier version';
 COMMENT ON FUNCTION otan_enbek.step_submission_cancel(integer, jsonb) IS
     'Step of the submission_cancel kind: cancels the never-sent submissions of the timesheet named in the target';

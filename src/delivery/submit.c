@@ -34,6 +34,7 @@
 #include "delivery/signer.h"
 #include "delivery/signing_key.h"
 #include "delivery/split.h"
+#include "delivery/submit.h"
 #include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
@@ -42,15 +43,6 @@ PG_FUNCTION_INFO_V1(otan_enbek_sign_timesheet);
 PG_FUNCTION_INFO_V1(otan_enbek_check_signing_key);
 PG_FUNCTION_INFO_V1(otan_enbek_verify_document);
 PG_FUNCTION_INFO_V1(otan_enbek_build_envelope);
-
-/* A timesheet's unsigned document, its message id and the employer. */
-typedef struct TimesheetDocument
-{
-	int32		org_id;
-	char	   *bin;
-	pg_uuid_t	message_id;
-	char	   *document;		/* UTF-8 */
-} TimesheetDocument;
 
 /* The part of a timesheet that one document carries */
 typedef struct DocumentPart
@@ -62,14 +54,6 @@ typedef struct DocumentPart
 	int			employee_count;
 } DocumentPart;
 
-/* Certificate facts stored with a signed document. */
-typedef struct SignatureFacts
-{
-	char	   *fingerprint;
-	char	   *serial;
-	TimestampTz not_after;
-} SignatureFacts;
-
 /*
  * Runs a query whose first parameter is a timesheet or organization id and
  * returns the columns of its single row as palloc'd strings in the caller's
@@ -77,7 +61,7 @@ typedef struct SignatureFacts
  * when the query returns no row, and raises an error when it returns more
  * than one.
  */
-static bool
+bool
 fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
 			  const char *nulls, char **columns, int ncolumns)
 {
@@ -112,7 +96,7 @@ fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
  * Makes a random (version 4) UUID for a message id, as gen_random_uuid()
  * does.
  */
-static void
+void
 generate_message_id(pg_uuid_t *message_id)
 {
 	if (!pg_strong_random(message_id->data, UUID_LEN))
@@ -224,7 +208,7 @@ load_lines(int32 org_id, int32 timesheet_id, int *count)
  * employer and describes the certificate.  The caller closes the signer,
  * also on error.
  */
-static void
+void
 open_checked_signer(const char *bin, Signer *volatile *signer,
 					SignatureFacts *facts)
 {
@@ -244,7 +228,7 @@ open_checked_signer(const char *bin, Signer *volatile *signer,
  * The envelope is built with the current sender settings, so the size is
  * the one the request will have unless those settings or the key change.
  */
-static int
+int
 request_size(const TimesheetDocument *source,
 			 const SignedDocument *signed_document, const SigningKey *key)
 {
@@ -275,7 +259,7 @@ request_size(const TimesheetDocument *source,
 }
 
 /* Returns the SHA-256 of the bytes as a bytea. */
-static bytea *
+bytea *
 document_digest(const char *data, size_t length)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];

@@ -178,12 +178,15 @@ SELECT is((SELECT day_codes[11] FROM otan_enbek.timesheet_line
 SELECT is((SELECT day_codes[11] || ' ' || day_marks[11] FROM line WHERE employee_id = 1),
           'К edited', 'the new version has the edit');
 
--- A day of an accepted timesheet is final.
+-- A day of an accepted timesheet may be edited for a correction, and the
+-- accepted version keeps its line.
 UPDATE otan_enbek.timesheet SET status = 'accepted' WHERE org_id = 4601 AND timesheet_id <> :first_id;
-SELECT throws_ok($$SELECT otan_enbek.edit_day(4601, 2, '2026-02-12', 'Я', 6, 'r')$$,
-                 '55000', NULL, 'a day of an accepted timesheet is rejected');
-SELECT throws_ok($$SELECT otan_enbek.approve_day(4601, 2, '2026-02-12', 'r')$$,
-                 '55000', NULL, 'an approval in an accepted timesheet is rejected');
+SELECT ok(otan_enbek.edit_day(4601, 2, '2026-02-12', 'Я', 6, 'Left for the doctor at 15:00') > 0,
+          'a day of an accepted timesheet can be edited');
+SELECT is((SELECT l.day_hours[12] FROM otan_enbek.timesheet_line l
+           JOIN otan_enbek.timesheet t USING (org_id, timesheet_id)
+           WHERE t.org_id = 4601 AND t.status = 'accepted' AND l.employee_id = 2), 8.00,
+          'the accepted version keeps its line');
 
 SELECT * FROM finish();
 ROLLBACK;

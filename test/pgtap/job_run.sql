@@ -121,11 +121,14 @@ SELECT throws_ok($$UPDATE otan_enbek.submission SET status = 'queued' WHERE subm
                  '23000', 'submission 95001 cannot change from cancelled to queued',
                  'cancelled is final');
 
--- Resubmission is refused while in delivery and after acceptance.
+-- Resubmission is refused while in delivery.  After acceptance the new
+-- version is a correction: version 1 of 2025-04 has no lines, so the
+-- employees of the new build are added.
 SELECT is((SELECT error_message FROM otan_enbek.resubmit_timesheet(9401, '2025-03-01')),
           'timesheet 9503 of 2025-03 is still in delivery', 'a month in delivery is not resubmitted');
-SELECT is((SELECT error_message FROM otan_enbek.resubmit_timesheet(9401, '2025-04-01')),
-          'timesheet 9504 of 2025-04 was accepted by Enbek', 'an accepted month is not resubmitted');
+CREATE TEMP TABLE corrected AS SELECT * FROM otan_enbek.resubmit_timesheet(9401, '2025-04-01');
+SELECT is((SELECT (status, counts->>'kind', counts->>'version')::text FROM corrected),
+          '(succeeded,correction,2)', 'an accepted month is resubmitted as a correction');
 
 -- An ingest of a missing file fails with the organization of its source.
 INSERT INTO otan_enbek.source (org_id, source_id, name, default_format)
@@ -161,16 +164,19 @@ SELECT is((SELECT count(*) FROM otan_enbek.progress WHERE pid = pg_backend_pid()
 SELECT is((SELECT (status, runs, failed_runs)::text FROM otan_enbek.run_today
            WHERE org_id = 9401 AND kind = 'attendance'),
           '(failed,2,1)', 'run_today shows the last attendance run and the counts');
-SELECT is((SELECT count(*) FROM otan_enbek.recent_error WHERE org_id = 9401), 8::bigint,
+SELECT is((SELECT count(*) FROM otan_enbek.recent_error WHERE org_id = 9401), 7::bigint,
           'recent_error lists every failed run');
 SELECT is((SELECT array_agg(submission_id ORDER BY submission_id)
            FROM otan_enbek.submission_attention WHERE org_id = 9401),
-          ARRAY[95003::bigint, 95004], 'submission_attention lists the parts still in delivery');
+          ARRAY(SELECT unnest(ARRAY[95003, 95004, (SELECT (counts->'submission_ids'->>0)::bigint
+                                                   FROM corrected)])
+                ORDER BY 1),
+          'submission_attention lists the parts still in delivery');
 SELECT is((SELECT state FROM otan_enbek.status() WHERE org_id = 9401 AND area = 'today attendance'),
           'failed', 'status() shows the last attendance run');
 SELECT is((SELECT summary FROM otan_enbek.status() WHERE org_id = 9401 AND area = 'submissions'
                                                       AND state = 'queued'),
-          '1 parts of 2025-02', 'status() counts the submissions waiting');
+          '2 parts of 2025-02, 2025-04', 'status() counts the submissions waiting');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -65,7 +65,6 @@ DECLARE
     zone text;
     employed_from date;
     employed_to date;
-    accepted_id integer;
 BEGIN
     IF NEW.org_id IS NULL OR NEW.employee_id IS NULL OR NEW.work_day IS NULL THEN
         RAISE EXCEPTION 'organization, employee and day of a day edit must not be null'
@@ -149,22 +148,9 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT t.timesheet_id INTO accepted_id
-    FROM otan_enbek.timesheet t
-    JOIN otan_enbek.timesheet_line l
-      ON l.org_id = t.org_id AND l.timesheet_id = t.timesheet_id
-    WHERE t.org_id = NEW.org_id
-      AND t.month = date_trunc('month', NEW.work_day::timestamp)::date
-      AND t.status = 'accepted'
-      AND l.employee_id = NEW.employee_id
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'day % of employee % belongs to accepted timesheet %',
-                        NEW.work_day, NEW.employee_id, accepted_id
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Enbek accepted the timesheet of that month with this employee''s line, so its days are final.',
-                  HINT = 'Edit only days of months whose timesheet Enbek has not accepted.';
-    END IF;
+    -- A day of a month that Enbek accepted may be edited too: the accepted
+    -- version keeps its lines, and the next build of the month is sent as a
+    -- correction by otan_enbek.resubmit.
 
     NEW.reason := btrim(NEW.reason, E' \t\n\r');
     NEW.edited_by := session_user;

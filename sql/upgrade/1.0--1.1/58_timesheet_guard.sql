@@ -24,7 +24,7 @@ BEGIN
                         OLD.org_id
             USING ERRCODE = 'integrity_constraint_violation',
                   DETAIL = 'Enbek accepted this timesheet, so its status and figures are final.',
-                  HINT = 'Correct an accepted timesheet on the Enbek portal.';
+                  HINT = 'Build the month again with otan_enbek.build_timesheet and send the new version with otan_enbek.resubmit: it sends a correction of the accepted version.';
     END IF;
     IF TG_OP = 'DELETE' OR NEW.status = OLD.status THEN
         RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;

@@ -18,7 +18,7 @@ VALUES
     ('timesheet_submit', true,
      'Signs and queues for delivery the newest built timesheet of a month; a scheduled run submits the month before the current one.'),
     ('timesheet_resubmit', false,
-     'Builds a new version of a month whose last delivery was returned, failed or cancelled, and submits it.'),
+     'Builds a new version of a month and submits it: as a correction when Enbek accepted an earlier version, else in full.'),
     ('submission_cancel', false,
      'Cancels the queued submissions of a timesheet that were never sent.'),
     ('pull', true,

@@ -95,9 +95,9 @@ BEGIN
 END
 $$;
 
--- Builds a new version of a month whose newest version Enbek returned, or
--- whose delivery failed or was cancelled, and submits it.  A version that
--- was never submitted is built again in place and submitted.
+-- Builds a new version of a month and sends it with otan_enbek.resubmit: as
+-- a correction when Enbek accepted an earlier version, else in full.  A
+-- version that was never submitted is built again in place and sent.
 CREATE FUNCTION otan_enbek.step_timesheet_resubmit(org integer, month date) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -105,6 +105,7 @@ CREATE FUNCTION otan_enbek.step_timesheet_resubmit(org integer, month date) RETU
 DECLARE
     old otan_enbek.timesheet := otan_enbek.newest_timesheet(org, month);
     counts jsonb;
+    sent record;
 BEGIN
     IF old.status = 'submitted' THEN
         RAISE EXCEPTION 'timesheet % of % is still in delivery', old.timesheet_id,
@@ -113,20 +114,20 @@ BEGIN
                   DETAIL = format('Version %s has status submitted: Enbek has not answered yet.', old.version),
                   HINT = format('Wait for the answer, or cancel a submission that was never sent with SELECT * FROM otan_enbek.cancel_submission(%s, %s).',
                                 org, old.timesheet_id);
-    ELSIF old.status = 'accepted' THEN
-        -- NOTE: sending a correction of an accepted month is not supported.
-        RAISE EXCEPTION 'timesheet % of % was accepted by Enbek', old.timesheet_id,
-                to_char(old.month, 'YYYY-MM')
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('Version %s is accepted; a second document for the month would need the correction protocol of Enbek, which otan_enbek does not send.',
-                                  old.version),
-                  HINT = 'Correct an accepted timesheet on the Enbek portal.';
     END IF;
     counts := otan_enbek.step_timesheet_build(org, month);
+    SELECT array_agg(r.submission_id ORDER BY r.submission_id) AS ids,
+           min(r.kind) AS kind, min(r.corrects_message_id::text) AS corrects_message_id,
+           sum(r.employee_count) AS employee_count
+      INTO sent
+    FROM otan_enbek.resubmit((counts->>'timesheet_id')::bigint) AS r;
     RETURN counts
         || jsonb_build_object('previous_timesheet_id', old.timesheet_id,
-                              'previous_status', old.status)
-        || otan_enbek.step_timesheet_submit(org, month);
+                              'previous_status', old.status,
+                              'submission_ids', to_jsonb(sent.ids),
+                              'kind', sent.kind,
+                              'corrects_message_id', sent.corrects_message_id,
+                              'sent_employees', sent.employee_count);
 END
 $$;
 

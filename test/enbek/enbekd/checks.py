@@ -5,7 +5,21 @@ import calendar
 import datetime
 
 from .identifiers import has_valid_check_digit
-from .model import SCSE012, SCSE043, SCSE045, SCSE046, SCSE059, SCSE211, SCSE301, SCSE302, Error
+from .model import (
+    ACCEPTED,
+    SCSE012,
+    SCSE043,
+    SCSE045,
+    SCSE046,
+    SCSE059,
+    SCSE211,
+    SCSE301,
+    SCSE302,
+    SCSE311,
+    SCSE312,
+    SCSE313,
+    Error,
+)
 from .signature import certificate_bin
 from .soap import KAZAKHSTAN_TIME
 
@@ -124,4 +138,53 @@ def check_part(part, others):
                 f"the employee is also in part {other.part} of {timesheet} (message {other.message_id})",
                 iin,
             ))
+    return errors
+
+
+def check_correction(correction, stored, corrected):
+    """Return the errors of a correction against the service's copy of its
+    employer's timesheet for the period (stored) and the record of the
+    message it names (corrected, None when unknown).
+
+    SCSE311 when the named message is unknown, not accepted, or of another
+    employer or period.  SCSE312 when it is not the latest accepted document
+    of that timesheet, or another correction of it is still being checked.
+    Otherwise one SCSE313 per employee that is added but already in the
+    copy, or changed or removed but not in it.
+    """
+    named = correction.corrects
+    where = f"employer {correction.bin} and period {correction.period}"
+    if corrected is None:
+        return [Error(SCSE311, f"ts:corrects names message {named}, which was never received")]
+    if (corrected.bin, corrected.period) != (correction.bin, correction.period):
+        return [Error(
+            SCSE311,
+            f"ts:corrects names message {named} of employer {corrected.bin} and period "
+            f"{corrected.period}, not of {where}",
+        )]
+    if corrected.state != ACCEPTED:
+        return [Error(SCSE311, f"ts:corrects names message {named}, which is {corrected.state}, not ACCEPTED")]
+    if named not in stored.head:
+        return [Error(
+            SCSE312,
+            f"ts:corrects names message {named}, but the latest accepted document of {where} "
+            f"is {', '.join(stored.head)}",
+        )]
+    if stored.pending_corrections:
+        return [Error(
+            SCSE312,
+            f"correction {stored.pending_corrections[0]} of message {named} is still being checked; "
+            "send the next correction after its outcome",
+        )]
+
+    errors = []
+    for line in correction.lines:
+        iin = line["iin"]
+        if line["change"] == "added" and iin in stored.lines:
+            errors.append(Error(SCSE313, f"the employee is added, but the timesheet of {where} has a line for them", iin))
+        elif line["change"] == "changed" and iin not in stored.lines:
+            errors.append(Error(SCSE313, f"the employee's line is changed, but the timesheet of {where} has none", iin))
+    for iin in correction.removed:
+        if iin not in stored.lines:
+            errors.append(Error(SCSE313, f"the employee is removed, but the timesheet of {where} has no line for them", iin))
     return errors

@@ -2,6 +2,7 @@
 reset the service and inspect the messages it received."""
 import json
 import logging
+import urllib.parse
 
 from .contracts import ContractError, parse_contracts
 from .faults import FaultError, parse_fault
@@ -27,12 +28,14 @@ class Control:
             ("GET", "messages"): self._list_messages,
             ("GET", "health"): self._health,
             ("GET", "in-flight"): self._show_in_flight,
+            ("GET", "timesheet"): self._show_timesheet,
         }
 
     def handle(self, method, path, body):
         """Handle a control request with its raw body and return (HTTP
         status, JSON value)."""
-        name = path[len(PREFIX):]
+        name, _, query_string = path[len(PREFIX):].partition("?")
+        query = {key: values[-1] for key, values in urllib.parse.parse_qs(query_string).items()}
         handler = self._routes.get((method, name))
         if handler is None:
             allowed = [m for (m, n) in self._routes if n == name]
@@ -40,7 +43,7 @@ class Control:
                 return 405, {"ok": False, "error": f"{path} accepts only {', '.join(allowed)}"}
             return 404, {"ok": False, "error": f"no control endpoint {path}"}
         if method == "GET":
-            return handler()
+            return handler(query)
         try:
             value = json.loads(body) if body.strip() else None
         except ValueError as e:
@@ -74,11 +77,20 @@ class Control:
         log.info("%d contracts added", len(contracts))
         return 200, {"ok": True, "added": len(contracts)}
 
-    def _list_messages(self):
+    def _list_messages(self, _query):
         return 200, {"messages": self._store.summaries()}
 
-    def _health(self):
+    def _health(self, _query):
         return 200, {"ok": True}
 
-    def _show_in_flight(self):
+    def _show_in_flight(self, _query):
         return 200, self._in_flight.snapshot()
+    def _show_timesheet(self, query):
+        missing = [name for name in ("bin", "period") if not query.get(name)]
+        if missing:
+            return 400, {"ok": False, "error": f"/_control/timesheet needs the query parameters {' and '.join(missing)}"}
+        stored = self._store.stored_timesheet(query["bin"], query["period"])
+        if stored is None:
+            return 404, {"ok": False,
+                         "error": f"no document of employer {query['bin']} for {query['period']} was accepted"}
+        return 200, stored.to_json()

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from . import soap
-from .checks import check_employer, check_message_date, check_part
+from .checks import check_correction, check_employer, check_message_date, check_part
 from .document import parse_status_request, parse_timesheet, standalone_copy, ts
 from .identifiers import is_valid_message_id
 from .model import (
@@ -97,7 +97,8 @@ class DeliveryService:
             error = Error(SCSE999, f"the request is {body_size} bytes, over the limit of {self._max_size} bytes")
             return self._record(MessageRecord(message_id, REJECTED, [error], body_sha256=[request.body_sha256]))
 
-        document = soap.business_document(request.data, ts("timesheetRequest"), info.service_id)
+        document = soap.business_document(
+            request.data, (ts("timesheetRequest"), ts("timesheetCorrection")), info.service_id)
         document_message_id = document.findtext(ts("messageId"))
         if document_message_id is not None and document_message_id != message_id:
             error = Error(
@@ -113,6 +114,8 @@ class DeliveryService:
             [(e.iin, e.contract_id) for e in timesheet.employees],
             timesheet_id=timesheet.timesheet_id, part=timesheet.part, parts=timesheet.parts,
             body_sha256=[request.body_sha256],
+            kind=timesheet.kind, version=timesheet.version, lines=list(timesheet.lines),
+            corrects=timesheet.corrects, removed=list(timesheet.removed),
         )
         try:
             certificate = self._verifier.verify(document)
@@ -130,9 +133,10 @@ class DeliveryService:
 
     def _record(self, record):
         """Store a new record, checking a part against the other parts of
-        its timesheet, and respond with its state.  Respond SCSE196 if the
-        same message id was stored meanwhile."""
-        sequence = self._store.insert(record, check_part)
+        its timesheet and a correction against the stored copy it corrects,
+        and respond with its state.  Respond SCSE196 if the same message id
+        was stored meanwhile."""
+        sequence = self._store.insert(record, check_part, check_correction)
         if sequence is None:
             return self._respond_resend(record.message_id)
         if record.state == RECEIVED:

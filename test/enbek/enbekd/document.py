@@ -1,4 +1,5 @@
-"""The timesheet document, version 1: validation against
+"""The timesheet documents of namespace urn:otan-enbek:timesheet:v1: the
+timesheet (schema version 1.0) and its correction (1.1), validated against
 src/delivery/timesheet-v1.xsd and the rules that XSD 1.0 cannot state."""
 import calendar
 import re
@@ -27,7 +28,15 @@ class Employee:
 @dataclass(frozen=True)
 class Timesheet:
     """The fields of a valid timesheet document that the checks use.  part
-    and parts are None for a document that is the whole timesheet."""
+    and parts are None for a document that is the whole timesheet.  lines
+    contains the employees' lines as line_json returns them, in document
+    order.
+
+    A correction (kind "correction") names the corrected document in
+    corrects, carries the added and changed employees in employees and
+    lines, with "change" in each line, and the IINs of the removed ones in
+    removed.
+    """
 
     message_id: str
     bin: str
@@ -36,6 +45,11 @@ class Timesheet:
     timesheet_id: str = ""
     part: int | None = None
     parts: int | None = None
+    kind: str = "full"
+    version: int | None = None
+    lines: tuple = ()
+    corrects: str | None = None
+    removed: tuple = ()
 
     @property
     def year_month(self):
@@ -78,14 +92,37 @@ class DocumentSchema:
         raise SoapFault.client(f"the document does not match timesheet-v1.xsd (line {first.line}): {message}")
 
 
+def _check_days(employee, where, period, days_in_month):
+    """Raise a soap:Client fault unless the days of an employee ascend, exist
+    in the month, and the day totals fit in it."""
+    previous = 0
+    for day in employee.find(ts("days")).findall(ts("day")):
+        n = int(day.get("n"))
+        if n > days_in_month:
+            raise SoapFault.client(f"{where}: ts:day n={n} does not exist in {period}")
+        if n <= previous:
+            raise SoapFault.client(f"{where}: ts:day n={n} follows n={previous}; days must ascend")
+        previous = n
+    totals = employee.find(ts("totals"))
+    for attribute in ("daysWorked", "daysOff"):
+        value = int(totals.get(attribute))
+        if value > days_in_month:
+            raise SoapFault.client(
+                f"{where}: ts:totals/@{attribute} is {value}, but {period} has {days_in_month} days"
+            )
+
+
 def _check_rules(root, period):
     """Raise a soap:Client fault for a rule of the document that the XSD
     cannot state."""
     year, month = (int(part) for part in period.split("-"))
     days_in_month = calendar.monthrange(year, month)[1]
+    correction = root.tag == ts("timesheetCorrection")
 
     identity = root.find(ts("timesheet"))
     part, parts = identity.get("part"), identity.get("parts")
+    if correction and (part is not None or parts is not None):
+        raise SoapFault.client("a ts:timesheetCorrection is one document: ts:timesheet has no @part or @parts")
     if (part is None) != (parts is None):
         raise SoapFault.client(
             "ts:timesheet has only one of @part and @parts; a part of a timesheet carries both"
@@ -99,33 +136,44 @@ def _check_rules(root, period):
             f"ts:workingDays is {working_days}, but {period} has {days_in_month} days"
         )
 
-    employees = root.find(ts("employees"))
-    found = len(employees.findall(ts("employee")))
-    declared = int(employees.get("count"))
-    if declared != found:
-        raise SoapFault.client(f"ts:employees/@count is {declared}, but the document has {found} ts:employee")
+    if correction:
+        changes = root.find(ts("changes"))
+        found = len(changes.findall(ts("employee"))) + len(changes.findall(ts("removed")))
+        declared = int(changes.get("count"))
+        if declared != found:
+            raise SoapFault.client(
+                f"ts:changes/@count is {declared}, but the document has {found} ts:employee and ts:removed"
+            )
+        employees = changes.findall(ts("employee"))
+    else:
+        container = root.find(ts("employees"))
+        employees = container.findall(ts("employee"))
+        declared = int(container.get("count"))
+        if declared != len(employees):
+            raise SoapFault.client(
+                f"ts:employees/@count is {declared}, but the document has {len(employees)} ts:employee"
+            )
 
-    for position, employee in enumerate(employees.findall(ts("employee")), 1):
-        where = f"ts:employee[{position}]"
-        previous = 0
-        for day in employee.find(ts("days")).findall(ts("day")):
-            n = int(day.get("n"))
-            if n > days_in_month:
-                raise SoapFault.client(f"{where}: ts:day n={n} does not exist in {period}")
-            if n <= previous:
-                raise SoapFault.client(f"{where}: ts:day n={n} follows n={previous}; days must ascend")
-            previous = n
-        totals = employee.find(ts("totals"))
-        for attribute in ("daysWorked", "daysOff"):
-            value = int(totals.get(attribute))
-            if value > days_in_month:
-                raise SoapFault.client(
-                    f"{where}: ts:totals/@{attribute} is {value}, but {period} has {days_in_month} days"
-                )
+    for position, employee in enumerate(employees, 1):
+        _check_days(employee, f"ts:employee[{position}]", period, days_in_month)
+
+
+def line_json(employee):
+    """Return an employee's line as the service stores it: iin, contractId
+    (or None), days as [n, code, hours] and the totals, with hours as the
+    document writes them."""
+    return {
+        "iin": employee.findtext(ts("iin")),
+        "contractId": employee.findtext(ts("contractId")),
+        "days": [[int(d.get("n")), d.get("code"), d.get("hours")]
+                 for d in employee.find(ts("days")).findall(ts("day"))],
+        "totals": dict(employee.find(ts("totals")).attrib),
+    }
 
 
 def parse_timesheet(root, schema):
-    """Validate a standalone timesheetRequest and return its Timesheet.
+    """Validate a standalone timesheetRequest or timesheetCorrection and
+    return its Timesheet.
 
     Raises a soap:Client fault for a document that fails the XSD or one of
     the rules the XSD cannot state.
@@ -133,20 +181,33 @@ def parse_timesheet(root, schema):
     schema.validate(root)
     period = root.findtext(ts("period"))
     _check_rules(root, period)
-    employees = tuple(
-        Employee(e.findtext(ts("iin")), e.findtext(ts("contractId")))
-        for e in root.find(ts("employees")).findall(ts("employee"))
-    )
     identity = root.find(ts("timesheet"))
     part, parts = identity.get("part"), identity.get("parts")
+    fields = {
+        "message_id": root.findtext(ts("messageId")),
+        "bin": root.find(ts("employer")).findtext(ts("bin")),
+        "period": period,
+        "timesheet_id": identity.get("id"),
+        "version": int(identity.get("version")),
+        "part": None if part is None else int(part),
+        "parts": None if parts is None else int(parts),
+    }
+    if root.tag == ts("timesheetCorrection"):
+        changes = root.find(ts("changes"))
+        changed = changes.findall(ts("employee"))
+        return Timesheet(
+            employees=tuple(Employee(e.findtext(ts("iin")), e.findtext(ts("contractId"))) for e in changed),
+            kind="correction",
+            lines=tuple(dict(line_json(e), change=e.get("change")) for e in changed),
+            corrects=root.find(ts("corrects")).get("messageId"),
+            removed=tuple(r.findtext(ts("iin")) for r in changes.findall(ts("removed"))),
+            **fields,
+        )
+    employees = root.find(ts("employees")).findall(ts("employee"))
     return Timesheet(
-        message_id=root.findtext(ts("messageId")),
-        bin=root.find(ts("employer")).findtext(ts("bin")),
-        period=period,
-        employees=employees,
-        timesheet_id=identity.get("id"),
-        part=None if part is None else int(part),
-        parts=None if parts is None else int(parts),
+        employees=tuple(Employee(e.findtext(ts("iin")), e.findtext(ts("contractId"))) for e in employees),
+        lines=tuple(line_json(e) for e in employees),
+        **fields,
     )
 
 

@@ -14,6 +14,9 @@ SCSE196 = "SCSE196"  # message id already received
 SCSE211 = "SCSE211"  # no contract covering the period
 SCSE301 = "SCSE301"  # part numbering differs from another part of the timesheet
 SCSE302 = "SCSE302"  # employee already in another part of the timesheet
+SCSE311 = "SCSE311"  # a correction names no accepted document of the employer and period
+SCSE312 = "SCSE312"  # a correction names an accepted document that is not the latest
+SCSE313 = "SCSE313"  # a correction adds, changes or removes an employee against the stored copy
 SCSE999 = "SCSE999"  # request over the size limit
 
 # States of a timesheet message (ts:state).

@@ -182,12 +182,14 @@ def peek_request_info(body):
     return (service_id.strip() if service_id else None, message_id.strip() if message_id else None)
 
 
-def business_document(data, tag, service_id):
-    """Return the one element inside requestData/data, which must have the
-    given tag."""
+def business_document(data, tags, service_id):
+    """Return the one element inside requestData/data, which must have one
+    of the given tags (a tag or a tuple of tags)."""
+    if isinstance(tags, str):
+        tags = (tags,)
     children = _element_children(data, "requestData/data")
-    if len(children) != 1 or children[0].tag != tag:
-        expected = "ts:" + etree.QName(tag).localname
+    if len(children) != 1 or children[0].tag not in tags:
+        expected = " or ".join("ts:" + etree.QName(tag).localname for tag in tags)
         raise SoapFault.client(
             f"requestData/data of service {service_id} must contain exactly one {expected} "
             f"in namespace {TS_NS}"

@@ -8,7 +8,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from .model import PENDING_STATES, RECEIVED, REJECTED, Error
+from .model import ACCEPTED, PENDING_STATES, RECEIVED, REJECTED, Error
 
 log = logging.getLogger("enbekd.store")
 
@@ -31,6 +31,11 @@ class MessageRecord:
     body_sha256 lists the distinct SHA-256 digests of the request bodies
     that carried the message, so a test can check whether a re-send repeated
     the request byte for byte.
+    kind is "full" for a timesheetRequest and "correction" for a
+    timesheetCorrection.  lines contains the employees' lines of the
+    document (for a correction, the added and changed ones with their
+    "change"), corrects the message id a correction names, and removed the
+    IINs it removes.
     """
 
     message_id: str
@@ -47,6 +52,11 @@ class MessageRecord:
     parts: int | None = None
     counts_as_part: bool = False
     body_sha256: list = field(default_factory=list)
+    kind: str = "full"
+    version: int | None = None
+    lines: list = field(default_factory=list)
+    corrects: str | None = None
+    removed: list = field(default_factory=list)
 
     def is_part_of(self, other):
         """Return whether both records are parts of one timesheet: the same
@@ -70,6 +80,11 @@ class MessageRecord:
             "parts": self.parts,
             "countsAsPart": self.counts_as_part,
             "bodySha256": list(self.body_sha256),
+            "kind": self.kind,
+            "version": self.version,
+            "lines": self.lines,
+            "corrects": self.corrects,
+            "removed": self.removed,
         }
 
     @classmethod
@@ -89,6 +104,11 @@ class MessageRecord:
             parts=value.get("parts"),
             counts_as_part=value.get("countsAsPart", False),
             body_sha256=list(value.get("bodySha256", [])),
+            kind=value.get("kind", "full"),
+            version=value.get("version"),
+            lines=value.get("lines", []),
+            corrects=value.get("corrects"),
+            removed=value.get("removed", []),
         )
 
     def summary(self):
@@ -106,6 +126,61 @@ class MessageRecord:
             "part": self.part,
             "parts": self.parts,
             "bodySha256": list(self.body_sha256),
+            "kind": self.kind,
+            "version": self.version,
+            "corrects": self.corrects,
+            "removedCount": len(self.removed),
+        }
+
+
+@dataclass
+class StoredTimesheet:
+    """The service's copy of an employer's timesheet for a period: the
+    accepted documents applied in the order received.
+
+    head contains the message ids that a correction may name: the last
+    accepted correction, or every accepted part of the last accepted
+    timesheet.  lines maps each IIN to its line.  pending_corrections
+    contains the message ids of corrections of the head still being checked.
+    """
+
+    bin: str
+    period: str
+    head: list = field(default_factory=list)
+    lines: dict = field(default_factory=dict)
+    applied: list = field(default_factory=list)
+    pending_corrections: list = field(default_factory=list)
+    _head_timesheet: tuple | None = None
+
+    def apply(self, record):
+        """Apply one accepted document to the copy."""
+        self.applied.append(record.message_id)
+        if record.kind == "correction":
+            for line in record.lines:
+                self.lines[line["iin"]] = {k: v for k, v in line.items() if k != "change"}
+            for iin in record.removed:
+                self.lines.pop(iin, None)
+            self.head = [record.message_id]
+            self._head_timesheet = None
+            return
+        timesheet = (record.timesheet_id, record.version, record.parts)
+        if record.part is not None and timesheet == self._head_timesheet:
+            self.head.append(record.message_id)
+        else:
+            self.lines = {}
+            self.head = [record.message_id]
+        self._head_timesheet = timesheet if record.part is not None else None
+        for line in record.lines:
+            self.lines[line["iin"]] = line
+
+    def to_json(self):
+        return {
+            "bin": self.bin,
+            "period": self.period,
+            "head": self.head,
+            "applied": self.applied,
+            "pendingCorrections": self.pending_corrections,
+            "employees": [self.lines[iin] for iin in sorted(self.lines)],
         }
 
 
@@ -182,15 +257,18 @@ class MessageStore:
             self._persist(record)
             return True
 
-    def insert(self, record, check_part=None):
+    def insert(self, record, check_part=None, check_correction=None):
         """Store a new record and return its sequence number, or count a
         re-send and return None if its message id arrived meanwhile.
 
         A RECEIVED record that is a part of a timesheet is first checked
         with check_part(record, others), where others are the parts of the
-        same timesheet received before.  Errors it returns make the record
-        REJECTED with them.  The check runs under the store's lock, so that
-        two parts sent at once are checked against each other.
+        same timesheet received before.  A RECEIVED correction is checked
+        with check_correction(record, copy, corrected), where copy is the
+        StoredTimesheet of its employer and period and corrected the record
+        it names, or None.  Errors they return make the record REJECTED with
+        them.  The checks run under the store's lock, so that two messages
+        sent at once are checked against each other.
         """
         with self._lock:
             existing = self._records.get(record.message_id)
@@ -205,6 +283,12 @@ class MessageStore:
                 others = [r for r in self._records.values()
                           if r.counts_as_part and r.is_part_of(record)]
                 errors = check_part(record, sorted(others, key=lambda r: r.sequence))
+                if errors:
+                    record.state = REJECTED
+                    record.errors = list(errors)
+            if record.state == RECEIVED and record.kind == "correction" and check_correction is not None:
+                stored = self._stored_timesheet(record.bin, record.period)
+                errors = check_correction(record, stored, self._records.get(record.corrects))
                 if errors:
                     record.state = REJECTED
                     record.errors = list(errors)
@@ -228,6 +312,27 @@ class MessageStore:
             record.errors = list(errors)
             self._persist(record)
             return True
+
+    def _stored_timesheet(self, bin_, period):
+        # The caller holds the lock.
+        stored = StoredTimesheet(bin_, period)
+        records = sorted((r for r in self._records.values() if (r.bin, r.period) == (bin_, period)),
+                         key=lambda r: r.sequence)
+        for record in records:
+            if record.state == ACCEPTED:
+                stored.apply(record)
+        stored.pending_corrections = [
+            r.message_id for r in records
+            if r.kind == "correction" and r.state in PENDING_STATES and r.corrects in stored.head
+        ]
+        return stored
+
+    def stored_timesheet(self, bin_, period):
+        """Return the StoredTimesheet of an employer and period, or None when
+        no document of it was accepted."""
+        with self._lock:
+            stored = self._stored_timesheet(bin_, period)
+            return stored if stored.applied else None
 
     def pending(self):
         """Return (message_id, sequence) of every record whose checks have
