@@ -249,7 +249,15 @@ request_size(const TimesheetDocument *source,
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	envelope = wssecurity_sign_envelope(utf8, key);
+	/*
+	 * An external signer holds no private key here, and the worker then
+	 * signs the body with signing_key_file, so the size is measured with
+	 * that key as well.
+	 */
+	if (key != NULL && key->private_key != NULL)
+		envelope = wssecurity_sign_envelope(utf8, key);
+	else
+		envelope = wssecurity_sign_with_configured_key(utf8);
 	explicit_bzero(utf8, strlen(utf8));
 	pfree(utf8);
 	size = strlen(envelope);

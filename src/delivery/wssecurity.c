@@ -174,6 +174,13 @@ wssecurity_sign_envelope(const char *envelope, const SigningKey *key)
 	xmlSecDSigCtxPtr volatile context = NULL;
 	char	   *volatile result = NULL;
 
+	if (key->private_key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("the signing key of %s has no private key to sign the SOAP body",
+						key->label),
+				 errhint("Set otan_enbek.signing_key_file to a PKCS#12 signing key.")));
+
 	xmldsig_begin_scope(&scope);
 	PG_TRY();
 	{
