@@ -39,6 +39,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "pull/pull.h"
 
 /* Why the worker exits with status 0 */
 typedef enum WorkerStop
@@ -323,6 +324,14 @@ worker_loop(void)
 
 			if (next_due != 0)
 				timeout_ms = milliseconds_until(next_due);
+		}
+
+		/* the pulls of network sources that are due (pull_worker.c) */
+		{
+			long		pull_ms = pull_run_due_sources(worker_dbname);
+
+			if (pull_ms >= 0 && (timeout_ms < 0 || pull_ms < timeout_ms))
+				timeout_ms = pull_ms;
 		}
 
 		(void) WaitLatch(MyLatch,
