@@ -26,8 +26,10 @@ COMMENT ON COLUMN otan_enbek.source_pull.pull_interval IS
 COMMENT ON COLUMN otan_enbek.source_pull.settings IS
     'Paging, field mapping and timeouts as a JSON object; README.md lists the keys of each protocol';
 
--- Credentials, readable by superusers and the owner of the extension only:
--- no role of the extension is granted this table.
+-- Credentials, readable by superusers and the owner of the extension only.
+-- otan_enbek_admin gets SELECT on every table of the schema, this one
+-- included, so row-level security without any policy hides every row from
+-- it and rejects its writes; superusers and the owner bypass it.
 CREATE TABLE otan_enbek.source_pull_secret (
     source_id       integer PRIMARY KEY
                     REFERENCES otan_enbek.source_pull (source_id) ON DELETE CASCADE,
@@ -35,8 +37,9 @@ CREATE TABLE otan_enbek.source_pull_secret (
     password        text,
     ca_file         text CHECK (ca_file ~ '^/')
 );
+ALTER TABLE otan_enbek.source_pull_secret ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE otan_enbek.source_pull_secret IS
-    'User name, password and CA file of each pull source; readable by superusers only';
+    'User name, password and CA file of each pull source; row-level security without a policy hides the rows from every role but superusers and the owner';
 COMMENT ON COLUMN otan_enbek.source_pull_secret.ca_file IS
     'File of CA certificates on the database server that verify an https:// source; NULL uses the system''s store';
 

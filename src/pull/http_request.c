@@ -178,7 +178,8 @@ configure_auth(CURL *curl, const char *auth, PullTarget *target)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid authentication \"%s\" of a pull source", auth),
+				 errmsg("invalid authentication \"%s\" of a pull source",
+						strlen(auth) <= 16 ? auth : "(over 16 bytes)"),
 				 errhint("Use digest, basic, bearer or none.")));
 	SET_OPTION(curl, CURLOPT_USERNAME,
 			   target->username ? target->username : "");
@@ -301,20 +302,35 @@ PG_FUNCTION_INFO_V1(otan_enbek_pull_http_request);
 Datum
 otan_enbek_pull_http_request(PG_FUNCTION_ARGS)
 {
-	int32		source_id = PG_GETARG_INT32(0);
-	char	   *method = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *url = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *body = PG_ARGISNULL(3) ? NULL :
-		text_to_cstring(PG_GETARG_TEXT_PP(3));
-	char	   *auth = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	int32		connect_timeout_ms = PG_GETARG_INT32(5);
-	int32		request_timeout_ms = PG_GETARG_INT32(6);
+	int32		source_id;
+	char	   *method;
+	char	   *url;
+	char	   *body;
+	char	   *auth;
+	int32		connect_timeout_ms;
+	int32		request_timeout_ms;
 	CURL	   *volatile curl = NULL;
 	struct curl_slist *volatile headers = NULL;
 	PullBuffer	buffer = {0};
 	char		error_buffer[CURL_ERROR_SIZE];
 	PullTarget *target;
-	Datum		result = (Datum) 0;
+	volatile Datum result = (Datum) 0;
+
+	for (int i = 0; i < PG_NARGS(); i++)
+	{
+		if (i != 3 && PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of pull_http_request is NULL", i + 1),
+					 errhint("Only the body may be NULL.")));
+	}
+	source_id = PG_GETARG_INT32(0);
+	method = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	url = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	body = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	auth = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	connect_timeout_ms = PG_GETARG_INT32(5);
+	request_timeout_ms = PG_GETARG_INT32(6);
 
 	if (!superuser())
 		ereport(ERROR,
@@ -325,7 +341,8 @@ otan_enbek_pull_http_request(PG_FUNCTION_ARGS)
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid HTTP method \"%s\"", method),
+				 errmsg("invalid HTTP method \"%s\"",
+						strlen(method) <= 16 ? method : "(over 16 bytes)"),
 				 errhint("Use GET or POST.")));
 	if (connect_timeout_ms < 100 || request_timeout_ms < 100)
 		ereport(ERROR,
@@ -337,8 +354,7 @@ otan_enbek_pull_http_request(PG_FUNCTION_ARGS)
 	if (strncmp(url, target->base_url, strlen(target->base_url)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("URL \"%s\" is not an address of pull source %d",
-						url, source_id),
+				 errmsg("URL is not an address of pull source %d", source_id),
 				 errdetail("The source's credentials are sent only to addresses that start with its url \"%s\".",
 						   target->base_url)));
 

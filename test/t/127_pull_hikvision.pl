@@ -208,7 +208,19 @@ like(psql($db, qq{SET ROLE $operator;
 		SELECT status || '|' || error_message FROM otan_enbek.run_pull($org)}),
 	qr/^failed\|permission denied to pull the sources of organization $org$/,
 	'a pull by an operator fails on its rights and backs off no source');
-psql($db, qq{DROP OWNED BY $operator; DROP ROLE $operator});
+my $admin = 'otan_t_pull_admin';
+psql($db, qq{DROP ROLE IF EXISTS $admin; CREATE ROLE $admin; GRANT otan_enbek_admin TO $admin});
+is(psql($db, qq{SET ROLE $admin; SELECT count(*) FROM otan_enbek.source_pull_secret}),
+	0, 'administrator sees no credentials');
+like(psql_error($db, qq{SET ROLE $admin;
+		INSERT INTO otan_enbek.source_pull_secret (source_id, password)
+		VALUES ($turnstile, 'x')}),
+	qr/violates row-level security policy/, 'administrator cannot store credentials');
+like(psql_error($db, qq{SET ROLE $admin;
+		SELECT otan_enbek.set_source_credentials($turnstile, 'admin', 'x')}),
+	qr/permission denied for function set_source_credentials/,
+	'administrator cannot call set_source_credentials');
+psql($db, qq{DROP OWNED BY $operator; DROP ROLE $operator; DROP OWNED BY $admin; DROP ROLE $admin});
 is(psql($db, qq{SELECT count(*) FROM otan_enbek.job_run
 		WHERE counts::text LIKE '%$password%' OR error_message LIKE '%$password%'}),
 	0, 'no password in the run log');
@@ -249,7 +261,23 @@ like(server_log(), qr/otan_enbek pull in database "otan_t_pull_hikvision", organ
 psql($db, qq{UPDATE otan_enbek.source_pull SET pull_interval = NULL});
 reset_config('otan_enbek.pull_naptime');
 
-# 10. The saved search response of a real terminal, served by the fake.
+# 10. HTTPS: the device's certificate is verified, with the system's CA
+# store unless the source has a CA file.
+my $tls_device = start_fake('fake-hikvision', '--user', 'admin', '--password', $password,
+	'--tls-cert', "$ENV{OTAN_PKI}/server.crt", '--tls-key', "$ENV{OTAN_PKI}/server.key");
+my $tls_source = add_source('TLS terminal', $password, port => $tls_device);
+psql($db, qq{UPDATE otan_enbek.source_pull SET url = 'https://127.0.0.1:$tls_device'
+	WHERE source_id = $tls_source});
+like(pull_source($tls_source), qr/^\|\|\|\|\|request to pull source $tls_source failed: .*certificate/i,
+	'certificate of an unknown CA rejected');
+psql($db, qq{
+	SELECT otan_enbek.set_source_credentials($tls_source, 'admin', '$password',
+	                                         '$ENV{OTAN_PKI}/ca.crt');
+	UPDATE otan_enbek.source_pull_state SET next_pull_at = now() WHERE source_id = $tls_source});
+is(pull_source($tls_source), '1|0|0|0|0|', 'with the CA file: pulled over HTTPS');
+psql($db, qq{UPDATE otan_enbek.source_pull SET enabled = false WHERE source_id = $tls_source});
+
+# 11. The saved search response of a real terminal, served by the fake.
 my $fixture = "$ENV{OTAN_SKUD_DATA}/hikvision_acsevent_search.json";
 SKIP:
 {

@@ -103,12 +103,20 @@ COMMENT ON FUNCTION otan_enbek.url_encode(text) IS
 -- Reads a time of a source's settings, such as start_time: with a UTC
 -- offset as that instant, without one as a local time of the zone.
 CREATE FUNCTION otan_enbek.pull_setting_time(value text, time_zone text) RETURNS timestamptz
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT CASE WHEN $1 ~ '[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
-                THEN $1::timestamptz
-                ELSE $1::timestamp AT TIME ZONE $2 END
+BEGIN
+    IF length(value) > 64 THEN
+        RAISE EXCEPTION 'invalid time in the settings of a pull source'
+            USING ERRCODE = 'invalid_datetime_format',
+                  DETAIL = format('The value is %s characters long.', length(value)),
+                  HINT = 'Write a date and time such as 2026-11-01 or 2026-11-01T08:00:00+05:00.';
+    END IF;
+    RETURN CASE WHEN value ~ '[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+                THEN value::timestamptz
+                ELSE value::timestamp AT TIME ZONE time_zone END;
+END
 $$;
 COMMENT ON FUNCTION otan_enbek.pull_setting_time(text, text) IS
     'Reads a time of a pull source''s settings: with a UTC offset as that instant, without one as a local time of the zone';

@@ -18,10 +18,18 @@
 -- Returns the text of the value that a jsonpath selects in an event, or
 -- NULL.
 CREATE FUNCTION otan_enbek.pull_field(item jsonb, path text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT nullif(btrim(jsonb_path_query_first($1, $2::jsonpath) #>> '{}'), '')
+BEGIN
+    -- A jsonpath syntax error quotes the path, so a long one is rejected first.
+    IF length(path) > 1000 THEN
+        RAISE EXCEPTION 'JSON path in the settings of a pull source is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The path is %s characters long; the limit is 1000.', length(path));
+    END IF;
+    RETURN nullif(btrim(jsonb_path_query_first(item, path::jsonpath) #>> '{}'), '');
+END
 $$;
 COMMENT ON FUNCTION otan_enbek.pull_field(jsonb, text) IS
     'Returns the text of the value that a jsonpath selects in a JSON event, or NULL';

@@ -19,10 +19,12 @@ my $http = HTTP::Tiny->new(timeout => 30);
 my @started;
 
 # Starts test/skud/NAME with the given arguments on a free port and waits
-# until it answers.  Returns the port.
+# until it answers.  Returns the port.  A fake started with --tls-cert is
+# reached over HTTPS with the test CA of $OTAN_PKI.
 sub start_fake
 {
 	my ($name, @args) = @_;
+	my $tls = grep { $_ eq '--tls-cert' } @args;
 	my $port = `$ENV{OTAN_TOP}/test/harness/free-port`;
 	chomp $port;
 	die "no free port\n" unless $port =~ /^\d+$/;
@@ -35,8 +37,18 @@ sub start_fake
 	push @started, $pid;
 	for (1 .. 300)
 	{
-		my $response = $http->get("http://127.0.0.1:$port/_control/requests");
-		return $port if $response->{status} == 200;
+		if ($tls)
+		{
+			return $port
+			  if system('curl', '-sf', '-o', '/dev/null', '--cacert',
+				"$ENV{OTAN_PKI}/ca.crt",
+				"https://127.0.0.1:$port/_control/requests") == 0;
+		}
+		else
+		{
+			my $response = $http->get("http://127.0.0.1:$port/_control/requests");
+			return $port if $response->{status} == 200;
+		}
 		sleep 0.1;
 	}
 	die "$name did not start on port $port\n";
