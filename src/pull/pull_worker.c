@@ -52,27 +52,52 @@ pull_define_settings(void)
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
-/* Runs a query in a new transaction; its rows are in SPI_tuptable. */
+/* Starts a transaction with SPI and a snapshot for the queries below. */
 static void
-begin_query(const char *sql, int nargs, Oid *argtypes, Datum *values)
+begin_transaction(const char *activity)
 {
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, sql);
-	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false,
-							  0) < 0)
-		elog(ERROR, "could not run \"%s\"", sql);
+	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
-/* Commits the transaction of begin_query. */
+/* Commits the transaction of begin_transaction. */
 static void
-end_query(void)
+commit_transaction(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Runs a query; its rows are in SPI_tuptable. */
+static void
+run_query(const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false,
+							  0) < 0)
+		elog(ERROR, "could not run \"%s\"", sql);
+}
+
+/*
+ * Tells whether the installed version of the extension has pull sources.
+ * A database still at version 1.0 has none until ALTER EXTENSION UPDATE,
+ * and a query of the missing functions would fail at every look.
+ */
+static bool
+pull_functions_installed(void)
+{
+	bool		isnull;
+	Datum		found;
+
+	run_query("SELECT to_regprocedure('otan_enbek.pull_due_orgs()') IS NOT NULL"
+			  " AND to_regprocedure('otan_enbek.pull_seconds_to_next()') IS NOT NULL",
+			  0, NULL, NULL);
+	found = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+						  &isnull);
+	return !isnull && DatumGetBool(found);
 }
 
 /* Logs and clears an error caught in a transaction, and aborts it. */
@@ -87,29 +112,31 @@ report_and_abort(MemoryContext context)
 }
 
 /*
- * Lists the due organizations, or returns NIL when the installed version
- * of the extension has no pull sources.
+ * Lists the due organizations in the given memory context, or returns NIL
+ * when the installed version of the extension has no pull sources.
  */
 static List *
 list_due_orgs(MemoryContext context)
 {
 	List	   *orgs = NIL;
 
-	begin_query("SELECT o FROM otan_enbek.pull_due_orgs() o"
-				" WHERE to_regprocedure('otan_enbek.pull_due_orgs()') IS NOT NULL",
-				0, NULL, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	begin_transaction("otan_enbek pull: looking for due sources");
+	if (pull_functions_installed())
 	{
-		bool		isnull;
-		Datum		org = SPI_getbinval(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1, &isnull);
-		MemoryContext old = MemoryContextSwitchTo(context);
+		run_query("SELECT o FROM otan_enbek.pull_due_orgs() o", 0, NULL, NULL);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		org = SPI_getbinval(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1, &isnull);
+			MemoryContext old = MemoryContextSwitchTo(context);
 
-		if (!isnull)
-			orgs = lappend_int(orgs, DatumGetInt32(org));
-		MemoryContextSwitchTo(old);
+			if (!isnull)
+				orgs = lappend_int(orgs, DatumGetInt32(org));
+			MemoryContextSwitchTo(old);
+		}
 	}
-	end_query();
+	commit_transaction();
 	return orgs;
 }
 
@@ -120,11 +147,12 @@ run_org_pull(const char *dbname, int org)
 	Oid			argtypes[1] = {INT4OID};
 	Datum		values[1] = {Int32GetDatum(org)};
 
-	begin_query("SELECT r.run_id, r.status, r.counts->>'sources',"
-				" r.counts->>'sources_failed', r.counts->>'inserted',"
-				" r.counts->>'duplicates', r.counts->>'rejected'"
-				" FROM otan_enbek.run_job('pull', $1, NULL, NULL, '{}', 'worker') r",
-				1, argtypes, values);
+	begin_transaction("otan_enbek pull: running run_job('pull')");
+	run_query("SELECT r.run_id, r.status, r.counts->>'sources',"
+			  " r.counts->>'sources_failed', r.counts->>'inserted',"
+			  " r.counts->>'duplicates', r.counts->>'rejected'"
+			  " FROM otan_enbek.run_job('pull', $1, NULL, NULL, '{}', 'worker') r",
+			  1, argtypes, values);
 	if (SPI_processed == 1)
 	{
 		HeapTuple	row = SPI_tuptable->vals[0];
@@ -138,7 +166,7 @@ run_org_pull(const char *dbname, int org)
 						SPI_getvalue(row, desc, 5), SPI_getvalue(row, desc, 6),
 						SPI_getvalue(row, desc, 7))));
 	}
-	end_query();
+	commit_transaction();
 }
 
 /* Returns the milliseconds until the next due source, or -1 for none. */
@@ -149,17 +177,16 @@ milliseconds_to_next(void)
 	bool		isnull;
 	Datum		seconds;
 
-	begin_query("SELECT otan_enbek.pull_seconds_to_next()"
-				" WHERE to_regprocedure('otan_enbek.pull_seconds_to_next()') IS NOT NULL",
-				0, NULL, NULL);
-	if (SPI_processed == 1)
+	begin_transaction("otan_enbek pull: looking for the next due source");
+	if (pull_functions_installed())
 	{
+		run_query("SELECT otan_enbek.pull_seconds_to_next()", 0, NULL, NULL);
 		seconds = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 								1, &isnull);
 		if (!isnull)
 			ms = (long) (DatumGetFloat8(seconds) * 1000.0);
 	}
-	end_query();
+	commit_transaction();
 	return ms;
 }
 
