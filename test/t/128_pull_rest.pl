@@ -149,7 +149,20 @@ is($counts->{$feed}, '2|1|1|0|0|', 'the other sources are pulled');
 is(psql($db, qq{SELECT failures FROM otan_enbek.source_pull_state WHERE source_id = $stale}),
 	1, 'the failing source backs off');
 
-# 5. Invalid settings are reported on the source.
+# 5. A pull stops after max_pages and leaves the source due at once.
+psql($db, qq{UPDATE otan_enbek.source_pull SET settings = settings || '{"max_pages": 1}'
+	WHERE source_id = $feed});
+fake_post($service, 'events', { events => [
+	map { feed_event($_, sprintf('19:%02d:00', $_ - 12), 'ENTRY') } 12 .. 15 ] });
+$counts = pull();
+is($counts->{$feed}, '1|3|3|0|0|', 'max_pages reached after one page');
+is(psql($db, qq{SELECT (last_counts->>'more') || '|' || (next_pull_at <= clock_timestamp())
+		FROM otan_enbek.source_pull_state WHERE source_id = $feed}),
+	'true|true', 'the source stays due for the rest');
+$counts = pull();
+is($counts->{$feed}, '1|1|1|0|0|', 'next pull continues after the cursor');
+
+# 6. Invalid settings are reported on the source.
 psql($db, qq{UPDATE otan_enbek.source_pull SET settings = settings || '{"paging": "offset"}'
 	WHERE source_id = $passes});
 like(pull()->{$passes}, qr/invalid paging settings of pull source $passes$/,
