@@ -10,6 +10,9 @@
 -- stored.  Searching replay_hours back finds the events that a controller
 -- replays late, after it was offline: they keep their old time and get new
 -- serial numbers.
+-- NOTE: an event replayed with a time more than replay_hours before the
+-- cursor's time is not found.  A search by serial number would lift this
+-- limit, and it is not implemented.
 
 -- Formats an instant as an ISAPI time, the local time of a zone with its
 -- UTC offset: 2026-11-03T08:00:00+05:00.
