@@ -21,6 +21,7 @@
 #include "otan_enbek.h"
 #include "privacy.h"
 #include "progress.h"
+#include "pull/pull.h"
 
 PG_MODULE_MAGIC;
 
@@ -265,6 +266,7 @@ _PG_init(void)
 	define_string_settings();
 	define_worker_settings();
 	define_signer_settings();
+	pull_define_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

@@ -49,14 +49,15 @@ REVOKE EXECUTE ON FUNCTION otan_enbek.drop_move_at_commit(text, text) FROM PUBLI
 COMMENT ON FUNCTION otan_enbek.drop_move_at_commit(text, text) IS
     'Queues the move of a drop folder file into its subdirectory done or failed, carried out when the transaction commits (superusers only); returns the new path';
 
--- Imports the complete files of the drop folders of an organization, in
--- source and file name order, one batch per file.  A file is still being
--- written, and skipped, while its name ends in .tmp or .part, starts with
--- a dot, or it was modified in the last 60 seconds.  A file whose records
--- are all rejected, or that ingest rejects whole with an error (invalid
--- UTF-8, an unreadable format), goes to failed/ and the others to done/.
--- TODO: a missing or unreadable folder fails the whole pull, the folders
--- of the organization's other sources included.
+-- Imports the complete files of the drop folder of one source, in file
+-- name order, one batch per file, and returns {"files": [...], "skipped": n}
+-- with one entry per file.  A file is still being written, and skipped,
+-- while its name ends in .tmp or .part, starts with a dot, or it was
+-- modified in the last 60 seconds.  A file whose records are all rejected,
+-- or that ingest rejects whole with an error (invalid UTF-8, an unreadable
+-- format), goes to failed/ and the others to done/.  A missing or
+-- unreadable folder raises an error, which step_pull records for this
+-- source alone.
 --
 -- The run is one transaction, so a file cannot be moved when its batch is
 -- committed, as a COMMIT per file would allow: run_job must roll back a
@@ -66,7 +67,7 @@ COMMENT ON FUNCTION otan_enbek.drop_move_at_commit(text, text) IS
 -- pull counts its events as duplicates.  Nothing is lost, because a file
 -- leaves the folder only after its events are committed, and a rolled-back
 -- pull moves nothing.
-CREATE FUNCTION otan_enbek.step_pull(org integer) RETURNS jsonb
+CREATE FUNCTION otan_enbek.pull_drop_folder(source_id integer) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -85,8 +86,9 @@ BEGIN
         FROM otan_enbek.source s
         CROSS JOIN LATERAL pg_ls_dir(s.drop_dir) AS d(name)
         CROSS JOIN LATERAL pg_stat_file(s.drop_dir || '/' || d.name, true) AS st
-        WHERE s.org_id = org AND s.drop_dir IS NOT NULL AND NOT st.isdir
-        ORDER BY s.source_id, d.name COLLATE "C"
+        WHERE s.source_id = pull_drop_folder.source_id AND s.drop_dir IS NOT NULL
+          AND NOT st.isdir
+        ORDER BY d.name COLLATE "C"
     LOOP
         IF file.name ~ '(\.tmp|\.part)$' OR file.name LIKE '.%'
            OR file.modification > clock_timestamp() - make_interval(secs => quiet_seconds) THEN
@@ -116,17 +118,8 @@ BEGIN
             'duplicates', coalesce(batch.duplicate_count, 0),
             'rejected', coalesce(batch.rejected_count, 0), 'error', message);
     END LOOP;
-    RETURN (SELECT jsonb_build_object(
-                'files', count(f.value),
-                'done', count(f.value) FILTER (WHERE f.value->>'moved_to' = 'done'),
-                'failed', count(f.value) FILTER (WHERE f.value->>'moved_to' = 'failed'),
-                'skipped', skipped,
-                'inserted', coalesce(sum((f.value->>'inserted')::integer), 0),
-                'duplicates', coalesce(sum((f.value->>'duplicates')::integer), 0),
-                'rejected', coalesce(sum((f.value->>'rejected')::integer), 0),
-                'per_file', files)
-            FROM jsonb_array_elements(files) AS f);
+    RETURN jsonb_build_object('files', files, 'skipped', skipped);
 END
 $$;
-COMMENT ON FUNCTION otan_enbek.step_pull(integer) IS
-    'Step of the pull kind: stores the complete files of an organization''s drop folders, one batch per file, queues their moves to done/ or failed/ and returns the counts per file';
+COMMENT ON FUNCTION otan_enbek.pull_drop_folder(integer) IS
+    'Stores the complete files of a source''s drop folder, one batch per file, queues their moves to done/ or failed/ and returns an entry per file and the number of files skipped';

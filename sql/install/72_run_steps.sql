@@ -184,9 +184,8 @@ BEGIN
 END
 $$;
 
--- Runs the step of one kind.  TODO: a pull kind that reads events from a
--- device over the network gets its branch here, with its row in
--- job_kinds().
+-- Runs the step of one kind.  A new kind gets its branch here, with its
+-- row in job_kinds().
 CREATE FUNCTION otan_enbek.job_step(kind text, org integer, first_day date, last_day date,
                                     target jsonb)
     RETURNS jsonb

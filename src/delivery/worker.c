@@ -9,7 +9,10 @@
  * records each response in a new transaction (queue.c).  Between cycles the worker sleeps
  * on its latch until a committed wake-up (wake.c), a reload, or the earliest
  * next_attempt_at of the submissions still in delivery.  While there is
- * nothing to do it runs no SQL at all.
+ * nothing to deliver it runs no SQL for delivery.  Between cycles it also
+ * runs the pulls of network sources that are due (pull_worker.c), which
+ * look for due sources at least every otan_enbek.pull_naptime unless
+ * otan_enbek.pull_in_worker is off.
  *
  * At start the worker puts back in the queue the submissions that a worker
  * of the database claimed and never recorded (it crashed, or the server
@@ -41,6 +44,7 @@
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
 #include "delivery/profile.h"
+#include "pull/pull.h"
 
 /* Why the worker exits with status 0 */
 typedef enum WorkerStop
@@ -317,13 +321,16 @@ milliseconds_until(TimestampTz next_due)
 }
 
 /*
- * The worker's main loop: a cycle on every wake-up, then sleep.  It returns
+ * The worker's main loop: a delivery cycle on every wake-up by the latch
+ * or at the queue's next due time, the due pulls, then sleep.  It returns
  * only through worker_exit or an error.
  */
 static void
 worker_loop(void)
 {
 	MemoryContext cycle_context;
+	bool		deliver = true;
+	TimestampTz delivery_at = 0;	/* next_due of the last cycle, 0: none */
 
 	cycle_context = AllocSetContextCreate(TopMemoryContext,
 										  "otan_enbek delivery cycle",
@@ -332,7 +339,9 @@ worker_loop(void)
 	{
 		long		timeout_ms = -1;
 		const char *profiles = NULL;
-		bool		usable;
+		bool		usable = false;
+		long		pull_ms;
+		int			events;
 
 		worker_handle_signals();
 
@@ -340,10 +349,13 @@ worker_loop(void)
 		 * Without a usable endpoint only the profiles that do not send to it
 		 * (file) are delivered, and the others stay queued.
 		 */
-		usable = endpoint_usable();
-		if (!usable)
-			profiles = delivery_profiles_without_endpoint();
-		if (usable || profiles != NULL)
+		if (deliver)
+		{
+			usable = endpoint_usable();
+			if (!usable)
+				profiles = delivery_profiles_without_endpoint();
+		}
+		if (deliver && (usable || profiles != NULL))
 		{
 			MemoryContext old = MemoryContextSwitchTo(cycle_context);
 			TimestampTz next_due = 0;
@@ -356,16 +368,29 @@ worker_loop(void)
 			if (claimed > 0)
 				continue;
 
-			if (next_due != 0)
-				timeout_ms = milliseconds_until(next_due);
+			delivery_at = next_due;
 		}
+		else if (deliver)
+			delivery_at = 0;
+		if (delivery_at != 0)
+			timeout_ms = milliseconds_until(delivery_at);
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
-						 (timeout_ms >= 0 ? WL_TIMEOUT : 0),
-						 timeout_ms, PG_WAIT_EXTENSION);
+		/*
+		 * The pulls of network sources (pull_worker.c) have a timer of their
+		 * own, which wakes the worker without a delivery cycle.
+		 */
+		pull_ms = pull_run_due_sources(worker_dbname);
+		if (pull_ms >= 0 && (timeout_ms < 0 || pull_ms < timeout_ms))
+			timeout_ms = pull_ms;
+
+		events = WaitLatch(MyLatch,
+						   WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
+						   (timeout_ms >= 0 ? WL_TIMEOUT : 0),
+						   timeout_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		deliver = (events & WL_LATCH_SET) != 0 ||
+			(delivery_at != 0 && GetCurrentTimestamp() >= delivery_at);
 	}
 }
 

@@ -22,7 +22,7 @@ VALUES
     ('submission_cancel', false,
      'Cancels the queued submissions of a timesheet that were never sent.'),
     ('pull', true,
-     'Stores the complete files of the drop folders of the organization''s sources, one batch per file, and moves each file to done/ or failed/ after the commit.')
+     'Pulls each due source of the organization: the complete files of its drop folder, one batch per file, moved to done/ or failed/ after the commit, and the new events of its Hikvision device or REST service, one batch per page.')
 $$;
 COMMENT ON FUNCTION otan_enbek.job_kinds() IS
     'Kinds of job_run: what each step does and whether it can be scheduled with pg_cron';

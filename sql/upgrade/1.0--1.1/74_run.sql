@@ -177,7 +177,7 @@ CREATE FUNCTION otan_enbek.run_pull(org integer)
     SELECT * FROM otan_enbek.run_job('pull', $1, NULL, NULL)
 $$;
 COMMENT ON FUNCTION otan_enbek.run_pull(integer) IS
-    'Stores the complete files of the organization''s drop folders and records the run in job_run; the files move to done/ or failed/ when the caller''s transaction commits';
+    'Pulls the due sources of the organization (drop folders, Hikvision devices, REST services) and records the run in job_run; the files move to done/ or failed/ when the caller''s transaction commits';
 
 -- The command of the pg_cron jobs that set_schedule creates.  The period
 -- follows from the day the job runs, in the organization's time zone:
