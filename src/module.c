@@ -43,6 +43,10 @@ int			otan_enbek_retry_max_delay_s = 3600;
 int			otan_enbek_status_poll_interval_s = 60;
 int			otan_enbek_batch_size = 10;
 
+/* Circuit breaker and notification channels */
+int			otan_enbek_breaker_failure_threshold = 5;
+int			otan_enbek_breaker_cooldown_s = 60;
+
 /*
  * Shows a password setting as asterisks, or as an empty string when unset.
  * SHOW and current_setting() call these hooks, so neither a superuser nor a
@@ -176,6 +180,22 @@ define_worker_settings(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
+/* Defines the parameters of the circuit breaker and the notifications. */
+static void
+define_notification_settings(void)
+{
+	DefineCustomIntVariable("otan_enbek.breaker_failure_threshold",
+							"Number of transient failures in a row that opens the circuit breaker of the Enbek endpoint.",
+							"While the breaker is open no submission is sent and none is charged an attempt; 0 disables the breaker.",
+							&otan_enbek_breaker_failure_threshold, 5, 0, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.breaker_cooldown",
+							"Time an open circuit breaker waits before one probe request to the Enbek endpoint.",
+							NULL,
+							&otan_enbek_breaker_cooldown_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
 /*
  * Defines the settings, installs the log hook that masks IINs and, when
  * loaded from shared_preload_libraries, requests the progress slots and
@@ -189,6 +209,7 @@ _PG_init(void)
 {
 	define_string_settings();
 	define_worker_settings();
+	define_notification_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

@@ -36,6 +36,10 @@ extern int	otan_enbek_retry_max_delay_s;
 extern int	otan_enbek_status_poll_interval_s;
 extern int	otan_enbek_batch_size;
 
+/* Circuit breaker of the Enbek endpoint and notification channels */
+extern int	otan_enbek_breaker_failure_threshold;
+extern int	otan_enbek_breaker_cooldown_s;
+
 /* Registers the launcher background worker; called from _PG_init. */
 extern void otan_enbek_register_launcher(void);
 

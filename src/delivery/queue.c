@@ -37,7 +37,7 @@
  * Starts a transaction with SPI connected and a snapshot pushed.  Returns
  * the caller's memory context, which queue_commit restores.
  */
-static MemoryContext
+MemoryContext
 queue_begin(const char *activity)
 {
 	MemoryContext caller = CurrentMemoryContext;
@@ -55,7 +55,7 @@ queue_begin(const char *activity)
  * Locks the extension against DROP EXTENSION for the rest of the
  * transaction.  Returns false when it no longer exists.
  */
-static bool
+bool
 queue_lock_extension(void)
 {
 	Oid			extension = get_extension_oid(DELIVERY_EXTENSION_NAME, true);
@@ -69,7 +69,7 @@ queue_lock_extension(void)
 }
 
 /* Commits the transaction that queue_begin started. */
-static void
+void
 queue_commit(MemoryContext caller)
 {
 	SPI_finish();

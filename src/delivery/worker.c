@@ -226,6 +226,8 @@ deliver_item(DeliveryItem *item)
 
 	if (ShutdownRequestPending)
 		verdict = delivery_verdict_not_sent(item);
+	else if (delivery_breaker_open())
+		verdict = delivery_breaker_held(item);
 	else
 		verdict = delivery_exchange(item);
 
@@ -237,7 +239,8 @@ deliver_item(DeliveryItem *item)
 							 item->attempts, outcome, verdict->http_status,
 							 verdict->code ? verdict->code : "none",
 							 verdict->duration_ms)));
-	if (!delivery_queue_record(item, verdict, outcome, failures, delay_s))
+	if (!delivery_queue_record(item, verdict, outcome, failures, delay_s) ||
+		!delivery_breaker_record(item, verdict))
 		worker_exit(STOP_NO_EXTENSION);
 	return outcome;
 }
@@ -245,7 +248,8 @@ deliver_item(DeliveryItem *item)
 /*
  * Runs one cycle: claims the due submissions and delivers them.  Returns
  * the number claimed; when it is zero, *next_due is the earliest
- * next_attempt_at of the submissions in delivery (0 when there are none).
+ * next_attempt_at of the submissions in delivery (0 when there are none),
+ * or the end of the cool-down of an open circuit breaker.
  */
 static int
 run_cycle(TimestampTz *next_due)
@@ -254,11 +258,19 @@ run_cycle(TimestampTz *next_due)
 	List	   *items;
 	ListCell   *lc;
 	BatchCounts counts = {0};
+	int			limit;
 
 	/* a wake-up after this point starts a new worker if this one exits */
 	worker_wake_count = delivery_registry_wake_count(worker_dboid);
-	items = delivery_queue_claim(otan_enbek_batch_size, next_due,
-								 &extension_missing);
+
+	/* while the circuit breaker is open, sleep until its probe is due */
+	limit = delivery_breaker_admit(otan_enbek_batch_size, next_due);
+	if (limit < 0)
+		worker_exit(STOP_NO_EXTENSION);
+	if (limit == 0)
+		return 0;
+
+	items = delivery_queue_claim(limit, next_due, &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
 
