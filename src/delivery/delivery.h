@@ -171,6 +171,7 @@ extern PGDLLEXPORT void otan_enbek_launcher_main(Datum main_arg);
 extern MemoryContext queue_begin(const char *activity);
 extern bool queue_lock_extension(void);
 extern void queue_commit(MemoryContext caller);
+extern bool queue_function_exists(const char *name);
 extern int	delivery_queue_requeue(void);
 extern List *delivery_queue_claim(int batch_size, TimestampTz *next_due,
 								  bool *extension_missing);
