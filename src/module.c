@@ -46,6 +46,16 @@ int			otan_enbek_batch_size = 10;
 /* Circuit breaker and notification channels */
 int			otan_enbek_breaker_failure_threshold = 5;
 int			otan_enbek_breaker_cooldown_s = 60;
+char	   *otan_enbek_webhook_url = NULL;
+char	   *otan_enbek_webhook_ca_file = NULL;
+char	   *otan_enbek_smtp_url = NULL;
+char	   *otan_enbek_smtp_from = NULL;
+char	   *otan_enbek_smtp_to = NULL;
+char	   *otan_enbek_smtp_username = NULL;
+char	   *otan_enbek_smtp_password = NULL;
+char	   *otan_enbek_smtp_ca_file = NULL;
+int			otan_enbek_notification_max_attempts = 10;
+int			otan_enbek_notification_timeout_ms = 10000;
 
 /*
  * Shows a password setting as asterisks, or as an empty string when unset.
@@ -65,6 +75,13 @@ show_signing_key_password(void)
 {
 	return (otan_enbek_signing_key_password &&
 			otan_enbek_signing_key_password[0]) ? "********" : "";
+}
+
+static const char *
+show_smtp_password(void)
+{
+	return (otan_enbek_smtp_password && otan_enbek_smtp_password[0]) ?
+		"********" : "";
 }
 
 /*
@@ -194,6 +211,58 @@ define_notification_settings(void)
 							NULL,
 							&otan_enbek_breaker_cooldown_s, 60, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.webhook_url",
+							   "HTTPS address that receives each notification as a JSON POST.",
+							   "Empty sends no notification to a webhook.",
+							   &otan_enbek_webhook_url, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.webhook_ca_file",
+							   "File of CA certificates that verify the webhook's TLS certificate.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_webhook_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_url",
+							   "SMTP server that sends notifications by e-mail, as smtp://host:port (with STARTTLS) or smtps://host:port.",
+							   "Empty sends no e-mail.  The connection is always encrypted.",
+							   &otan_enbek_smtp_url, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_from",
+							   "Sender address of notification e-mails.",
+							   NULL,
+							   &otan_enbek_smtp_from, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_to",
+							   "Recipient addresses of notification e-mails, separated by commas.",
+							   "Empty sends no e-mail.",
+							   &otan_enbek_smtp_to, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_username",
+							   "User name for SMTP authentication; empty sends none.",
+							   NULL,
+							   &otan_enbek_smtp_username, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_password",
+							   "Password for SMTP authentication.",
+							   "Read at server start only; SHOW displays asterisks in its place.",
+							   &otan_enbek_smtp_password, "",
+							   password_context(),
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, show_smtp_password);
+	DefineCustomStringVariable("otan_enbek.smtp_ca_file",
+							   "File of CA certificates that verify the SMTP server's TLS certificate.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_smtp_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.notification_max_attempts",
+							"Number of attempts to deliver a notification to the webhook or by e-mail before it is marked failed.",
+							NULL,
+							&otan_enbek_notification_max_attempts, 10, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.notification_timeout",
+							"Time allowed for one delivery of a notification to the webhook or the SMTP server.",
+							NULL,
+							&otan_enbek_notification_timeout_ms, 10000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
 
 /*

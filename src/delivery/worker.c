@@ -5,10 +5,12 @@
  *
  * Each cycle claims up to otan_enbek.batch_size due submissions in a short
  * transaction, sends each one with no transaction open, and records each
- * response in a new transaction (queue.c).  Between cycles the worker sleeps
- * on its latch until a committed wake-up (wake.c), a reload, or the earliest
- * next_attempt_at of the submissions still in delivery.  While there is
- * nothing to do it runs no SQL at all.
+ * response in a new transaction (queue.c).  Then it sends the due
+ * notifications to the webhook and by e-mail (notification.c), in the same
+ * way.  Between cycles the worker sleeps on its latch until a committed
+ * wake-up (wake.c), a reload, or the earliest next_attempt_at of the
+ * submissions and notifications still in delivery.  While there is nothing
+ * to do it runs no SQL at all.
  *
  * At start the worker puts back in the queue the submissions that a worker
  * of the database claimed and never recorded (it crashed, or the server
@@ -39,6 +41,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "delivery/notification.h"
 
 /* Why the worker exits with status 0 */
 typedef enum WorkerStop
@@ -320,19 +323,31 @@ worker_loop(void)
 
 		worker_handle_signals();
 
-		if (endpoint_usable())
+		if (endpoint_usable() || notification_channels_configured())
 		{
 			MemoryContext old = MemoryContextSwitchTo(cycle_context);
 			TimestampTz next_due = 0;
-			int			claimed = run_cycle(&next_due);
+			TimestampTz notification_due = 0;
+			int			claimed = 0;
+			int			notified;
+
+			if (endpoint_usable())
+				claimed = run_cycle(&next_due);
+			notified = notification_run_cycle(otan_enbek_batch_size,
+											  &notification_due);
+			if (notified < 0)
+				worker_exit(STOP_NO_EXTENSION);
 
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cycle_context);
 
 			/* Claim again at once: more may be due, or due now (SCSE196). */
-			if (claimed > 0)
+			if (claimed > 0 || notified > 0)
 				continue;
 
+			if (notification_due != 0 &&
+				(next_due == 0 || notification_due < next_due))
+				next_due = notification_due;
 			if (next_due != 0)
 				timeout_ms = milliseconds_until(next_due);
 		}
@@ -392,6 +407,14 @@ otan_enbek_delivery_worker_main(Datum main_arg)
 	if (requeued > 0)
 		ereport(LOG,
 				(errmsg("otan_enbek put back in the queue %d submissions that a stopped worker had claimed",
+						requeued)));
+
+	requeued = notification_requeue();
+	if (requeued < 0)
+		worker_exit(STOP_NO_EXTENSION);
+	if (requeued > 0)
+		ereport(LOG,
+				(errmsg("otan_enbek put back in the queue %d notification deliveries that a stopped worker had claimed",
 						requeued)));
 
 	worker_loop();
