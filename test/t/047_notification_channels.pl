@@ -21,7 +21,8 @@ my $top = "$FindBin::Bin/../..";
 sub start_receivers
 {
 	my ($in, $out, $err) = ('', '', '');
-	my $handle = start [ "$top/test/notify/receivers", '--pki', $ENV{OTAN_PKI} ],
+	my $handle = start [ "$top/test/notify/receivers", '--pki', $ENV{OTAN_PKI},
+		'--smtp-user', 'otan-test', '--smtp-password-file', "$ENV{OTAN_PKI}/smtp.pass" ],
 	  \$in, \$out, \$err, timeout($OtanTest::WAIT_SECONDS);
 	pump $handle until $out =~ /^listening webhook (\S+) smtp (\S+)$/m;
 	return ($handle, $1, $2);
@@ -128,6 +129,8 @@ my $mails = receiver_request('GET', 'mails');
 is(scalar @{ $mails->{mails} }, 1, 'e-mail: one mail received');
 my $mail = $mails->{mails}[0];
 ok($mail->{tls}, 'e-mail: sent after STARTTLS');
+is_deeply([ map { $_->{auth} // 'none' } grep { grep { $_ eq 'DATA' } @{ $_->{commands} } } @{ $mails->{sessions} } ],
+	[ 'accepted', 'accepted' ], 'e-mail: logged in with the configured password');
 is($mail->{from}, '<otan@school7.test>', 'e-mail: envelope sender');
 is_deeply($mail->{to}, [ '<hr@school7.test>', '<director@school7.test>' ], 'e-mail: recipients');
 my ($subject_sql, $body_sql) = split /\|/, psql($db,
