@@ -52,6 +52,20 @@ int			otan_enbek_external_signer_timeout_ms = 10000;
 char	   *otan_enbek_signing_ca_file = NULL;
 char	   *otan_enbek_signing_crl_file = NULL;
 
+/* Circuit breaker and notification channels */
+int			otan_enbek_breaker_failure_threshold = 5;
+int			otan_enbek_breaker_cooldown_s = 60;
+char	   *otan_enbek_webhook_url = NULL;
+char	   *otan_enbek_webhook_ca_file = NULL;
+char	   *otan_enbek_smtp_url = NULL;
+char	   *otan_enbek_smtp_from = NULL;
+char	   *otan_enbek_smtp_to = NULL;
+char	   *otan_enbek_smtp_username = NULL;
+char	   *otan_enbek_smtp_password = NULL;
+char	   *otan_enbek_smtp_ca_file = NULL;
+int			otan_enbek_notification_max_attempts = 10;
+int			otan_enbek_notification_timeout_ms = 10000;
+
 /*
  * Shows a password setting as asterisks, or as an empty string when unset.
  * SHOW and current_setting() call these hooks, so neither a superuser nor a
@@ -70,6 +84,13 @@ show_signing_key_password(void)
 {
 	return (otan_enbek_signing_key_password &&
 			otan_enbek_signing_key_password[0]) ? "********" : "";
+}
+
+static const char *
+show_smtp_password(void)
+{
+	return (otan_enbek_smtp_password && otan_enbek_smtp_password[0]) ?
+		"********" : "";
 }
 
 /*
@@ -252,6 +273,74 @@ define_signer_settings(void)
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
+/* Defines the parameters of the circuit breaker and the notifications. */
+static void
+define_notification_settings(void)
+{
+	DefineCustomIntVariable("otan_enbek.breaker_failure_threshold",
+							"Number of transient failures in a row that opens the circuit breaker of the Enbek endpoint.",
+							"While the breaker is open no submission is sent and none is charged an attempt; 0 disables the breaker.",
+							&otan_enbek_breaker_failure_threshold, 5, 0, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.breaker_cooldown",
+							"Time an open circuit breaker waits before one probe request to the Enbek endpoint.",
+							NULL,
+							&otan_enbek_breaker_cooldown_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.webhook_url",
+							   "HTTPS address that receives each notification as a JSON POST.",
+							   "Empty sends no notification to a webhook.",
+							   &otan_enbek_webhook_url, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.webhook_ca_file",
+							   "File of CA certificates that verify the webhook's TLS certificate.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_webhook_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_url",
+							   "SMTP server that sends notifications by e-mail, as smtp://host:port (with STARTTLS) or smtps://host:port.",
+							   "Empty sends no e-mail.  The connection is always encrypted.",
+							   &otan_enbek_smtp_url, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_from",
+							   "Sender address of notification e-mails.",
+							   NULL,
+							   &otan_enbek_smtp_from, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_to",
+							   "Recipient addresses of notification e-mails, separated by commas.",
+							   "Empty sends no e-mail.",
+							   &otan_enbek_smtp_to, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_username",
+							   "User name for SMTP authentication; empty sends none.",
+							   NULL,
+							   &otan_enbek_smtp_username, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("otan_enbek.smtp_password",
+							   "Password for SMTP authentication.",
+							   "Read at server start only; SHOW displays asterisks in its place.",
+							   &otan_enbek_smtp_password, "",
+							   password_context(),
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, show_smtp_password);
+	DefineCustomStringVariable("otan_enbek.smtp_ca_file",
+							   "File of CA certificates that verify the SMTP server's TLS certificate.",
+							   "Empty uses the system's default CA store.",
+							   &otan_enbek_smtp_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.notification_max_attempts",
+							"Number of attempts to deliver a notification to the webhook or by e-mail before it is marked failed.",
+							NULL,
+							&otan_enbek_notification_max_attempts, 10, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.notification_timeout",
+							"Time allowed for one delivery of a notification to the webhook or the SMTP server.",
+							NULL,
+							&otan_enbek_notification_timeout_ms, 10000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
 /*
  * Defines the settings, installs the log hook that masks IINs and, when
  * loaded from shared_preload_libraries, requests the progress slots and
@@ -267,6 +356,7 @@ _PG_init(void)
 	define_worker_settings();
 	define_signer_settings();
 	pull_define_settings();
+	define_notification_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

@@ -52,6 +52,20 @@ extern int	otan_enbek_status_poll_interval_s;
 extern int	otan_enbek_batch_size;
 extern int	otan_enbek_max_in_flight;
 
+/* Circuit breaker of the Enbek endpoint and notification channels */
+extern int	otan_enbek_breaker_failure_threshold;
+extern int	otan_enbek_breaker_cooldown_s;
+extern char *otan_enbek_webhook_url;
+extern char *otan_enbek_webhook_ca_file;
+extern char *otan_enbek_smtp_url;
+extern char *otan_enbek_smtp_from;
+extern char *otan_enbek_smtp_to;
+extern char *otan_enbek_smtp_username;
+extern char *otan_enbek_smtp_password;
+extern char *otan_enbek_smtp_ca_file;
+extern int	otan_enbek_notification_max_attempts;
+extern int	otan_enbek_notification_timeout_ms;
+
 /* Registers the launcher background worker; called from _PG_init. */
 extern void otan_enbek_register_launcher(void);
 

@@ -139,6 +139,7 @@ typedef struct DeliveryVerdict
 	int			retry_after_s;	/* -1 when the response gave none */
 	int			duration_ms;
 	char	   *detail;			/* JSON object with the other facts */
+	bool		internal_error; /* raised before or after the request */
 } DeliveryVerdict;
 
 /* registry.c: which worker serves which database */
@@ -174,6 +175,10 @@ extern PGDLLEXPORT void otan_enbek_delivery_worker_main(Datum main_arg);
 extern PGDLLEXPORT void otan_enbek_launcher_main(Datum main_arg);
 
 /* queue.c: the SQL side of a cycle */
+extern MemoryContext queue_begin(const char *activity);
+extern bool queue_lock_extension(void);
+extern void queue_commit(MemoryContext caller);
+extern bool queue_function_exists(const char *name);
 extern int	delivery_queue_requeue(void);
 extern List *delivery_queue_claim(int batch_size, const char *profiles,
 								  TimestampTz *next_due,
@@ -205,6 +210,13 @@ extern DeliveryVerdict *delivery_judge(DeliveryRequestKind kind,
 extern const char *delivery_verdict_name(DeliveryVerdictKind kind);
 extern DeliveryVerdict *delivery_verdict_not_sent(DeliveryItem *item);
 extern char *delivery_reasons_json(List *reasons);
+
+/* breaker.c: the circuit breaker of the endpoint */
+extern int	delivery_breaker_admit(int batch_size, TimestampTz *probe_at);
+extern bool delivery_breaker_record(const DeliveryItem *item,
+									const DeliveryVerdict *verdict);
+extern bool delivery_breaker_open(void);
+extern DeliveryVerdict *delivery_breaker_held(DeliveryItem *item);
 
 /* retry.c */
 extern double delivery_backoff_seconds(int failures, int retry_after_s);

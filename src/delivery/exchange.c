@@ -98,6 +98,7 @@ verdict_from_error(DeliveryItem *item, ErrorData *edata)
 	DeliveryVerdict *verdict = palloc0(sizeof(DeliveryVerdict));
 
 	verdict->kind = VERDICT_TRANSIENT;
+	verdict->internal_error = true;
 	verdict->retry_after_s = -1;
 	verdict->message = psprintf("internal error: %s", edata->message);
 	verdict->detail = psprintf("{\"request\": \"%s\", \"internal_error\": true}",

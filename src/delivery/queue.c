@@ -20,11 +20,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "nodes/value.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -38,7 +40,7 @@
  * Starts a transaction with SPI connected and a snapshot pushed.  Returns
  * the caller's memory context, which queue_commit restores.
  */
-static MemoryContext
+MemoryContext
 queue_begin(const char *activity)
 {
 	MemoryContext caller = CurrentMemoryContext;
@@ -56,7 +58,7 @@ queue_begin(const char *activity)
  * Locks the extension against DROP EXTENSION for the rest of the
  * transaction.  Returns false when it no longer exists.
  */
-static bool
+bool
 queue_lock_extension(void)
 {
 	Oid			extension = get_extension_oid(DELIVERY_EXTENSION_NAME, true);
@@ -69,8 +71,24 @@ queue_lock_extension(void)
 	return get_extension_oid(DELIVERY_EXTENSION_NAME, true) == extension;
 }
 
+/*
+ * Tells whether the extension's schema has a function of that name.  A
+ * database still at an older version of the extension lacks the functions
+ * of newer features until ALTER EXTENSION UPDATE, and the worker then runs
+ * without those features.
+ */
+bool
+queue_function_exists(const char *name)
+{
+	List	   *names = list_make2(makeString(DELIVERY_EXTENSION_NAME),
+								   makeString(pstrdup(name)));
+
+	return FuncnameGetCandidates(names, -1, NIL, false, false, false,
+								 true) != NULL;
+}
+
 /* Commits the transaction that queue_begin started. */
-static void
+void
 queue_commit(MemoryContext caller)
 {
 	SPI_finish();

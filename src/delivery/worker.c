@@ -6,10 +6,13 @@
  * Each cycle claims up to otan_enbek.batch_size due submissions in a short
  * transaction, sends them with no transaction open, up to
  * otan_enbek.max_in_flight requests at a time (exchange.c, http.c), and
- * records each response in a new transaction (queue.c).  Between cycles the worker sleeps
- * on its latch until a committed wake-up (wake.c), a reload, or the earliest
- * next_attempt_at of the submissions still in delivery.  While there is
- * nothing to deliver it runs no SQL for delivery.  Between cycles it also
+ * records each response in a new transaction (queue.c).  A circuit breaker
+ * (breaker.c) holds the requests to Enbek back while the endpoint keeps
+ * failing.  Then the worker sends the due notifications to the webhook and
+ * by e-mail (notification.c) in the same way.  Between cycles the worker
+ * sleeps on its latch until a committed wake-up (wake.c), a reload, or the
+ * earliest next_attempt_at of the submissions and notifications still in
+ * delivery.  While there is nothing to deliver it runs no SQL for delivery.  Between cycles it also
  * runs the pulls of network sources that are due (pull_worker.c), which
  * look for due sources at least every otan_enbek.pull_naptime unless
  * otan_enbek.pull_in_worker is off.
@@ -43,6 +46,7 @@
 
 #include "otan_enbek.h"
 #include "delivery/delivery.h"
+#include "delivery/notification.h"
 #include "delivery/profile.h"
 #include "pull/pull.h"
 
@@ -237,7 +241,8 @@ record_item(DeliveryItem *item, DeliveryVerdict *verdict)
 							 item->attempts, outcome, verdict->http_status,
 							 verdict->code ? verdict->code : "none",
 							 verdict->duration_ms)));
-	if (!delivery_queue_record(item, verdict, outcome, failures, delay_s))
+	if (!delivery_queue_record(item, verdict, outcome, failures, delay_s) ||
+		!delivery_breaker_record(item, verdict))
 		worker_exit(STOP_NO_EXTENSION);
 	return outcome;
 }
@@ -279,11 +284,32 @@ run_cycle(const char *profiles, TimestampTz *next_due)
 	DeliveryVerdict **verdicts;
 	int			count;
 	int			i;
+	int			limit;
 	BatchCounts counts = {0};
 
 	/* a wake-up after this point starts a new worker if this one exits */
 	worker_wake_count = delivery_registry_wake_count(worker_dboid);
-	claimed = delivery_queue_claim(otan_enbek_batch_size, profiles, next_due,
+
+	/*
+	 * While the circuit breaker is open, only the profiles that do not send
+	 * to the endpoint are claimed; with none, the worker sleeps until the
+	 * breaker's probe is due.
+	 */
+	limit = otan_enbek_batch_size;
+	if (profiles == NULL)
+	{
+		limit = delivery_breaker_admit(otan_enbek_batch_size, next_due);
+		if (limit < 0)
+			worker_exit(STOP_NO_EXTENSION);
+		if (limit == 0)
+		{
+			profiles = delivery_profiles_without_endpoint();
+			if (profiles == NULL)
+				return 0;
+			limit = otan_enbek_batch_size;
+		}
+	}
+	claimed = delivery_queue_claim(limit, profiles, next_due,
 								   &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
@@ -355,23 +381,34 @@ worker_loop(void)
 			if (!usable)
 				profiles = delivery_profiles_without_endpoint();
 		}
-		if (deliver && (usable || profiles != NULL))
+		if (deliver)
 		{
 			MemoryContext old = MemoryContextSwitchTo(cycle_context);
 			TimestampTz next_due = 0;
-			int			claimed = run_cycle(profiles, &next_due);
+			TimestampTz notification_due = 0;
+			int			claimed = 0;
+			int			notified = 0;
+
+			if (usable || profiles != NULL)
+				claimed = run_cycle(profiles, &next_due);
+			if (notification_channels_configured())
+				notified = notification_run_cycle(otan_enbek_batch_size,
+												  &notification_due);
+			if (notified < 0)
+				worker_exit(STOP_NO_EXTENSION);
 
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cycle_context);
 
 			/* Claim again at once: more may be due, or due now (SCSE196). */
-			if (claimed > 0)
+			if (claimed > 0 || notified > 0)
 				continue;
 
+			if (notification_due != 0 &&
+				(next_due == 0 || notification_due < next_due))
+				next_due = notification_due;
 			delivery_at = next_due;
 		}
-		else if (deliver)
-			delivery_at = 0;
 		if (delivery_at != 0)
 			timeout_ms = milliseconds_until(delivery_at);
 
@@ -440,6 +477,14 @@ otan_enbek_delivery_worker_main(Datum main_arg)
 	if (requeued > 0)
 		ereport(LOG,
 				(errmsg("otan_enbek put back in the queue %d submissions that a stopped worker had claimed",
+						requeued)));
+
+	requeued = notification_requeue();
+	if (requeued < 0)
+		worker_exit(STOP_NO_EXTENSION);
+	if (requeued > 0)
+		ereport(LOG,
+				(errmsg("otan_enbek put back in the queue %d notification deliveries that a stopped worker had claimed",
 						requeued)));
 
 	worker_loop();

@@ -55,6 +55,32 @@ class MessagesTest(ServiceTestCase):
         self.assertIn("reset takes no options", value["error"])
 
 
+class FaultListTest(ServiceTestCase):
+
+    def test_pending_faults_listed(self):
+        self.service.control("POST", "fault", {"mode": "http503", "count": 3, "service": "any"})
+        message_id, document = signed_timesheet()
+        self.assertEqual(self.service.send_timesheet(document, message_id).status, 503)
+        status, value = self.service.control("GET", "faults")
+        self.assertEqual(status, 200)
+        self.assertEqual(value["faults"], [{"mode": "http503", "count": 2, "service": "any"}])
+
+    def test_clear_faults_keeps_messages(self):
+        message_id, document = signed_timesheet()
+        self.service.send_timesheet(document, message_id)
+        self.service.control("POST", "fault", {"mode": "http503", "count": 5})
+        self.assertEqual(self.service.control("POST", "clear-faults"),
+                         (200, {"ok": True, "cleared": [{"mode": "http503", "count": 5, "service": "timesheet"}]}))
+        self.assertEqual(self.service.control("GET", "faults"), (200, {"faults": []}))
+        self.assertEqual(self.service.messages()[message_id]["sendCount"], 1)
+        self.assertEqual(self.service.send_timesheet(document, message_id).code, "SCSE196")
+
+    def test_clear_faults_with_options_rejected(self):
+        status, value = self.service.control("POST", "clear-faults", {"all": True})
+        self.assertEqual(status, 400)
+        self.assertIn("clear-faults takes no options", value["error"])
+
+
 class ContractsTest(ServiceTestCase):
 
     def assertBadRequest(self, contracts, text):
@@ -88,9 +114,9 @@ class RoutingTest(ServiceTestCase):
         self.assertEqual(self.service.control("GET", "health"), (200, {"ok": True}))
 
     def test_unknown_endpoint(self):
-        status, value = self.service.control("GET", "faults")
+        status, value = self.service.control("GET", "breakers")
         self.assertEqual(status, 404)
-        self.assertIn("no control endpoint /_control/faults", value["error"])
+        self.assertIn("no control endpoint /_control/breakers", value["error"])
 
     def test_wrong_method(self):
         status, value = self.service.control("GET", "fault")

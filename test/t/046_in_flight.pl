@@ -14,12 +14,14 @@ my $db = new_database('otan_t_in_flight');
 add_contracts('050440000012', '810111300012');
 my $version = 0;
 
-# Queues $count submissions without waking the worker, then wakes it once,
-# so that one claim takes them all; returns them once all are accepted.
+# Queues $count submissions while delivery is off, then turns it on and
+# wakes the worker once, so that one claim takes them all; returns them
+# once all are accepted.
 sub deliver_batch
 {
 	my ($count) = @_;
 	my @subs;
+	set_config('otan_enbek.delivery_enabled', 'off');
 	foreach (1 .. $count)
 	{
 		my $setup = setup_organization($db, iins => ['810111300012'], version => ++$version);
@@ -27,6 +29,7 @@ sub deliver_batch
 	}
 	control_post('fault', { mode => 'delay', delay => 1, count => $count,
 		service => 'timesheet' });
+	reset_config('otan_enbek.delivery_enabled');
 	psql($db, 'SELECT otan_enbek.wake_delivery()');
 	my $ids = join ',', map { $_->{submission_id} } @subs;
 	is(wait_for($db, "SELECT count(*) FILTER (WHERE status = 'accepted') FROM otan_enbek.submission WHERE submission_id IN ($ids)",

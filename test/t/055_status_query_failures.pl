@@ -137,7 +137,9 @@ is(final_status($id), 'accepted', 'soap:Client to status queries: accepted once 
 is(notification_kinds($id), 'submission_status_unknown,submission_accepted',
 	'soap:Client to status queries: one notification that the outcome is unknown');
 
-my @kinds = map { $_->{kind} } @{ listen_collect($listener) };
+# Five failures in a row open the circuit breaker of the endpoint, whose
+# notifications are left out here.
+my @kinds = grep { /^submission_/ } map { $_->{kind} } @{ listen_collect($listener) };
 is_deeply(\@kinds,
 	[ 'submission_status_unknown', 'submission_accepted',
 	  'submission_status_unknown', 'submission_returned',

@@ -34,6 +34,9 @@ my $p12 = secret('p12.pass');
 ok(length $sender >= 8, 'sender password read');
 ok(index($log, $sender) < 0, 'no sender password in the log');
 ok(index($log, $p12) < 0, 'no key password in the log');
+my $smtp = secret('smtp.pass');
+ok(length $smtp >= 8, 'SMTP password read');
+ok(index($log, $smtp) < 0, 'no SMTP password in the log');
 
 foreach my $iin (qw(810111300012 820212300023 830313300034 840414300045
 	850515300056 860616300067 751201400423))

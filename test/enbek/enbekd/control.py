@@ -23,6 +23,8 @@ class Control:
         self._in_flight = in_flight
         self._routes = {
             ("POST", "fault"): self._add_fault,
+            ("GET", "faults"): self._list_faults,
+            ("POST", "clear-faults"): self._clear_faults,
             ("POST", "reset"): self._reset,
             ("POST", "contracts"): self._add_contracts,
             ("GET", "messages"): self._list_messages,
@@ -58,6 +60,16 @@ class Control:
         self._faults.add(fault)
         log.info("fault added: %s", json.dumps(fault.to_json()))
         return 200, {"ok": True, "fault": fault.to_json(), "pending": self._faults.pending()}
+
+    def _list_faults(self):
+        return 200, {"faults": self._faults.pending()}
+
+    def _clear_faults(self, value):
+        if value not in (None, {}):
+            return 400, {"ok": False, "error": "clear-faults takes no options"}
+        cleared = self._faults.take_all()
+        log.info("all faults forgotten: %s", json.dumps(cleared))
+        return 200, {"ok": True, "cleared": cleared}
 
     def _reset(self, value):
         if value not in (None, {}):

@@ -126,3 +126,11 @@ class FaultInjector:
     def reset(self):
         with self._lock:
             self._faults.clear()
+
+    def take_all(self):
+        """Forget the pending faults and return them as pending() listed
+        them, in one step, so that no request falls between the two."""
+        with self._lock:
+            pending = [f.to_json() for f in self._faults]
+            self._faults.clear()
+            return pending
