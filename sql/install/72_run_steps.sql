@@ -201,6 +201,7 @@ BEGIN
         WHEN 'timesheet_resubmit' THEN otan_enbek.step_timesheet_resubmit(org, first_day)
         WHEN 'submission_cancel' THEN otan_enbek.step_submission_cancel(org, target)
         WHEN 'pull' THEN otan_enbek.step_pull(org)
+        WHEN 'directory_import' THEN otan_enbek.step_directory_import(org, target)
     END;
 END
 $$;

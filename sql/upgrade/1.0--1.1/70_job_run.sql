@@ -22,7 +22,9 @@ VALUES
     ('submission_cancel', false,
      'Cancels the queued submissions of a timesheet that were never sent.'),
     ('pull', true,
-     'Stores the complete files of the drop folders of the organization''s sources, one batch per file, and moves each file to done/ or failed/ after the commit.')
+     'Stores the complete files of the drop folders of the organization''s sources, one batch per file, and moves each file to done/ or failed/ after the commit.'),
+    ('directory_import', false,
+     'Imports persons, cards and departments from a CSV file on the database server (import_directory_file) and records its conflicts.')
 $$;
 COMMENT ON FUNCTION otan_enbek.job_kinds() IS
     'Kinds of job_run: what each step does and whether it can be scheduled with pg_cron';
