@@ -1,5 +1,6 @@
 """The /_control endpoints that tests use to inject faults, add contracts,
-reset the service and inspect the messages it received."""
+reset the service and inspect the messages, contracts and directory pushes
+it received."""
 import json
 import logging
 
@@ -15,8 +16,9 @@ class Control:
     """Routes /_control requests.  Each handler returns (HTTP status, JSON
     value)."""
 
-    def __init__(self, store, contracts, faults):
+    def __init__(self, store, contracts, faults, pushes=None):
         self._store = store
+        self._pushes = pushes
         self._contracts = contracts
         self._faults = faults
         self._routes = {
@@ -24,6 +26,8 @@ class Control:
             ("POST", "reset"): self._reset,
             ("POST", "contracts"): self._add_contracts,
             ("GET", "messages"): self._list_messages,
+            ("GET", "contracts"): self._list_contracts,
+            ("GET", "directory"): self._list_pushes,
             ("GET", "health"): self._health,
         }
 
@@ -59,6 +63,8 @@ class Control:
             return 400, {"ok": False, "error": "reset takes no options"}
         self._store.reset()
         self._faults.reset()
+        if self._pushes is not None:
+            self._pushes.reset()
         log.info("all messages and faults forgotten")
         return 200, {"ok": True}
 
@@ -73,6 +79,13 @@ class Control:
 
     def _list_messages(self):
         return 200, {"messages": self._store.summaries()}
+
+    def _list_contracts(self):
+        return 200, {"contracts": [c.to_json() for c in self._contracts.all()]}
+
+    def _list_pushes(self):
+        pushes = self._pushes.summaries() if self._pushes is not None else {}
+        return 200, {"directories": pushes}
 
     def _health(self):
         return 200, {"ok": True}

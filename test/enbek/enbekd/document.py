@@ -1,6 +1,7 @@
 """The timesheet document, version 1: validation against
 src/delivery/timesheet-v1.xsd and the rules that XSD 1.0 cannot state."""
 import calendar
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -75,7 +76,8 @@ class DocumentSchema:
             return
         first = errors[0]
         message = _CLARK_TS.sub("ts:", first.message)
-        raise SoapFault.client(f"the document does not match timesheet-v1.xsd (line {first.line}): {message}")
+        name = os.path.basename(self.path)
+        raise SoapFault.client(f"the document does not match {name} (line {first.line}): {message}")
 
 
 def _check_rules(root, period):
