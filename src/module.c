@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "otan_enbek.h"
+#include "delivery/directory_call.h"
 #include "privacy.h"
 #include "progress.h"
 
@@ -189,6 +190,7 @@ _PG_init(void)
 {
 	define_string_settings();
 	define_worker_settings();
+	directory_define_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

@@ -534,6 +534,14 @@ DECLARE
     content bytea;
     utf8_problem text;
 BEGIN
+    IF path = '' OR octet_length(path) >= 1024 THEN
+        RAISE EXCEPTION 'invalid file path "%"',
+                CASE WHEN length(path) > 64 THEN left(path, 64) || '...' ELSE path END
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The path is %s bytes long; a path has 1 to 1023 bytes.',
+                                  octet_length(path)),
+                  HINT = 'Give the absolute path of the file on the database server.';
+    END IF;
     content := pg_read_binary_file(path);
     utf8_problem := otan_enbek.invalid_utf8_reason(content);
     IF utf8_problem IS NOT NULL THEN

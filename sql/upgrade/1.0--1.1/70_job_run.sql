@@ -24,7 +24,11 @@ VALUES
     ('pull', true,
      'Stores the complete files of the drop folders of the organization''s sources, one batch per file, and moves each file to done/ or failed/ after the commit.'),
     ('directory_import', false,
-     'Imports persons, cards and departments from a CSV file on the database server (import_directory_file) and records its conflicts.')
+     'Imports persons, cards and departments from a CSV file on the database server (import_directory_file) and records its conflicts.'),
+    ('contract_sync', true,
+     'Fetches the organization''s labour contracts from ESUTD through Enbek, stores them and counts the mismatches with the access-control system.'),
+    ('directory_push', true,
+     'Sends the organization''s departments and work schedules to Enbek.')
 $$;
 COMMENT ON FUNCTION otan_enbek.job_kinds() IS
     'Kinds of job_run: what each step does and whether it can be scheduled with pg_cron';
