@@ -631,9 +631,12 @@ SELECT pg_catalog.pg_extension_config_dump('otan_enbek.directory_conflict', '');
 -- import_directory_file, like ingest_file, is left to superusers.
 GRANT SELECT ON otan_enbek.directory_import, otan_enbek.directory_conflict,
     otan_enbek.directory_conflict_report TO otan_enbek_operator;
+-- job_step names every step, and PostgreSQL checks EXECUTE on each
+-- function of its CASE expression, so an operator needs the step too.
 GRANT EXECUTE ON FUNCTION
     otan_enbek.directory_columns(),
-    otan_enbek.directory_split_line(text, text)
+    otan_enbek.directory_split_line(text, text),
+    otan_enbek.step_directory_import(integer, jsonb)
     TO otan_enbek_admin, otan_enbek_operator;
 GRANT EXECUTE ON FUNCTION
     otan_enbek.directory_read_lines(text),
@@ -644,6 +647,5 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.directory_assign_credentials(integer, bigint, integer, text),
     otan_enbek.directory_import_text(integer, text, integer, boolean, text),
     otan_enbek.import_directory(integer, text, integer, boolean),
-    otan_enbek.run_directory_import(integer, text, integer, boolean),
-    otan_enbek.step_directory_import(integer, jsonb)
+    otan_enbek.run_directory_import(integer, text, integer, boolean)
     TO otan_enbek_admin;

@@ -189,6 +189,46 @@ like(run_step('run_directory_push'),
 	qr/^failed\|55000\|the working-hours code of some schedules of organization $org is unknown$/,
 	'a schedule without a code is not sent');
 
+# An operator syncs and pushes for its own organizations only, and a
+# reader sees no contract.
+psql($db, qq{UPDATE otan_enbek.work_schedule SET working_hours_code = 3
+	WHERE org_id = $org AND schedule_id = 3});
+my $operator = 'otan_t_contract_operator';
+my $reader = 'otan_t_contract_reader';
+psql($db, qq{DROP ROLE IF EXISTS $operator; CREATE ROLE $operator;
+	GRANT otan_enbek_operator TO $operator;
+	DROP ROLE IF EXISTS $reader; CREATE ROLE $reader; GRANT otan_enbek_reader TO $reader});
+
+END
+{
+	my $status = $?;
+	eval { psql('postgres', qq{DROP ROLE IF EXISTS $operator; DROP ROLE IF EXISTS $reader}) };
+	$? = $status;
+}
+
+# Runs a step as the operator and returns status|message of its row.
+sub run_as_operator
+{
+	my ($function) = @_;
+	return psql($db, qq{SET ROLE $operator; SET client_min_messages = error;
+		SELECT concat_ws('|', status, error_message) FROM otan_enbek.$function($org)});
+}
+
+like(run_as_operator('run_contract_sync'),
+	qr/^failed\|role "$operator" has no access to organization $org$/,
+	'an operator without the organization cannot sync');
+psql($db, qq{SELECT otan_enbek.grant_org_access('$operator', $org)});
+is(run_as_operator('run_contract_sync'), 'succeeded', 'an operator of the organization syncs');
+is(run_as_operator('run_directory_push'), 'succeeded', 'an operator of the organization pushes');
+is(psql($db, qq{SET ROLE $operator;
+		SELECT count(*) FROM otan_enbek.contract_mismatch WHERE employee_id = 3}),
+	1, 'an operator reads the mismatches');
+like(psql_error($db, qq{SET ROLE $reader; SELECT * FROM otan_enbek.contract_comparison}),
+	qr/permission denied for view contract_comparison/, 'a reader cannot read the comparison');
+like(psql_error($db, qq{SET ROLE $operator;
+		SELECT * FROM otan_enbek.enbek_exchange('050440000012', 'X', 'Y', '<a/>')}),
+	qr/permission denied for function enbek_exchange/, 'an operator cannot sign a document of its own');
+
 # pg_cron runs the sync in its database and the run is logged with counts.
 my $cron_db = $ENV{OTAN_CRON_DATABASE} // 'otan_tap';
 my $cron_org = 9602;
