@@ -12,6 +12,10 @@
  * call waits at most otan_enbek.request_timeout.  The SQL functions that
  * call it build the document and read the response.
  *
+ * NOTE: http.c aborts a transfer only when a worker is asked to stop, so a
+ * query cancel or statement_timeout takes effect when the request ends,
+ * after at most otan_enbek.request_timeout.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
