@@ -5,13 +5,14 @@
 # turnstile, and a schedule whose working-hours code differs from the
 # contract's.  The push sends the departments and schedules, which the
 # service validates.  Both run by hand and from pg_cron, and each run is
-# logged in job_run with its counts.  Other tests register contracts of the
+# logged in job_run with its counts, as is a directory import.  Other tests register contracts of the
 # same BIN, so the checks look at this test's IINs only.
 use strict;
 use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use File::Temp qw(tempdir);
 use OtanTest;
 use Test::More;
 
@@ -228,6 +229,23 @@ like(psql_error($db, qq{SET ROLE $reader; SELECT * FROM otan_enbek.contract_comp
 like(psql_error($db, qq{SET ROLE $operator;
 		SELECT * FROM otan_enbek.enbek_exchange('050440000012', 'X', 'Y', '<a/>')}),
 	qr/permission denied for function enbek_exchange/, 'an operator cannot sign a document of its own');
+
+# A directory import gives employee 3 a card, which ends its no_card
+# mismatch, and the run is logged with its counts.
+my $files = tempdir('contract-sync.XXXXXX', DIR => $ENV{OTAN_WORK}, CLEANUP => 1);
+chmod 0755, $files;
+open my $users, '>', "$files/users.csv" or die "cannot write $files/users.csv: $!";
+print $users "iin;personnel_no;card\n830313300034;T-3;1003\n;T-404;1999\n";
+close $users;
+chmod 0644, "$files/users.csv";
+is(psql($db, qq{SET client_min_messages = error;
+		SELECT concat_ws('|', status, counts->'lines', counts->'matched', counts->'credentials',
+		                 counts->'conflicts')
+		FROM otan_enbek.run_directory_import($org, '$files/users.csv', 1)}),
+	'succeeded|2|1|1|2', 'the directory import runs and logs its counts');
+is(psql($db, qq{SELECT count(*) FROM otan_enbek.contract_mismatch
+		WHERE org_id = $org AND employee_id = 3}),
+	0, 'the imported card ends the no_card mismatch');
 
 # pg_cron runs the sync in its database and the run is logged with counts.
 my $cron_db = $ENV{OTAN_CRON_DATABASE} // 'otan_tap';
