@@ -66,6 +66,9 @@ COMMENT ON COLUMN otan_enbek.directory_conflict.masked_iin IS
 COMMENT ON COLUMN otan_enbek.directory_conflict.credential IS
     'Card number or person id the conflict is about';
 
+-- The import looks employees up by personnel number, once per line.
+CREATE INDEX employee_personnel_no ON otan_enbek.employee (org_id, personnel_no);
+
 -- The columns a directory file may have, in any order.  iin or
 -- personnel_no is required; the others may be left out.
 CREATE FUNCTION otan_enbek.directory_columns() RETURNS text[]
@@ -207,6 +210,7 @@ BEGIN
                                    cardinality(l.fields), cardinality(columns)) END
     WHERE l.fields IS NULL OR cardinality(l.fields) <> cardinality(columns);
 
+    ANALYZE pg_temp.directory_line;
     UPDATE pg_temp.directory_line AS l
     SET iin = nullif(btrim(l.fields[array_position(columns, 'iin')]), ''),
         personnel_no = nullif(btrim(l.fields[array_position(columns, 'personnel_no')]), ''),
@@ -387,8 +391,7 @@ DECLARE
     today date := (SELECT (now() AT TIME ZONE o.time_zone)::date
                    FROM otan_enbek.organization o WHERE o.org_id = org);
     line record;
-    holder record;
-    added integer := 0;
+    added integer;
 BEGIN
     CREATE TEMP TABLE directory_value ON COMMIT DROP AS
     SELECT l.line_no, l.employee_id, l.iin, l.personnel_no, l.skipped, l.person_key,
@@ -396,6 +399,8 @@ BEGIN
     FROM pg_temp.directory_line l
     WHERE l.person_key IS NOT NULL;
     DELETE FROM pg_temp.directory_value v WHERE v.value IS NULL;
+    CREATE INDEX ON pg_temp.directory_value (value);
+    ANALYZE pg_temp.directory_value;
 
     -- One value on two people of the file.
     FOR line IN
@@ -415,34 +420,43 @@ BEGIN
         UPDATE pg_temp.directory_value v SET skipped = true WHERE v.value = line.value;
     END LOOP;
 
-    FOR line IN
-        SELECT DISTINCT ON (v.employee_id, v.value) v.*
-        FROM pg_temp.directory_value v
-        WHERE NOT v.skipped
-        ORDER BY v.employee_id, v.value, v.line_no
-    LOOP
-        SELECT bool_or(c.employee_id = line.employee_id)
+    -- The earlier holders of each value, looked up for all lines in one
+    -- statement.
+    CREATE TEMP TABLE directory_holder ON COMMIT DROP AS
+    SELECT v.line_no, v.employee_id, v.iin, v.personnel_no, v.value, h.*
+    FROM (SELECT DISTINCT ON (v.employee_id, v.value) v.*
+          FROM pg_temp.directory_value v
+          WHERE NOT v.skipped
+          ORDER BY v.employee_id, v.value, v.line_no) v
+    CROSS JOIN LATERAL (
+        SELECT bool_or(c.employee_id = v.employee_id)
                    FILTER (WHERE c.valid_to IS NULL OR c.valid_to >= today) AS held_already,
                min(c.employee_id)
                    FILTER (WHERE (c.valid_to IS NULL OR c.valid_to >= today)
-                           AND c.employee_id <> line.employee_id) AS current_holder,
+                           AND c.employee_id <> v.employee_id) AS current_holder,
                max(c.valid_to) AS last_day
-          INTO holder
         FROM otan_enbek.credential c
-        WHERE c.org_id = org AND c.kind = credential_kind AND c.value = line.value
-          AND (c.source_id IS NULL OR source IS NULL OR c.source_id = source);
-        CONTINUE WHEN holder.held_already;
-        IF holder.current_holder IS NOT NULL THEN
-            PERFORM otan_enbek.directory_add_conflict(org, import, line.line_no, conflict_kind,
-                line.employee_id, line.iin, line.personnel_no, line.value,
-                format('The %s is assigned to employee %s. Set valid_to on that credential before assigning the %s to employee %s.',
-                       noun, holder.current_holder, noun, line.employee_id));
-            CONTINUE;
-        END IF;
-        INSERT INTO otan_enbek.credential (org_id, employee_id, source_id, kind, value, valid_from)
-        VALUES (org, line.employee_id, source, credential_kind, line.value, holder.last_day + 1);
-        added := added + 1;
+        WHERE c.org_id = org AND c.kind = credential_kind AND c.value = v.value
+          AND (c.source_id IS NULL OR source IS NULL OR c.source_id = source)) AS h;
+
+    FOR line IN
+        SELECT * FROM pg_temp.directory_holder h
+        WHERE h.current_holder IS NOT NULL
+        ORDER BY h.line_no
+    LOOP
+        PERFORM otan_enbek.directory_add_conflict(org, import, line.line_no, conflict_kind,
+            line.employee_id, line.iin, line.personnel_no, line.value,
+            format('The %s is assigned to employee %s. Set valid_to on that credential before assigning the %s to employee %s.',
+                   noun, line.current_holder, noun, line.employee_id));
     END LOOP;
+
+    INSERT INTO otan_enbek.credential (org_id, employee_id, source_id, kind, value, valid_from)
+    SELECT org, h.employee_id, source, credential_kind, h.value, h.last_day + 1
+    FROM pg_temp.directory_holder h
+    WHERE h.current_holder IS NULL AND NOT coalesce(h.held_already, false)
+    ORDER BY h.line_no;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    DROP TABLE pg_temp.directory_holder;
     DROP TABLE pg_temp.directory_value;
     RETURN added;
 END
