@@ -21,6 +21,8 @@ CREATE TABLE otan_enbek.enbek_contract (
     CHECK (end_date IS NULL OR end_date >= start_date)
 );
 CREATE INDEX ON otan_enbek.enbek_contract (org_id, iin);
+-- The comparison looks up the credentials of each dismissed employee.
+CREATE INDEX credential_employee ON otan_enbek.credential (org_id, employee_id);
 COMMENT ON TABLE otan_enbek.enbek_contract IS
     'Labour contracts of the organization registered in ESUTD, as the last contract sync fetched them; iin is personal data';
 COMMENT ON COLUMN otan_enbek.enbek_contract.working_hours_code IS
@@ -286,18 +288,26 @@ WITH org_day AS (
     ORDER BY c.org_id, c.iin,
              (c.start_date <= d.today AND (c.end_date IS NULL OR c.end_date >= d.today)) DESC,
              c.start_date DESC
+), carded AS (
+    -- Employees with a credential valid today, read in one pass so that
+    -- the view needs no index on credential.employee_id.
+    SELECT DISTINCT k.org_id, k.employee_id
+    FROM otan_enbek.credential k
+    JOIN org_day d USING (org_id)
+    WHERE d.today BETWEEN coalesce(k.valid_from, '-infinity') AND coalesce(k.valid_to, 'infinity')
+), assigned AS (
+    SELECT a.org_id, a.employee_id, a.schedule_id
+    FROM otan_enbek.employee_schedule a
+    JOIN org_day d USING (org_id)
+    WHERE d.today BETWEEN a.valid_from AND coalesce(a.valid_to, 'infinity')
 ), person AS (
     SELECT e.org_id, e.employee_id, e.iin::text AS iin, e.dismissed_on,
-           EXISTS (SELECT FROM otan_enbek.credential k
-                   WHERE k.org_id = e.org_id AND k.employee_id = e.employee_id
-                     AND d.today BETWEEN coalesce(k.valid_from, '-infinity')
-                                     AND coalesce(k.valid_to, 'infinity')) AS has_card,
-           coalesce((SELECT a.schedule_id FROM otan_enbek.employee_schedule a
-                     WHERE a.org_id = e.org_id AND a.employee_id = e.employee_id
-                       AND d.today BETWEEN a.valid_from AND coalesce(a.valid_to, 'infinity')),
-                    e.schedule_id, d.default_schedule_id) AS schedule_id
+           k.employee_id IS NOT NULL AS has_card,
+           coalesce(a.schedule_id, e.schedule_id, d.default_schedule_id) AS schedule_id
     FROM otan_enbek.employee e
     JOIN org_day d USING (org_id)
+    LEFT JOIN carded k ON k.org_id = e.org_id AND k.employee_id = e.employee_id
+    LEFT JOIN assigned a ON a.org_id = e.org_id AND a.employee_id = e.employee_id
 ), side AS (
     SELECT coalesce(p.org_id, c.org_id) AS org_id, p.employee_id,
            coalesce(p.iin, c.iin) AS iin, coalesce(p.has_card, false) AS has_card,
@@ -313,12 +323,20 @@ WITH org_day AS (
     FULL JOIN person_contract c ON c.org_id = p.org_id AND c.iin = p.iin
     LEFT JOIN otan_enbek.work_schedule s ON s.org_id = p.org_id AND s.schedule_id = p.schedule_id
 ), passes AS (
+    -- The events are found through the person's credentials, because
+    -- skud_event has an index on the credential and none on employee_id.
+    -- Only dismissed employees are looked up.
     SELECT x.*,
-           (SELECT max(ev.occurred_at) FROM otan_enbek.skud_event ev
-            JOIN org_day d ON d.org_id = ev.org_id
-            WHERE ev.org_id = x.org_id AND ev.employee_id = x.employee_id
+           CASE WHEN x.employee_id IS NOT NULL AND x.dismissed_on IS NOT NULL THEN
+           (SELECT max(ev.occurred_at)
+            FROM otan_enbek.credential k
+            JOIN org_day d ON d.org_id = k.org_id
+            JOIN otan_enbek.skud_event ev
+              ON ev.org_id = k.org_id AND ev.credential_kind = k.kind AND ev.credential = k.value
+            WHERE k.org_id = x.org_id AND k.employee_id = x.employee_id
+              AND ev.employee_id = x.employee_id
               AND ev.occurred_at >= ((x.dismissed_on + 1)::timestamp AT TIME ZONE d.time_zone))
-               AS passed_after_dismissal
+           END AS passed_after_dismissal
     FROM side x
 )
 SELECT p.org_id, p.employee_id, otan_enbek.mask_iin(p.iin) AS masked_iin, p.has_card,
