@@ -44,7 +44,8 @@ def fault_response(fault):
 
 
 class DeliveryService:
-    """Responds to SendMessage requests for the two service ids."""
+    """Responds to SendMessage requests of the timesheet and status service
+    ids, and passes those of the directory service ids to directory."""
 
     def __init__(self, *, sender_id, sender_password, max_size, schema, verifier,
                  store, processor, clock, directory=None):
