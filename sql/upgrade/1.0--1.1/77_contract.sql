@@ -141,6 +141,81 @@ $$;
 COMMENT ON FUNCTION otan_enbek.directory_send(integer, text, uuid, text) IS
     'Sends a signed directory document of an organization to Enbek and returns the status code, message and data of the response; raises an error for a failed transfer, a fault or a response for another message';
 
+-- Reads the contracts of a dir:contractListResponse for the request with
+-- this message id.  Raises an error for a response to another request and
+-- for a contract that the table cannot hold, naming its position, so that
+-- a list read only in part never replaces the stored one.
+CREATE FUNCTION otan_enbek.contract_list_rows(data xml, message_id uuid)
+    RETURNS TABLE (contract_id text, iin text, "position" text, working_hours_code smallint,
+                   start_date date, end_date date)
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ns constant text[] := ARRAY[ARRAY['dir', 'urn:otan-enbek:directory:v1']];
+    item record;
+    problem text;
+BEGIN
+    IF data IS NULL OR message_id IS NULL THEN
+        RAISE EXCEPTION 'data and message_id must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT xpath_exists(format('/dir:contractListResponse[dir:messageId = "%s"]', message_id),
+                        data, ns) THEN
+        RAISE EXCEPTION 'the contract list of Enbek is not the response to request %', message_id
+            USING ERRCODE = 'protocol_violation',
+                  DETAIL = 'The data is not a dir:contractListResponse with this dir:messageId.';
+    END IF;
+    FOR item IN
+        SELECT *
+        FROM XMLTABLE(XMLNAMESPACES('urn:otan-enbek:directory:v1' AS dir),
+                      '/dir:contractListResponse/dir:contract' PASSING data
+                      COLUMNS n FOR ORDINALITY,
+                              contract_id text PATH 'dir:contractId',
+                              iin text PATH 'dir:iin',
+                              position text PATH 'dir:position',
+                              working_hours text PATH 'dir:workingHours',
+                              start_date text PATH 'dir:start',
+                              end_date text PATH 'dir:end') AS c
+    LOOP
+        problem := CASE
+            WHEN btrim(coalesce(item.contract_id, '')) = '' THEN 'it has no dir:contractId'
+            WHEN item.iin IS NULL OR item.iin !~ '^[0-9]{12}$' THEN 'its dir:iin is not 12 digits'
+            WHEN item.working_hours IS NULL OR item.working_hours !~ '^[1-5]$'
+                THEN 'its dir:workingHours is not a D_WORKING_HOURS code from 1 to 5'
+            WHEN item.start_date IS NULL OR item.start_date !~ '^\d{4}-\d\d-\d\d$'
+                THEN 'its dir:start is not a date as YYYY-MM-DD'
+            WHEN item.end_date !~ '^\d{4}-\d\d-\d\d$' THEN 'its dir:end is not a date as YYYY-MM-DD'
+        END;
+        IF problem IS NULL THEN
+            BEGIN
+                start_date := item.start_date::date;
+                end_date := item.end_date::date;
+            EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+                problem := 'a date of it does not exist';
+            END;
+        END IF;
+        IF problem IS NULL AND end_date < start_date THEN
+            problem := 'it ends before it starts';
+        END IF;
+        IF problem IS NOT NULL THEN
+            RAISE EXCEPTION 'the contract list of Enbek for request % has an invalid contract',
+                    message_id
+                USING ERRCODE = 'protocol_violation',
+                      DETAIL = format('Contract %s of the list: %s.', item.n, problem),
+                      HINT = 'The stored contracts were left as they were.';
+        END IF;
+        contract_id := item.contract_id;
+        iin := item.iin;
+        "position" := item.position;
+        working_hours_code := item.working_hours::smallint;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.contract_list_rows(xml, uuid) IS
+    'Returns the contracts of a contract list response of Enbek to the request with the message id; raises an error for another response or an invalid contract';
+
 -- Fetches the organization's labour contracts from Enbek.  It runs as its
 -- owner, because enbek_exchange signs any document, and signs only this
 -- request.  caller is the calling role, left at its default, and must see
@@ -177,32 +252,15 @@ BEGIN
                   DETAIL = format('Status code %s, request %s.', answer.status_code, message_id),
                   HINT = 'SCSE001 and SCSE046 mean a signing key that Enbek does not accept for the organization''s BIN; check it with otan_enbek.check_signing_key.';
     END IF;
-    BEGIN
-        RETURN QUERY
-        SELECT c.contract_id, c.iin, c.position, c.working_hours_code, c.start_date, c.end_date
-        FROM XMLTABLE(XMLNAMESPACES('urn:otan-enbek:directory:v1' AS dir),
-                      '/dir:contractListResponse/dir:contract' PASSING answer.data
-                      COLUMNS contract_id text PATH 'dir:contractId',
-                              iin text PATH 'dir:iin',
-                              position text PATH 'dir:position',
-                              working_hours_code smallint PATH 'dir:workingHours',
-                              start_date date PATH 'dir:start',
-                              end_date date PATH 'dir:end') AS c;
-    EXCEPTION WHEN data_exception THEN
-        RAISE EXCEPTION 'the contract list of Enbek for request % is invalid', message_id
-            USING ERRCODE = 'protocol_violation',
-                  DETAIL = SQLERRM;
-    END;
+    RETURN QUERY SELECT * FROM otan_enbek.contract_list_rows(answer.data, message_id);
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.fetch_contracts(integer, name) IS
     'Fetches the organization''s labour contracts from Enbek with a signed request and returns them without storing them; caller is the calling role, left at its default';
 
 -- Stores the contracts fetched from Enbek in place of the organization's
--- earlier ones.  A fetched contract that the table cannot hold (an IIN not
--- of 12 digits, a working-hours code outside 1 to 5, an end before its
--- start) fails the whole sync, so that a half-read list never replaces the
--- stored one.
+-- earlier ones.  contract_list_rows rejects a list with an invalid
+-- contract, so a list read in part never replaces the stored one.
 CREATE FUNCTION otan_enbek.step_contract_sync(org integer) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -510,6 +568,7 @@ GRANT SELECT ON otan_enbek.contract_comparison, otan_enbek.contract_mismatch
     TO otan_enbek_admin, otan_enbek_operator;
 GRANT EXECUTE ON FUNCTION
     otan_enbek.schedule_working_hours(text, numeric, smallint),
+    otan_enbek.contract_list_rows(xml, uuid),
     otan_enbek.directory_push_document(integer, uuid),
     otan_enbek.fetch_contracts(integer, name),
     otan_enbek.push_directory(integer, name),
