@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "otan_enbek.h"
+#include "delivery/directory_call.h"
 #include "privacy.h"
 #include "progress.h"
 #include "pull/pull.h"
@@ -357,6 +358,7 @@ _PG_init(void)
 	define_signer_settings();
 	pull_define_settings();
 	define_notification_settings();
+	directory_define_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

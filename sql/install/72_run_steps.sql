@@ -201,6 +201,9 @@ BEGIN
         WHEN 'timesheet_resubmit' THEN otan_enbek.step_timesheet_resubmit(org, first_day)
         WHEN 'submission_cancel' THEN otan_enbek.step_submission_cancel(org, target)
         WHEN 'pull' THEN otan_enbek.step_pull(org)
+        WHEN 'directory_import' THEN otan_enbek.step_directory_import(org, target)
+        WHEN 'contract_sync' THEN otan_enbek.step_contract_sync(org)
+        WHEN 'directory_push' THEN otan_enbek.push_directory(org)
     END;
 END
 $$;

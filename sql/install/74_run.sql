@@ -182,8 +182,8 @@ COMMENT ON FUNCTION otan_enbek.run_pull(integer) IS
 -- The command of the pg_cron jobs that set_schedule creates.  The period
 -- follows from the day the job runs, in the organization's time zone:
 -- attendance covers the first day of yesterday's month to today, the
--- timesheet kinds take the month before the current one, and a pull has no
--- period.  A procedure
+-- timesheet kinds take the month before the current one, and a pull, a
+-- contract sync and a directory push have no period.  A procedure
 -- with a SET clause may not commit, so this one names every object with its
 -- schema instead of pinning search_path.
 CREATE PROCEDURE otan_enbek.run_scheduled(org integer, kind text)
@@ -201,7 +201,7 @@ BEGIN
     IF kind = 'attendance' THEN
         first_day := pg_catalog.date_trunc('month', today - 1)::date;
         last_day := today;
-    ELSIF kind = 'pull' THEN
+    ELSIF kind IN ('pull', 'contract_sync', 'directory_push') THEN
         first_day := NULL;
         last_day := NULL;
     ELSE

@@ -203,7 +203,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.set_schedule(integer, text, text, name) IS
-    'Creates or changes the pg_cron job that runs a step of an organization (kind attendance, timesheet_build, timesheet_submit or pull) on a cron schedule in UTC; returns the job id';
+    'Creates or changes the pg_cron job that runs a step of an organization (kind attendance, timesheet_build, timesheet_submit, pull, contract_sync or directory_push) on a cron schedule in UTC; returns the job id';
 
 CREATE FUNCTION otan_enbek.remove_schedule(org integer, kind text,
                                            caller name DEFAULT current_user)

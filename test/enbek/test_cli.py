@@ -61,12 +61,14 @@ class CommandLineTest(unittest.TestCase):
         # The seed that the README documents and the suites rely on.
         with open(os.path.join(os.path.dirname(SERVICE), "contracts.json")) as f:
             seeded = json.load(f)
+        jobs = [("Teacher", 1), ("Teacher", 3), ("Cook", 1), ("Guard", 5)]
         open_ended = [
-            {"bin": "050440000012", "iin": iin, "contractId": f"C-2024-000{n}", "start": "2024-01-01", "end": None}
+            {"bin": "050440000012", "iin": iin, "contractId": f"C-2024-000{n}", "start": "2024-01-01", "end": None,
+             "position": jobs[n - 1][0], "workingHours": jobs[n - 1][1]}
             for n, iin in enumerate(["810111300012", "820212300023", "830313300034", "840414300045"], 1)
         ]
         ended = {"bin": "050440000012", "iin": "850515300056", "contractId": "C-2024-0005",
-                 "start": "2024-01-01", "end": "2024-12-31"}
+                 "start": "2024-01-01", "end": "2024-12-31", "position": "Cleaner", "workingHours": 1}
         self.assertEqual(seeded, open_ended + [ended])
 
     def test_ipv6_loopback(self):

@@ -22,7 +22,13 @@ VALUES
     ('submission_cancel', false,
      'Cancels the queued submissions of a timesheet that were never sent.'),
     ('pull', true,
-     'Pulls each due source of the organization: the complete files of its drop folder, one batch per file, moved to done/ or failed/ after the commit, and the new events of its Hikvision device or REST service, one batch per page.')
+     'Pulls each due source of the organization: the complete files of its drop folder, one batch per file, moved to done/ or failed/ after the commit, and the new events of its Hikvision device or REST service, one batch per page.'),
+    ('directory_import', false,
+     'Imports persons, cards and departments from a CSV file on the database server (import_directory_file) and records its conflicts.'),
+    ('contract_sync', true,
+     'Fetches the organization''s labour contracts from ESUTD through Enbek, stores them and counts the mismatches with the access-control system.'),
+    ('directory_push', true,
+     'Sends the organization''s departments and work schedules to Enbek.')
 $$;
 COMMENT ON FUNCTION otan_enbek.job_kinds() IS
     'Kinds of job_run: what each step does and whether it can be scheduled with pg_cron';

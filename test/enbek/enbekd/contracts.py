@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 _TWELVE_DIGITS = re.compile(r"\d{12}")
 _FIELDS = {"bin", "iin", "contractId", "start", "end"}
+# Fields a contract may leave out, with the value it then has.  The
+# working-hours code is one of ESUTD's dictionary D_WORKING_HOURS: 1 normal,
+# 2 reduced, 3 part-time, 4 shorter, 5 flexible.
+_OPTIONAL_FIELDS = {"position": None, "workingHours": 1}
+WORKING_HOURS_CODES = (1, 2, 3, 4, 5)
 
 
 class ContractError(ValueError):
@@ -25,6 +30,8 @@ class Contract:
     contract_id: str
     start: datetime.date
     end: datetime.date | None
+    position: str | None = None
+    working_hours: int = 1
 
     def covers(self, first_day, last_day):
         """Return whether the contract is in force on at least one day from
@@ -38,6 +45,8 @@ class Contract:
             "contractId": self.contract_id,
             "start": self.start.isoformat(),
             "end": self.end.isoformat() if self.end else None,
+            "position": self.position,
+            "workingHours": self.working_hours,
         }
 
 
@@ -55,7 +64,7 @@ def parse_contract(value, position):
     names the contract's position and the invalid field."""
     if not isinstance(value, dict):
         raise ContractError(f"contract {position} must be a JSON object")
-    unknown = set(value) - _FIELDS
+    unknown = set(value) - _FIELDS - set(_OPTIONAL_FIELDS)
     missing = _FIELDS - set(value)
     if unknown:
         raise ContractError(f"contract {position}: unknown fields {sorted(unknown)}")
@@ -71,7 +80,15 @@ def parse_contract(value, position):
     end = None if value["end"] is None else _parse_date(value["end"], "end", position)
     if end is not None and end < start:
         raise ContractError(f"contract {position}: end {end} is before start {start}")
-    return Contract(value["bin"], value["iin"], contract_id, start, end)
+    job = value.get("position", _OPTIONAL_FIELDS["position"])
+    if job is not None and (not isinstance(job, str) or not job.strip()):
+        raise ContractError(f"contract {position}: position must be a non-empty string or null")
+    working_hours = value.get("workingHours", _OPTIONAL_FIELDS["workingHours"])
+    if isinstance(working_hours, bool) or working_hours not in WORKING_HOURS_CODES:
+        raise ContractError(
+            f"contract {position}: workingHours must be a code of D_WORKING_HOURS, 1 to 5, not {working_hours!r}"
+        )
+    return Contract(value["bin"], value["iin"], contract_id, start, end, job, working_hours)
 
 
 def parse_contracts(value):
@@ -116,6 +133,16 @@ class ContractRegistry:
         """Return the contracts between the employer and the employee."""
         with self._lock:
             return [c for c in self._seeded + self._added if c.bin == bin_ and c.iin == iin]
+
+    def all(self):
+        """Return every contract, the seeded ones first."""
+        with self._lock:
+            return self._seeded + self._added
+
+    def of_employer(self, bin_):
+        """Return the employer's contracts in the order they were registered."""
+        with self._lock:
+            return [c for c in self._seeded + self._added if c.bin == bin_]
 
 
 def _write_json_atomically(path, value):

@@ -1,5 +1,6 @@
 """The /_control endpoints that tests use to inject faults, add contracts,
-reset the service and inspect the messages it received."""
+reset the service and inspect the messages, contracts and directory pushes
+it received."""
 import json
 import logging
 import urllib.parse
@@ -16,8 +17,9 @@ class Control:
     """Routes /_control requests.  Each handler returns (HTTP status, JSON
     value)."""
 
-    def __init__(self, store, contracts, faults, in_flight):
+    def __init__(self, store, contracts, faults, in_flight, pushes=None):
         self._store = store
+        self._pushes = pushes
         self._contracts = contracts
         self._faults = faults
         self._in_flight = in_flight
@@ -28,6 +30,8 @@ class Control:
             ("POST", "reset"): self._reset,
             ("POST", "contracts"): self._add_contracts,
             ("GET", "messages"): self._list_messages,
+            ("GET", "contracts"): self._list_contracts,
+            ("GET", "directory"): self._list_pushes,
             ("GET", "health"): self._health,
             ("GET", "in-flight"): self._show_in_flight,
             ("GET", "timesheet"): self._show_timesheet,
@@ -77,6 +81,8 @@ class Control:
         self._store.reset()
         self._faults.reset()
         self._in_flight.reset()
+        if self._pushes is not None:
+            self._pushes.reset()
         log.info("all messages and faults forgotten")
         return 200, {"ok": True}
 
@@ -91,6 +97,13 @@ class Control:
 
     def _list_messages(self, _query):
         return 200, {"messages": self._store.summaries()}
+
+    def _list_contracts(self, _query):
+        return 200, {"contracts": [c.to_json() for c in self._contracts.all()]}
+
+    def _list_pushes(self, _query):
+        pushes = self._pushes.summaries() if self._pushes is not None else {}
+        return 200, {"directories": pushes}
 
     def _health(self, _query):
         return 200, {"ok": True}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from . import soap
 from .checks import check_correction, check_employer, check_message_date, check_part
 from .document import parse_status_request, parse_timesheet, standalone_copy, ts
+from .directory import SERVICES as DIRECTORY_SERVICES
 from .identifiers import is_valid_message_id
 from .model import (
     RECEIVED,
@@ -44,10 +45,11 @@ def fault_response(fault):
 
 
 class DeliveryService:
-    """Responds to SendMessage requests for the two service ids."""
+    """Responds to SendMessage requests of the timesheet and status service
+    ids, and passes those of the directory service ids to directory."""
 
     def __init__(self, *, sender_id, sender_password, max_size, schema, verifier,
-                 store, processor, clock):
+                 store, processor, clock, directory=None):
         self._sender_id = sender_id
         self._sender_password = sender_password
         self._max_size = max_size
@@ -56,6 +58,7 @@ class DeliveryService:
         self._store = store
         self._processor = processor
         self._clock = clock
+        self._directory = directory
 
     def handle(self, request, body_size):
         """Return the response to a parsed SendMessage of body_size bytes."""
@@ -66,10 +69,19 @@ class DeliveryService:
             return self._deliver(request, body_size)
         if info.service_id == STATUS_SERVICE:
             return self._report_status(request)
+        if self._directory is not None and info.service_id in DIRECTORY_SERVICES:
+            return self._respond_directory(request)
         raise SoapFault.client(
             f"unknown serviceId {info.service_id!r}; this endpoint serves "
-            f"{TIMESHEET_SERVICE} and {STATUS_SERVICE}"
+            f"{', '.join((TIMESHEET_SERVICE, STATUS_SERVICE) + DIRECTORY_SERVICES)}"
         )
+
+    def _respond_directory(self, request):
+        """Respond to a contract list or a directory push."""
+        message_id = request.info.message_id
+        code, message, document = self._directory.handle(request)
+        reason = None if code == SCSS001 else message
+        return Response(200, soap.build_response(message_id, code, message, document), code, reason)
 
     def _authenticate(self, info):
         # Compare both in constant time, and never reveal which one is wrong.

@@ -2,6 +2,7 @@
 timesheet (schema version 1.0) and its correction (1.1), validated against
 src/delivery/timesheet-v1.xsd and the rules that XSD 1.0 cannot state."""
 import calendar
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -89,7 +90,8 @@ class DocumentSchema:
             return
         first = errors[0]
         message = _CLARK_TS.sub("ts:", first.message)
-        raise SoapFault.client(f"the document does not match timesheet-v1.xsd (line {first.line}): {message}")
+        name = os.path.basename(self.path)
+        raise SoapFault.client(f"the document does not match {name} (line {first.line}): {message}")
 
 
 def _check_days(employee, where, period, days_in_month):

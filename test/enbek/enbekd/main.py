@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from .contracts import ContractError, ContractRegistry, load_contracts_file
 from .control import Control
 from .delivery import DeliveryService
+from .directory import DirectoryPushStore, DirectoryService
 from .document import DocumentSchema
 from .faults import FaultInjector
 from .inflight import InFlight
@@ -26,6 +27,7 @@ log = logging.getLogger("enbekd")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONTRACTS = os.path.join(HERE, "..", "contracts.json")
 SCHEMA_PATH = os.path.normpath(os.path.join(HERE, "..", "..", "..", "src", "delivery", "timesheet-v1.xsd"))
+DIRECTORY_SCHEMA_PATH = os.path.join(os.path.dirname(SCHEMA_PATH), "directory-v1.xsd")
 CONTRACTS_FILE_NAME = "contracts-added.json"
 
 
@@ -102,19 +104,24 @@ def build_service(args):
     processor = Processor(store, contracts, args.processing_delay)
     faults = FaultInjector()
     in_flight = InFlight()
+    verifier = SignatureVerifier(os.path.join(args.pki, "ca.crt"), clock)
+    pushes = DirectoryPushStore()
+    directory = DirectoryService(schema_path=DIRECTORY_SCHEMA_PATH, verifier=verifier,
+                                 contracts=contracts, pushes=pushes, clock=clock)
     delivery = DeliveryService(
         sender_id=args.sender_id,
         sender_password=read_password(args.sender_password_file),
         max_size=args.max_size,
         schema=DocumentSchema(SCHEMA_PATH),
-        verifier=SignatureVerifier(os.path.join(args.pki, "ca.crt"), clock),
+        verifier=verifier,
         store=store,
         processor=processor,
         clock=clock,
+        directory=directory,
     )
     app = SimpleNamespace(
         delivery=delivery,
-        control=Control(store, contracts, faults, in_flight),
+        control=Control(store, contracts, faults, in_flight, pushes),
         faults=faults,
         in_flight=in_flight,
         stopping=threading.Event(),
