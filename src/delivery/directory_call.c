@@ -30,6 +30,8 @@
 #include "delivery/delivery.h"
 #include "delivery/directory_call.h"
 #include "delivery/envelope.h"
+#include "delivery/signer.h"
+#include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
 #include "message_value.h"
 
@@ -57,27 +59,26 @@ directory_define_settings(void)
 }
 
 /*
- * Signs the document with the configured key, checked for the employer, and
+ * Signs the document with the configured signer, checked for the employer, and
  * returns the signed document in the server encoding.
  */
 static char *
 sign_document(const char *bin, const char *document)
 {
-	SigningKey *volatile key = NULL;
+	Signer	   *volatile signer = NULL;
 	char	   *utf8;
 	SignedDocument signed_document;
 
 	utf8 = pg_server_to_any(document, strlen(document), PG_UTF8);
 	PG_TRY();
 	{
-		key = signing_key_load(otan_enbek_signing_key_file,
-							   otan_enbek_signing_key_password);
-		signing_key_check(key, bin);
-		xmldsig_sign(utf8, strlen(utf8), key, &signed_document);
+		signer = signer_open(NULL);
+		signer_check(signer, bin);
+		signer_sign(signer, utf8, strlen(utf8), &signed_document);
 	}
 	PG_FINALLY();
 	{
-		signing_key_free(key);
+		signer_close(signer);
 	}
 	PG_END_TRY();
 	return pg_any_to_server(signed_document.text, signed_document.length,
@@ -94,6 +95,7 @@ post_request(const char *message_id, const char *service_id,
 {
 	char	   *envelope;
 	char	   *utf8;
+	char	   *volatile signed_envelope = NULL;
 
 	envelope = envelope_build(message_id, service_id, GetCurrentTimestamp(),
 							  otan_enbek_sender_id, otan_enbek_sender_password,
@@ -106,12 +108,22 @@ post_request(const char *message_id, const char *service_id,
 	}
 	PG_TRY();
 	{
-		delivery_http_post(otan_enbek_enbek_url, utf8, response);
+		const char *body;
+
+		/* Enbek checks the WS-Security signature of every request's body. */
+		signed_envelope = wssecurity_sign_with_configured_key(utf8);
+		body = signed_envelope;
+		delivery_http_post_many(otan_enbek_enbek_url, 1, &body, response);
 	}
 	PG_FINALLY();
 	{
 		explicit_bzero(utf8, strlen(utf8));
 		pfree(utf8);
+		if (signed_envelope != NULL)
+		{
+			explicit_bzero(signed_envelope, strlen(signed_envelope));
+			pfree(signed_envelope);
+		}
 	}
 	PG_END_TRY();
 }

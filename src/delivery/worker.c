@@ -285,6 +285,7 @@ run_cycle(const char *profiles, TimestampTz *next_due)
 	int			count;
 	int			i;
 	int			limit;
+	TimestampTz probe_at = 0;
 	BatchCounts counts = {0};
 
 	/* a wake-up after this point starts a new worker if this one exits */
@@ -298,12 +299,13 @@ run_cycle(const char *profiles, TimestampTz *next_due)
 	limit = otan_enbek_batch_size;
 	if (profiles == NULL)
 	{
-		limit = delivery_breaker_admit(otan_enbek_batch_size, next_due);
+		limit = delivery_breaker_admit(otan_enbek_batch_size, &probe_at);
 		if (limit < 0)
 			worker_exit(STOP_NO_EXTENSION);
 		if (limit == 0)
 		{
 			profiles = delivery_profiles_without_endpoint();
+			*next_due = probe_at;
 			if (profiles == NULL)
 				return 0;
 			limit = otan_enbek_batch_size;
@@ -313,6 +315,9 @@ run_cycle(const char *profiles, TimestampTz *next_due)
 								   &extension_missing);
 	if (extension_missing)
 		worker_exit(STOP_NO_EXTENSION);
+	/* an open breaker's probe is due even when no file is */
+	if (probe_at != 0 && (*next_due == 0 || probe_at < *next_due))
+		*next_due = probe_at;
 	count = list_length(claimed);
 	if (count == 0)
 		return 0;
