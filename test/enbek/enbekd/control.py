@@ -65,7 +65,7 @@ class Control:
         log.info("fault added: %s", json.dumps(fault.to_json()))
         return 200, {"ok": True, "fault": fault.to_json(), "pending": self._faults.pending()}
 
-    def _list_faults(self):
+    def _list_faults(self, _query):
         return 200, {"faults": self._faults.pending()}
 
     def _clear_faults(self, value):
@@ -110,6 +110,7 @@ class Control:
 
     def _show_in_flight(self, _query):
         return 200, self._in_flight.snapshot()
+
     def _show_timesheet(self, query):
         missing = [name for name in ("bin", "period") if not query.get(name)]
         if missing:
