@@ -288,11 +288,15 @@ define_notification_settings(void)
 							NULL,
 							&otan_enbek_breaker_cooldown_s, 60, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	/*
+	 * A webhook URL may carry the token that lets its receiver trust the
+	 * notification, so it is for superusers only, like the SMTP server.
+	 */
 	DefineCustomStringVariable("otan_enbek.webhook_url",
 							   "HTTPS address that receives each notification as a JSON POST.",
 							   "Empty sends no notification to a webhook.",
 							   &otan_enbek_webhook_url, "",
-							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomStringVariable("otan_enbek.webhook_ca_file",
 							   "File of CA certificates that verify the webhook's TLS certificate.",
 							   "Empty uses the system's default CA store.",
@@ -302,7 +306,7 @@ define_notification_settings(void)
 							   "SMTP server that sends notifications by e-mail, as smtp://host:port (with STARTTLS) or smtps://host:port.",
 							   "Empty sends no e-mail.  The connection is always encrypted.",
 							   &otan_enbek_smtp_url, "",
-							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomStringVariable("otan_enbek.smtp_from",
 							   "Sender address of notification e-mails.",
 							   NULL,
