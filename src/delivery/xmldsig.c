@@ -30,6 +30,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 #include <openssl/err.h>
+#include <openssl/x509_vfy.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/errors.h>
 #include <xmlsec/openssl/app.h>
@@ -493,6 +494,49 @@ find_enveloped_signature(xmlDocPtr doc)
 }
 
 /*
+ * Returns whether the certificate that xmlsec1 took the verification key
+ * from chains to a CA certificate of ca_file and is valid now.  The default
+ * keys manager of xmlsec1 1.2.37 also trusts OpenSSL's default CA file and
+ * directory: the system's CA bundle, or SSL_CERT_FILE and SSL_CERT_DIR when
+ * set.  This check limits trust to ca_file.
+ */
+static bool
+signer_chains_to_ca_file(xmlSecKeyPtr key, const char *ca_file)
+{
+	xmlSecKeyDataPtr x509_data;
+	X509	   *certificate;
+	STACK_OF(X509) *untrusted;
+	X509_STORE *store;
+	X509_STORE_CTX *store_context;
+	bool		trusted = false;
+
+	x509_data = key ? xmlSecKeyGetData(key, xmlSecOpenSSLKeyDataX509Id) : NULL;
+	certificate = x509_data ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509_data) : NULL;
+	if (certificate == NULL)
+		return false;
+
+	/* The other certificates of KeyInfo may be intermediate CAs. */
+	untrusted = sk_X509_new_null();
+	for (xmlSecSize i = 0;
+		 untrusted != NULL && i < xmlSecOpenSSLKeyDataX509GetCertsSize(x509_data);
+		 i++)
+		sk_X509_push(untrusted, xmlSecOpenSSLKeyDataX509GetCert(x509_data, i));
+
+	store = X509_STORE_new();
+	store_context = X509_STORE_CTX_new();
+	if (untrusted != NULL && store != NULL && store_context != NULL &&
+		X509_STORE_load_file(store, ca_file) == 1 &&
+		X509_STORE_CTX_init(store_context, store, certificate, untrusted) == 1)
+		trusted = X509_verify_cert(store_context) == 1;
+
+	/* xmlsec1 owns the certificates, so only the stack is freed. */
+	X509_STORE_CTX_free(store_context);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	return trusted;
+}
+
+/*
  * Verifies the enveloped signature of a document with the CA certificates
  * in ca_file as the only trusted roots.  Returns false when the signature is
  * missing, does not match the document or uses other algorithms than the
@@ -547,6 +591,8 @@ xmldsig_verify(const char *document, int length, const char *ca_file,
 			*reason = xmlsec_reason_text(xmlsec_first_reason);
 		else if (context->status != xmlSecDSigStatusSucceeded)
 			*reason = "the signature value or a digest does not match the document";
+		else if (!signer_chains_to_ca_file(context->signKey, ca_file))
+			*reason = "the signing certificate does not chain to a CA certificate of otan_enbek.ca_file";
 		else
 			valid = true;
 	}

@@ -1,7 +1,8 @@
 /*
  * pg_shim.c
- *	  The few server functions that src/delivery/soap_response.c calls, so
- *	  that a fuzzing harness can link the unchanged parser without a server.
+ *	  The few server functions that src/delivery/soap_response.c,
+ *	  src/delivery/xmldsig.c and src/identity.c call, so that a fuzzing
+ *	  harness can link the unchanged file without a server.
  *
  * Memory comes from one arena that the harness frees after each input, as a
  * memory context reset would.  The database encoding is taken to be UTF8,
@@ -13,8 +14,10 @@
 
 #include <stdarg.h>
 
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
+#include "utils/memutils.h"
 
 #include "pg_shim.h"
 
@@ -114,6 +117,19 @@ psprintf(const char *fmt,...)
 	return out;
 }
 
+/* The C library's snprintf, for code that port.h maps to pg_snprintf */
+int
+pg_snprintf(char *str, size_t count, const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+
+	va_start(args, fmt);
+	n = vsnprintf(str, count, fmt, args);
+	va_end(args);
+	return n;
+}
+
 /* As pg_utf_mblen: the length that a UTF-8 lead byte announces */
 static int
 utf8_length(unsigned char lead)
@@ -127,6 +143,50 @@ utf8_length(unsigned char lead)
 	if ((lead & 0xf8) == 0xf0)
 		return 4;
 	return 1;
+}
+
+int
+pg_mblen(const char *mbstr)
+{
+	return utf8_length((unsigned char) *mbstr);
+}
+
+/* As PostgreSQL 15's: the characters in limit bytes, up to a NUL */
+int
+pg_mbstrlen_with_len(const char *mbstr, int limit)
+{
+	int			len = 0;
+
+	while (limit > 0 && *mbstr != '\0')
+	{
+		int			l = pg_mblen(mbstr);
+
+		limit -= l;
+		mbstr += l;
+		len++;
+	}
+	return len;
+}
+
+/* As PostgreSQL 15's: the bytes of at most limit whole characters */
+int
+pg_mbcharcliplen(const char *mbstr, int len, int limit)
+{
+	int			clen = 0;
+	int			nch = 0;
+
+	while (len > 0 && *mbstr != '\0')
+	{
+		int			l = pg_mblen(mbstr);
+
+		nch++;
+		if (nch > limit)
+			break;
+		clen += l;
+		len -= l;
+		mbstr += l;
+	}
+	return clen;
 }
 
 int
@@ -249,6 +309,74 @@ lappend(List *list, void *datum)
 	return list;
 }
 
+void
+initStringInfo(StringInfo str)
+{
+	str->maxlen = 1024;
+	str->data = palloc(str->maxlen);
+	resetStringInfo(str);
+}
+
+void
+resetStringInfo(StringInfo str)
+{
+	str->data[0] = '\0';
+	str->len = 0;
+	str->cursor = 0;
+}
+
+void
+enlargeStringInfo(StringInfo str, int needed)
+{
+	char	   *data;
+
+	if (needed < 0 || (Size) needed >= MaxAllocSize - (Size) str->len)
+		abort();
+	needed += str->len + 1;
+	if (needed <= str->maxlen)
+		return;
+	while (str->maxlen < needed)
+		str->maxlen *= 2;
+	data = palloc(str->maxlen);
+	memcpy(data, str->data, str->len + 1);
+	str->data = data;
+}
+
+void
+appendBinaryStringInfo(StringInfo str, const char *data, int datalen)
+{
+	enlargeStringInfo(str, datalen);
+	memcpy(str->data + str->len, data, datalen);
+	str->len += datalen;
+	str->data[str->len] = '\0';
+}
+
+void
+appendStringInfoChar(StringInfo str, char ch)
+{
+	appendBinaryStringInfo(str, &ch, 1);
+}
+
+text *
+cstring_to_text(const char *s)
+{
+	int			len = strlen(s);
+	text	   *result = palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), s, len);
+	return result;
+}
+
+/* Only plain values, in a short or a 4-byte header, occur here. */
+struct varlena *
+pg_detoast_datum_packed(struct varlena *datum)
+{
+	if (VARATT_IS_COMPRESSED(datum) || VARATT_IS_EXTERNAL(datum))
+		abort();
+	return datum;
+}
+
 bool
 errstart(int elevel, const char *domain)
 {
@@ -282,6 +410,36 @@ errmsg(const char *fmt,...)
 	va_start(args, fmt);
 	vsnprintf(shim_error_message, sizeof(shim_error_message), fmt, args);
 	va_end(args);
+	return 0;
+}
+
+/* errdetail, errhint and the fields below are not kept. */
+int
+errdetail(const char *fmt,...)
+{
+	(void) fmt;
+	return 0;
+}
+
+int
+errhint(const char *fmt,...)
+{
+	(void) fmt;
+	return 0;
+}
+
+int
+errhidestmt(bool hide_stmt)
+{
+	(void) hide_stmt;
+	return 0;
+}
+
+int
+err_generic_string(int field, const char *str)
+{
+	(void) field;
+	(void) str;
 	return 0;
 }
 
