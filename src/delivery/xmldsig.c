@@ -592,7 +592,7 @@ xmldsig_verify(const char *document, int length, const char *ca_file,
 		else if (context->status != xmlSecDSigStatusSucceeded)
 			*reason = "the signature value or a digest does not match the document";
 		else if (!signer_chains_to_ca_file(context->signKey, ca_file))
-			*reason = "the signing certificate does not chain to a CA certificate of otan_enbek.ca_file";
+			*reason = "the signing certificate does not chain to a trusted CA certificate (otan_enbek.signing_ca_file, or otan_enbek.ca_file when that is empty)";
 		else
 			valid = true;
 	}

@@ -104,7 +104,7 @@ is_known_reason(const char *reason)
 	static const char *const own[] = {
 		"the root element has no ds:Signature as its last child",
 		"the signature value or a digest does not match the document",
-		"the signing certificate does not chain to a CA certificate of otan_enbek.ca_file",
+		"the signing certificate does not chain to a trusted CA certificate (otan_enbek.signing_ca_file, or otan_enbek.ca_file when that is empty)",
 		"no reason given",
 	};
 
