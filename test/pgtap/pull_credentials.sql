@@ -2,7 +2,7 @@
 -- set for: a change of url, protocol or authentication by a role other
 -- than a superuser deletes them.
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 
 SET LOCAL client_min_messages = error;
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4941, '090440004677', 'Pull');
@@ -42,6 +42,17 @@ SET SESSION AUTHORIZATION otan_tap_pull_admin;
 UPDATE otan_enbek.source_pull SET protocol = 'rest' WHERE source_id = 4941;
 RESET SESSION AUTHORIZATION;
 SELECT is(pg_temp.secrets(4941), 0::bigint, 'a new protocol by the administrator drops them');
+
+-- New credentials end the backoff of a source that failed.
+INSERT INTO otan_enbek.source_pull_state (org_id, source_id, next_pull_at, failures, last_error)
+VALUES (4941, 4941, now() + interval '1 hour', 3, 'HTTP 401: Unauthorized'),
+       (4941, 4942, now() + interval '1 hour', 0, NULL);
+SELECT otan_enbek.set_source_credentials(4941, 'admin', 'new password');
+SELECT otan_enbek.set_source_credentials(4942, NULL, 'new token');
+SELECT is((SELECT next_pull_at FROM otan_enbek.source_pull_state WHERE source_id = 4941), NULL,
+          'a failed source is due at once with new credentials');
+SELECT isnt((SELECT next_pull_at FROM otan_enbek.source_pull_state WHERE source_id = 4942), NULL,
+            'a source without failures keeps its interval');
 
 SET SESSION AUTHORIZATION otan_tap_pull_admin;
 SELECT throws_ok('SELECT count(*) FROM otan_enbek.source_pull_secret', '42501', NULL,

@@ -79,7 +79,9 @@ ALTER TABLE otan_enbek.job_run ADD CONSTRAINT job_run_trigger_check
 COMMENT ON COLUMN otan_enbek.job_run.trigger IS
     'manual: started by a call in a session; schedule: started by a pg_cron job of set_schedule; worker: a pull started by the background worker for a source whose interval had passed';
 
--- Stores the credentials of a pull source, replacing earlier ones.
+-- Stores the credentials of a pull source, replacing earlier ones.  A
+-- source that failed is due at once, because new credentials are usually
+-- the fix, and waiting out its backoff would only delay the check.
 CREATE FUNCTION otan_enbek.set_source_credentials(source_id integer, username text,
                                                   password text, ca_file text DEFAULT NULL)
     RETURNS void
@@ -89,12 +91,15 @@ CREATE FUNCTION otan_enbek.set_source_credentials(source_id integer, username te
     INSERT INTO otan_enbek.source_pull_secret AS s (source_id, username, password, ca_file)
     VALUES ($1, $2, $3, $4)
     ON CONFLICT (source_id) DO UPDATE
-    SET username = excluded.username, password = excluded.password, ca_file = excluded.ca_file
+    SET username = excluded.username, password = excluded.password, ca_file = excluded.ca_file;
+    UPDATE otan_enbek.source_pull_state AS st
+    SET next_pull_at = NULL
+    WHERE st.source_id = $1 AND st.failures > 0;
 $$;
 REVOKE EXECUTE ON FUNCTION otan_enbek.set_source_credentials(integer, text, text, text)
     FROM PUBLIC;
 COMMENT ON FUNCTION otan_enbek.set_source_credentials(integer, text, text, text) IS
-    'Stores the user name, password and CA file of a pull source (superusers only)';
+    'Stores the user name, password and CA file of a pull source (superusers only), and makes a source that failed due at once';
 
 -- The state of each source with its settings, without credentials.
 CREATE VIEW otan_enbek.source_pull_status WITH (security_invoker = true) AS
