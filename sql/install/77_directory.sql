@@ -60,7 +60,7 @@ COMMENT ON TABLE otan_enbek.directory_conflict IS
 COMMENT ON COLUMN otan_enbek.directory_conflict.line_no IS
     'Line of the file, counted from 1 with the header as line 1';
 COMMENT ON COLUMN otan_enbek.directory_conflict.kind IS
-    'invalid_line: wrong number of fields or an unclosed quote; missing_iin and invalid_iin (check digit or birth date wrong): the line was mapped by personnel number where it could be; no_employee: no employee has the IIN or personnel number; ambiguous_match: the IIN and the personnel number name different employees; card_on_two_people and person_id_on_two_people: the value belongs to another person in the file or to another employee, and was not assigned';
+    'invalid_line: wrong number of fields, an unclosed quote, a card or person id over 64 bytes, or a name, department or position over 500 characters; missing_iin and invalid_iin (check digit or birth date wrong): the line was mapped by personnel number where it could be; no_employee: no employee has the IIN or personnel number; ambiguous_match: the IIN and the personnel number name different employees; card_on_two_people and person_id_on_two_people: the value belongs to another person in the file or to another employee, and was not assigned';
 COMMENT ON COLUMN otan_enbek.directory_conflict.masked_iin IS
     'IIN of the line with all but its last six characters masked';
 COMMENT ON COLUMN otan_enbek.directory_conflict.credential IS
@@ -240,6 +240,29 @@ BEGIN
         person_id = nullif(btrim(l.fields[array_position(columns, 'person_id')]), ''),
         card = nullif(btrim(l.fields[array_position(columns, 'card')]), '')
     WHERE NOT l.skipped;
+
+    -- Values that no later step could use: ingest reads credentials of at
+    -- most 64 bytes, and Enbek takes names of at most 500 characters.
+    UPDATE pg_temp.directory_line AS l
+    SET skipped = true,
+        problem = CASE
+            WHEN octet_length(l.card) > 64 THEN
+                format('The card has %s bytes, but a credential has at most 64.',
+                       octet_length(l.card))
+            WHEN octet_length(l.person_id) > 64 THEN
+                format('The person id has %s bytes, but a credential has at most 64.',
+                       octet_length(l.person_id))
+            ELSE
+                format('A name, department or position has %s characters, but Enbek accepts at most 500.',
+                       greatest(length(l.last_name), length(l.first_name),
+                                length(l.middle_name), length(l.department),
+                                length(l.department_code), length(l.position)))
+        END
+    WHERE NOT l.skipped
+      AND (octet_length(l.card) > 64 OR octet_length(l.person_id) > 64
+           OR greatest(length(l.last_name), length(l.first_name), length(l.middle_name),
+                       length(l.department), length(l.department_code),
+                       length(l.position)) > 500);
     RETURN delimiter;
 END
 $$;

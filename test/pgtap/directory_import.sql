@@ -6,7 +6,7 @@
 -- personnel number of two employees, and one card or person id on two
 -- people, in the file or assigned to another employee.
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 SET LOCAL client_min_messages = error;
 
 INSERT INTO otan_enbek.organization (org_id, bin, name)
@@ -187,6 +187,25 @@ SELECT is((SELECT (last_name, first_name, position)::text FROM otan_enbek.employ
 SELECT is((SELECT source_id IS NULL FROM otan_enbek.credential
            WHERE org_id = 9771 AND value = '7001'), true,
           'a card of an import without source is valid at every source');
+
+-- Values over their limits are invalid lines, not database errors.
+CREATE TEMP TABLE too_long AS
+SELECT * FROM otan_enbek.import_directory(9771,
+'iin,personnel_no,department,card
+810111300012,T-1,Teachers,' || repeat('7', 6400) || '
+810111300012,T-1,' || repeat('x', 501) || ',
+810111300012,T-1,Teachers,' || repeat('8', 64) || '
+', 97711);
+SELECT results_eq($$ SELECT line_no, kind, detail FROM conflict ORDER BY line_no $$,
+                  $$ VALUES (2, 'invalid_line',
+                             'The card has 6400 bytes, but a credential has at most 64.'),
+                            (3, 'invalid_line',
+                             'A name, department or position has 501 characters, but Enbek accepts at most 500.') $$,
+                  'a card over 64 bytes and a department over 500 characters are invalid lines');
+SELECT is((SELECT credential_count FROM too_long), 1, 'a card of 64 bytes is assigned');
+SELECT is((SELECT count(*) FROM otan_enbek.department
+           WHERE org_id = 9771 AND length(name) > 500), 0::bigint,
+          'no department over 500 characters is created');
 
 -- The CSV reader.
 SELECT is(otan_enbek.directory_split_line('a,"b,""c""",,d', ','),
