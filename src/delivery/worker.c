@@ -7,7 +7,7 @@
  * transaction, sends them with no transaction open, up to
  * otan_enbek.max_in_flight requests at a time (exchange.c, http.c), and
  * records each response in a new transaction (queue.c).  A circuit breaker
- * (breaker.c) holds the requests to Enbek back while the endpoint keeps
+ * (breaker.c) stops the requests to Enbek while the endpoint keeps
  * failing.  Then the worker sends the due notifications to the webhook and
  * by e-mail (notification.c) in the same way.  Between cycles the worker
  * sleeps on its latch until a committed wake-up (wake.c), a reload, or the
@@ -293,8 +293,8 @@ run_cycle(const char *profiles, TimestampTz *next_due)
 
 	/*
 	 * While the circuit breaker is open, only the profiles that do not send
-	 * to the endpoint are claimed; with none, the worker sleeps until the
-	 * breaker's probe is due.
+	 * to the endpoint are claimed.  When there are none, the worker sleeps
+	 * until the breaker's probe is due.
 	 */
 	limit = otan_enbek_batch_size;
 	if (profiles == NULL)

@@ -27,9 +27,10 @@ COMMENT ON COLUMN otan_enbek.source_pull.settings IS
     'Paging, field mapping and timeouts as a JSON object; README.md lists the keys of each protocol';
 
 -- Credentials, readable by superusers and the owner of the extension only.
--- otan_enbek_admin gets SELECT on every table of the schema, this one
--- included, so row-level security without any policy hides every row from
--- it and rejects its writes; superusers and the owner bypass it.
+-- 91_secret_tables.sql revokes the schema-wide grants of the roles on this
+-- table.  Row-level security without any policy also hides every row from
+-- any other role that is given rights on it, and superusers and the owner
+-- bypass it.
 CREATE TABLE otan_enbek.source_pull_secret (
     source_id       integer PRIMARY KEY
                     REFERENCES otan_enbek.source_pull (source_id) ON DELETE CASCADE,

@@ -1,10 +1,10 @@
 
 -- Stored credentials belong to the address and protocol they were set for.
--- The administrator may change a source, but when anyone other than a
+-- The administrator may change a source.  When a role other than a
 -- superuser changes its url, protocol or authentication settings, the
--- stored user name and password are deleted, so that they cannot be sent
--- to an address of that role's choosing.  A superuser sets them again
--- with set_source_credentials.
+-- stored user name and password are deleted.  So they are never sent to an
+-- address of that role's choosing, and a superuser sets them again with
+-- set_source_credentials.
 CREATE FUNCTION otan_enbek.source_pull_drop_credentials() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
