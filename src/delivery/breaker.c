@@ -36,7 +36,6 @@
 static bool breaker_maybe_failing = true;
 
 /* Whether the table last returned the state open */
-static bool breaker_open = false;
 
 /* Logs a change of state of the breaker. */
 static void
@@ -121,7 +120,6 @@ delivery_breaker_admit(int batch_size, TimestampTz *probe_at)
 		limit = batch_size;
 	if (strcmp(state, "closed") != 0)
 		breaker_maybe_failing = true;
-	breaker_open = (limit == 0);
 	queue_commit(caller);
 
 	if (changed)
@@ -203,7 +201,6 @@ delivery_breaker_record(const DeliveryItem *item,
 	failures = DatumGetInt32(SPI_getbinval(row, tupdesc, 2, &isnull));
 	transition = SPI_getvalue(row, tupdesc, 3);
 	breaker_maybe_failing = (strcmp(state, "closed") != 0 || failures > 0);
-	breaker_open = (strcmp(state, "open") == 0);
 
 	/* the strings live in SPI's memory, which queue_commit frees */
 	if (transition != NULL)
@@ -213,31 +210,4 @@ delivery_breaker_record(const DeliveryItem *item,
 	if (transition != NULL)
 		log_transition(transition, failures, error);
 	return true;
-}
-
-/*
- * Tells whether the breaker opened during the current batch, so that the
- * submissions claimed with it go back to the queue unsent.
- */
-bool
-delivery_breaker_open(void)
-{
-	return breaker_open;
-}
-
-/*
- * The verdict of a claimed submission held back because the breaker
- * opened: the worker releases it, and its attempt is not counted.
- */
-DeliveryVerdict *
-delivery_breaker_held(DeliveryItem *item)
-{
-	DeliveryVerdict *verdict = palloc0(sizeof(DeliveryVerdict));
-
-	verdict->kind = VERDICT_NOT_SENT;
-	verdict->retry_after_s = -1;
-	verdict->message = "not sent because the circuit breaker of the endpoint is open";
-	verdict->detail = psprintf("{\"request\": \"%s\", \"breaker\": \"open\"}",
-							   item->kind == DELIVERY_SEND ? "send" : "status");
-	return verdict;
 }

@@ -215,8 +215,6 @@ extern char *delivery_reasons_json(List *reasons);
 extern int	delivery_breaker_admit(int batch_size, TimestampTz *probe_at);
 extern bool delivery_breaker_record(const DeliveryItem *item,
 									const DeliveryVerdict *verdict);
-extern bool delivery_breaker_open(void);
-extern DeliveryVerdict *delivery_breaker_held(DeliveryItem *item);
 
 /* retry.c */
 extern double delivery_backoff_seconds(int failures, int retry_after_s);

@@ -285,9 +285,9 @@ run_transfers(CURLM *multi, HttpTransfer *transfers, int count,
  * Posts SOAP requests to one URL, up to otan_enbek.max_in_flight at a time
  * over libcurl's shared connections, and reports what came back for each:
  * responses[i] is the response to bodies[i].  Network errors, timeouts and
- * rejected certificates are reported in the responses, not raised; an error
- * is raised only when libcurl cannot be set up, and then no response is
- * filled.
+ * rejected certificates are reported in the responses, not raised.  An
+ * error is raised only when libcurl cannot be set up, and then no response
+ * is filled.
  */
 void
 delivery_http_post_many(const char *url, int count, const char *const *bodies,

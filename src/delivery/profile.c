@@ -25,16 +25,6 @@ static const DeliveryProfile delivery_profiles[] = {
 	{"file", false, file_profile_deliver, NULL},
 };
 
-/* Returns the profile of that name, or NULL when there is none. */
-const DeliveryProfile *
-delivery_profile_find(const char *name)
-{
-	for (size_t i = 0; i < lengthof(delivery_profiles); i++)
-		if (strcmp(delivery_profiles[i].name, name) == 0)
-			return &delivery_profiles[i];
-	return NULL;
-}
-
 /*
  * Returns the profiles that do not use otan_enbek.enbek_url as a SQL array
  * literal, such as {file}, or NULL when every profile uses it.  The worker

@@ -56,7 +56,6 @@ typedef struct DeliveryProfile
 } DeliveryProfile;
 
 /* profile.c */
-extern const DeliveryProfile *delivery_profile_find(const char *name);
 extern const char *delivery_profiles_without_endpoint(void);
 extern DeliveryVerdict **delivery_profile_deliver_many(DeliveryItem **items,
 													   int count);

@@ -250,9 +250,9 @@ request_size(const TimesheetDocument *source,
 		pfree(envelope);
 	}
 	/*
-	 * An external signer holds no private key here, and the worker then
-	 * signs the body with signing_key_file, so the size is measured with
-	 * that key as well.
+	 * With an external signer this process has no private key, and the
+	 * worker signs the body with signing_key_file, so the size is measured
+	 * with that key as well.
 	 */
 	if (key != NULL && key->private_key != NULL)
 		envelope = wssecurity_sign_envelope(utf8, key);
