@@ -107,22 +107,24 @@ COMMENT ON FUNCTION otan_enbek.correction_base(integer, integer) IS
 -- matched by IIN, as the documents identify employees: added (only in the
 -- new version), changed, or removed (only in the base).  Added and changed
 -- lines come first in the new version's line order, then the removed ones
--- in the base's line order.  line_no and employee_id are those of the new
--- version, and of the base for a removed employee.
+-- in the base's line order; change_no numbers them in that order from 1.
+-- line_no, employee_id and department are those of the new version, and of
+-- the base for a removed employee.
 CREATE FUNCTION otan_enbek.timesheet_changes(org integer, base_timesheet_id integer,
         timesheet_id integer)
-    RETURNS TABLE (iin text, employee_id integer, line_no integer, change text)
+    RETURNS TABLE (iin text, employee_id integer, line_no integer, change text,
+                   department text, change_no integer)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 WITH base AS (
-    SELECT l.iin, l.employee_id, l.line_no,
+    SELECT l.iin, l.employee_id, l.line_no, l.department,
            otan_enbek.timesheet_employee_element(l)::text AS element
     FROM otan_enbek.timesheet_line AS l
     WHERE l.org_id = timesheet_changes.org
       AND l.timesheet_id = timesheet_changes.base_timesheet_id
 ), new AS (
-    SELECT l.iin, l.employee_id, l.line_no,
+    SELECT l.iin, l.employee_id, l.line_no, l.department,
            otan_enbek.timesheet_employee_element(l)::text AS element
     FROM otan_enbek.timesheet_line AS l
     WHERE l.org_id = timesheet_changes.org
@@ -133,21 +135,31 @@ SELECT coalesce(n.iin, b.iin),
        coalesce(n.line_no, b.line_no),
        CASE WHEN b.iin IS NULL THEN 'added'
             WHEN n.iin IS NULL THEN 'removed'
-            ELSE 'changed' END
+            ELSE 'changed' END,
+       CASE WHEN n.iin IS NULL THEN b.department ELSE n.department END,
+       (row_number() OVER (ORDER BY n.iin IS NULL, coalesce(n.line_no, b.line_no)))::integer
 FROM new AS n
 FULL JOIN base AS b ON b.iin = n.iin
 WHERE n.element IS DISTINCT FROM b.element
 ORDER BY n.iin IS NULL, coalesce(n.line_no, b.line_no)
 $$;
 COMMENT ON FUNCTION otan_enbek.timesheet_changes(integer, integer, integer) IS
-    'Lists the employees, by IIN, whose line in the document differs between a base version and a new version: added, changed or removed';
+    'Lists the employees, by IIN, whose line in the document differs between a base version and a new version: added, changed or removed, numbered in document order by change_no';
 
 -- The unsigned correction document of a timesheet version against its
 -- correction_base.  Its text is deterministic in the same way as
 -- timesheet_document_v1.  Returns NULL when the month has no accepted
 -- version.
+--
+-- A part of a correction sent in several documents gives part_no and
+-- part_count (written as ts:timesheet/@part and @parts, as in
+-- timesheet_document_v1) and the change_no range of its changes in
+-- change_nos.  Every part names the same accepted document in ts:corrects.
+-- The caller passes both part numbers or neither, and a range with at
+-- least one change: the function does not check them.
 CREATE FUNCTION otan_enbek.timesheet_correction_document(timesheet_id integer,
-        message_id uuid)
+        message_id uuid, part_no integer DEFAULT NULL, part_count integer DEFAULT NULL,
+        change_nos int4range DEFAULT NULL)
     RETURNS xml
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -163,7 +175,9 @@ SELECT xmlelement(name "ts:timesheetCorrection",
            xmlelement(name "ts:timesheet",
                xmlattributes(t.timesheet_id AS id,
                              t.version AS version,
-                             otan_enbek.iso8601_local(t.built_at, o.time_zone) AS "builtAt")),
+                             otan_enbek.iso8601_local(t.built_at, o.time_zone) AS "builtAt",
+                             timesheet_correction_document.part_no AS part,
+                             timesheet_correction_document.part_count AS parts)),
            xmlelement(name "ts:corrects",
                xmlattributes(base.base_message_id AS "messageId",
                              base.base_timesheet_id AS "timesheetId",
@@ -184,9 +198,8 @@ CROSS JOIN LATERAL (
                                 CASE WHEN r.contract_id IS NOT NULL
                                      THEN xmlelement(name "ts:contractId", r.contract_id) END)
                        ELSE otan_enbek.timesheet_employee_element(l, c.change) END
-                  ORDER BY c.ordinality) AS elements
-    FROM otan_enbek.timesheet_changes(t.org_id, base.base_timesheet_id, t.timesheet_id)
-             WITH ORDINALITY AS c
+                  ORDER BY c.change_no) AS elements
+    FROM otan_enbek.timesheet_changes(t.org_id, base.base_timesheet_id, t.timesheet_id) AS c
     LEFT JOIN otan_enbek.timesheet_line AS l
            ON c.change <> 'removed'
           AND l.org_id = t.org_id AND l.timesheet_id = t.timesheet_id AND l.iin = c.iin
@@ -194,29 +207,42 @@ CROSS JOIN LATERAL (
            ON c.change = 'removed'
           AND r.org_id = t.org_id AND r.timesheet_id = base.base_timesheet_id
           AND r.iin = c.iin
+    WHERE timesheet_correction_document.change_nos IS NULL
+       OR c.change_no <@ timesheet_correction_document.change_nos
 ) AS changes
 WHERE t.timesheet_id = timesheet_correction_document.timesheet_id
 $$;
-COMMENT ON FUNCTION otan_enbek.timesheet_correction_document(integer, uuid) IS
-    'Builds the unsigned ts:timesheetCorrection document (timesheet schema version 1.1) of a version against the newest accepted version of its month, with the given message id';
+COMMENT ON FUNCTION otan_enbek.timesheet_correction_document(integer, uuid, integer, integer, int4range) IS
+    'Builds the unsigned ts:timesheetCorrection document (timesheet schema version 1.1) of a version against the newest accepted version of its month, with the given message id, or of one part of it: the part number, the number of parts and the change numbers of the part';
 
+-- Signs the correction document of a timesheet version, or one document
+-- per part when the request with the whole correction would exceed
+-- Enbek's limit of 102,400 bytes.  The parts are runs of changes in
+-- change_no order, split as sign_timesheet splits lines
+-- (src/delivery/split.c): the fewest that fit, cut where the department
+-- changes if that adds no part.  Each document gets a new message id.
 CREATE FUNCTION otan_enbek.sign_timesheet_correction(timesheet_id integer,
-        OUT org_id integer, OUT message_id uuid, OUT document text,
-        OUT document_sha256 bytea, OUT signature_value text,
-        OUT key_fingerprint text, OUT certificate_serial text,
-        OUT certificate_not_after timestamptz, OUT request_bytes integer)
-    RETURNS record
+        OUT org_id integer, OUT part_no integer, OUT part_count integer,
+        OUT first_change_no integer, OUT last_change_no integer,
+        OUT employee_count integer, OUT message_id uuid,
+        OUT document text, OUT document_sha256 bytea,
+        OUT signature_value text, OUT key_fingerprint text,
+        OUT certificate_serial text, OUT certificate_not_after timestamptz,
+        OUT request_bytes integer)
+    RETURNS SETOF record
     LANGUAGE C VOLATILE STRICT
     AS 'MODULE_PATHNAME', 'otan_enbek_sign_timesheet_correction';
 COMMENT ON FUNCTION otan_enbek.sign_timesheet_correction(integer) IS
-    'Builds the correction document of a timesheet version and signs it with a new message id and the configured key after checking the key; stores nothing';
+    'Builds the correction document of a timesheet version, or its parts when one request would exceed 100 KB, and signs each with a new message id and the configured key after checking the key; stores nothing';
 
 -- Sends a built version of a month: as a correction of the newest accepted
 -- version when there is one, else in full with submit_timesheet.  A
--- correction is one document, and a version without changes is not sent.
--- Locking every version of the month makes a concurrent resubmit or
--- build_timesheet of the month wait.  Returns one row per submission, so
--- a full timesheet in parts has a row per part with that part's employees.
+-- correction too large for one request is sent in parts, each its own
+-- submission naming the same accepted document, and a version without
+-- changes is not sent.  Locking every version of the month makes a
+-- concurrent resubmit or build_timesheet of the month wait.  Returns one
+-- row per submission, so a document in parts has a row per part with that
+-- part's employees.
 CREATE FUNCTION otan_enbek.resubmit(timesheet bigint)
     RETURNS TABLE (submission_id bigint, kind text, corrects_message_id uuid,
                    employee_count integer)
@@ -228,8 +254,6 @@ DECLARE
     in_delivery otan_enbek.timesheet;
     base record;
     service text := current_setting('otan_enbek.service_id');
-    signed record;
-    new_id bigint;
     part_ids bigint[];
     counts jsonb;
 BEGIN
@@ -322,35 +346,69 @@ BEGIN
                   HINT = 'Set otan_enbek.service_id in postgresql.conf, for example to OTAN_TIMESHEET_V1, and reload the configuration.';
     END IF;
 
-    SELECT * INTO signed FROM otan_enbek.sign_timesheet_correction(sheet.timesheet_id);
-    INSERT INTO otan_enbek.submission AS s
-        (org_id, timesheet_id, message_id, service_id, document, document_sha256,
-         signature_value, key_fingerprint, certificate_serial, certificate_not_after,
-         document_kind, corrects_submission_id)
-    VALUES (sheet.org_id, sheet.timesheet_id, signed.message_id, service, signed.document,
-            signed.document_sha256, signed.signature_value, signed.key_fingerprint,
-            signed.certificate_serial, signed.certificate_not_after,
-            'correction', base.base_submission_id)
-    RETURNING s.submission_id INTO new_id;
-    INSERT INTO otan_enbek.submission_event (org_id, submission_id, event_no, kind, detail)
-    VALUES (sheet.org_id, new_id, 1, 'created',
-            jsonb_build_object('message_id', signed.message_id,
-                               'timesheet_version', sheet.version,
-                               'kind', 'correction',
-                               'corrects_message_id', base.base_message_id,
-                               'corrects_version', base.base_version,
-                               'part_no', 1,
-                               'part_count', 1,
-                               'key_fingerprint', signed.key_fingerprint,
-                               'document_bytes', octet_length(signed.document),
-                               'request_bytes', signed.request_bytes)
-            || counts);
+    -- Each part's created event lists only the employees of its own
+    -- changes, so every changed employee is in exactly one part's lists.
+    WITH signed AS MATERIALIZED (
+        SELECT * FROM otan_enbek.sign_timesheet_correction(sheet.timesheet_id)
+    ), created AS (
+        INSERT INTO otan_enbek.submission AS s
+            (org_id, timesheet_id, part_no, part_count, message_id, service_id, document,
+             document_sha256, signature_value, key_fingerprint, certificate_serial,
+             certificate_not_after, document_kind, corrects_submission_id)
+        SELECT sheet.org_id, sheet.timesheet_id, g.part_no, g.part_count, g.message_id,
+               service, g.document, g.document_sha256, g.signature_value,
+               g.key_fingerprint, g.certificate_serial, g.certificate_not_after,
+               'correction', base.base_submission_id
+        FROM signed AS g
+        ORDER BY g.part_no
+        RETURNING s.org_id, s.submission_id, s.part_no
+    ), part_changes AS (
+        SELECT g.part_no,
+               jsonb_build_object(
+                   'added', coalesce(jsonb_agg(c.employee_id ORDER BY c.change_no)
+                                         FILTER (WHERE c.change = 'added'), '[]'),
+                   'changed', coalesce(jsonb_agg(c.employee_id ORDER BY c.change_no)
+                                           FILTER (WHERE c.change = 'changed'), '[]'),
+                   'removed', coalesce(jsonb_agg(c.employee_id ORDER BY c.change_no)
+                                           FILTER (WHERE c.change = 'removed'), '[]'),
+                   'employee_count', count(*)) AS lists
+        FROM signed AS g
+        JOIN otan_enbek.timesheet_changes(sheet.org_id, base.base_timesheet_id,
+                                          sheet.timesheet_id) AS c
+          ON c.change_no BETWEEN g.first_change_no AND g.last_change_no
+        GROUP BY g.part_no
+    ), created_event AS (
+        INSERT INTO otan_enbek.submission_event (org_id, submission_id, event_no, kind, detail)
+        SELECT c.org_id, c.submission_id, 1, 'created',
+               jsonb_build_object('message_id', g.message_id,
+                                  'timesheet_version', sheet.version,
+                                  'kind', 'correction',
+                                  'corrects_message_id', base.base_message_id,
+                                  'corrects_version', base.base_version,
+                                  'part_no', g.part_no,
+                                  'part_count', g.part_count,
+                                  'first_change_no', g.first_change_no,
+                                  'last_change_no', g.last_change_no,
+                                  'key_fingerprint', g.key_fingerprint,
+                                  'document_bytes', octet_length(g.document),
+                                  'request_bytes', g.request_bytes)
+               || p.lists
+        FROM created AS c
+        JOIN signed AS g ON g.part_no = c.part_no
+        JOIN part_changes AS p ON p.part_no = c.part_no
+    )
+    SELECT array_agg(c.submission_id ORDER BY c.part_no) INTO part_ids FROM created AS c;
     UPDATE otan_enbek.timesheet AS t SET status = 'submitted'
     WHERE t.org_id = sheet.org_id AND t.timesheet_id = sheet.timesheet_id;
     PERFORM otan_enbek.wake_delivery();
 
-    RETURN QUERY SELECT new_id, 'correction'::text, base.base_message_id,
-                        (counts->>'employee_count')::integer;
+    RETURN QUERY
+    SELECT e.submission_id, 'correction'::text, base.base_message_id,
+           (e.detail->>'employee_count')::integer
+    FROM unnest(part_ids) WITH ORDINALITY AS p (id, part_no)
+    JOIN otan_enbek.submission_event AS e
+      ON e.org_id = sheet.org_id AND e.submission_id = p.id AND e.event_no = 1
+    ORDER BY p.part_no;
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.resubmit(bigint) IS
@@ -360,7 +418,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.timesheet_employee_element(otan_enbek.timesheet_line, text),
     otan_enbek.correction_base(integer, integer),
     otan_enbek.timesheet_changes(integer, integer, integer),
-    otan_enbek.timesheet_correction_document(integer, uuid),
+    otan_enbek.timesheet_correction_document(integer, uuid, integer, integer, int4range),
     otan_enbek.sign_timesheet_correction(integer),
     otan_enbek.resubmit(bigint)
     TO otan_enbek_admin, otan_enbek_operator;

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * split.c
- *	  Splitting a timesheet whose request would exceed Enbek's size limit
- *	  into parts that each fit in one request.
+ *	  Splitting a timesheet or a correction whose request would exceed
+ *	  Enbek's size limit into parts that each fit in one request.
  *
  * A part is a run of consecutive lines in line_no order.  Line numbers
  * follow departments, so a part contains whole departments where it can.
+ * For a correction, the lines are its changes (ts:employee and ts:removed
+ * elements) in document order, numbered by change_no.
  *
  * The split is computed from the signed whole document, before any part is
- * signed.  A ts:employee element is written the same way in every
- * document.  The rest of a request does not depend on which employees the
- * document carries, except for employees/@count and the part attributes:
+ * signed.  A line's element is written the same way in every document.
+ * The rest of a request does not depend on which lines the document
+ * carries, except for the count (employees/@count, or changes/@count of a
+ * correction) and the part attributes:
  * the message id is always a UUID, the message date has a fixed format,
  * and the signature's size depends on the key only.  So the request of part
  * j of m with k employees is
@@ -39,6 +42,7 @@
 typedef struct SplitSizes
 {
 	int32		timesheet_id;
+	const char *line_name;		/* "line", or "change" in a correction */
 	const SplitLine *lines;
 	int			count;
 	int64	   *prefix;			/* prefix[i]: bytes of lines[0] to
@@ -72,25 +76,59 @@ part_request_bytes(const SplitSizes *sizes, int part_no, int first, int end)
 }
 
 /*
- * Finds the size of each line's ts:employee element in the signed whole
- * document.  The elements follow line_no order, and the serialized document
- * contains the tags only as markup, because text escapes '<'.
+ * Returns the start of the next line element at or after position: a
+ * ts:employee element, with or without attributes, or a ts:removed element.
+ * Sets *close_tag to its end tag.  Returns NULL when there is none.  The
+ * container ts:employees is no line element, because its name goes on.
+ */
+static const char *
+next_line_element(const char *position, const char **close_tag)
+{
+	static const char employee[] = "<ts:employee";
+	static const char removed[] = "<ts:removed>";
+	const char *start;
+
+	while ((start = strstr(position, "<ts:")) != NULL)
+	{
+		char		after_name = start[sizeof(employee) - 1];
+
+		if (strncmp(start, employee, sizeof(employee) - 1) == 0 &&
+			(after_name == '>' || after_name == ' '))
+		{
+			*close_tag = "</ts:employee>";
+			return start;
+		}
+		if (strncmp(start, removed, sizeof(removed) - 1) == 0)
+		{
+			*close_tag = "</ts:removed>";
+			return start;
+		}
+		position = start + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Finds the size of each line's element in the signed whole document: a
+ * ts:employee element, or in a correction a ts:employee or ts:removed
+ * element.  The elements follow line order, none contains another, and the
+ * serialized document contains the tags only as markup, because text
+ * escapes '<'.
  */
 void
 split_measure_lines(const char *document, SplitLine *lines, int count)
 {
-	static const char open_tag[] = "<ts:employee>";
-	static const char close_tag[] = "</ts:employee>";
 	const char *position = document;
 	const char *start;
+	const char *close_tag;
 	int			found = 0;
 
-	while ((start = strstr(position, open_tag)) != NULL)
+	while ((start = next_line_element(position, &close_tag)) != NULL)
 	{
 		const char *end = strstr(start, close_tag);
 
 		if (end == NULL)
-			elog(ERROR, "ts:employee element %d of the signed document is not closed",
+			elog(ERROR, "line element %d of the signed document is not closed",
 				 found + 1);
 		end += strlen(close_tag);
 		if (found < count)
@@ -99,7 +137,7 @@ split_measure_lines(const char *document, SplitLine *lines, int count)
 		position = end;
 	}
 	if (found != count)
-		elog(ERROR, "the signed document has %d ts:employee elements, but the timesheet has %d lines",
+		elog(ERROR, "the signed document has %d line elements, but %d lines were loaded",
 			 found, count);
 }
 
@@ -127,9 +165,10 @@ count_parts(const SplitSizes *sizes)
 		if (end == first)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("line %d of timesheet %d is too large to send even in a part of its own",
-							sizes->lines[first].line_no, sizes->timesheet_id),
-					 errdetail("Its ts:employee element is %d bytes, so a request with this line alone would be " INT64_FORMAT " bytes, and Enbek accepts at most %d bytes.",
+					 errmsg("%s %d of timesheet %d is too large to send even in a part of its own",
+							sizes->line_name, sizes->lines[first].line_no,
+							sizes->timesheet_id),
+					 errdetail("Its element is %d bytes, so a request with it alone would be " INT64_FORMAT " bytes, and Enbek accepts at most %d bytes.",
 							   sizes->lines[first].bytes,
 							   part_request_bytes(sizes, parts, first, first + 1),
 							   sizes->max_request_bytes),
@@ -203,18 +242,21 @@ place_cuts(const SplitSizes *sizes, int part_count)
  * Splits the lines of a timesheet into the fewest parts whose requests each
  * fit in max_request_bytes (see the file header).  The lines carry the
  * sizes from split_measure_lines, and whole_request_bytes is the size of
- * the request with the whole document.  Returns the parts in order, and
- * their number in *part_count.
+ * the request with the whole document.  line_name ("line" or "change")
+ * names a line in the error about one that fits in no part.  Returns the
+ * parts in order, and their number in *part_count.
  */
 SplitPart *
-split_plan(int32 timesheet_id, const SplitLine *lines, int count,
-		   int whole_request_bytes, int max_request_bytes, int *part_count)
+split_plan(int32 timesheet_id, const char *line_name, const SplitLine *lines,
+		   int count, int whole_request_bytes, int max_request_bytes,
+		   int *part_count)
 {
 	SplitSizes	sizes;
 	int			parts;
 
 	Assert(count > 0);
 	sizes.timesheet_id = timesheet_id;
+	sizes.line_name = line_name;
 	sizes.lines = lines;
 	sizes.count = count;
 	sizes.max_request_bytes = max_request_bytes;

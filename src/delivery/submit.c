@@ -10,8 +10,8 @@
  * signs only the documents that the profile function builds from a stored
  * timesheet, never text given by the caller, so that EXECUTE on it cannot
  * be used to sign arbitrary content with the employer's key.  A timesheet
- * whose request would exceed Enbek's size limit is signed in parts, as
- * split.c divides it.
+ * whose request would exceed Enbek's size limit is signed in parts
+ * (part_signing.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,9 +31,9 @@
 #include "utils/uuid.h"
 
 #include "delivery/envelope.h"
+#include "delivery/part_signing.h"
 #include "delivery/signer.h"
 #include "delivery/signing_key.h"
-#include "delivery/split.h"
 #include "delivery/submit.h"
 #include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
@@ -43,16 +43,6 @@ PG_FUNCTION_INFO_V1(otan_enbek_sign_timesheet);
 PG_FUNCTION_INFO_V1(otan_enbek_check_signing_key);
 PG_FUNCTION_INFO_V1(otan_enbek_verify_document);
 PG_FUNCTION_INFO_V1(otan_enbek_build_envelope);
-
-/* The part of a timesheet that one document carries */
-typedef struct DocumentPart
-{
-	int			part_no;
-	int			part_count;		/* 1 for the whole timesheet */
-	int32		first_line_no;
-	int32		last_line_no;
-	int			employee_count;
-} DocumentPart;
 
 /*
  * Runs a query whose first parameter is a timesheet or organization id and
@@ -203,6 +193,13 @@ load_lines(int32 org_id, int32 timesheet_id, int *count)
 	return lines;
 }
 
+/* The whole timesheet documents of the version 1 profile */
+static const DocumentKind full_document = {
+	.line_name = "line",
+	.load_document = load_timesheet_document,
+	.load_lines = load_lines,
+};
+
 /*
  * Opens the configured signer into *signer, checks its certificate for the
  * employer and describes the certificate.  The caller closes the signer,
@@ -285,96 +282,14 @@ document_digest(const char *data, size_t length)
 	return result;
 }
 
-/* Adds one signed document to the result of sign_timesheet. */
-static void
-store_signed_document(ReturnSetInfo *rsinfo, const TimesheetDocument *source,
-					  const DocumentPart *part,
-					  const SignedDocument *signed_document,
-					  const SignatureFacts *facts, int request_bytes)
-{
-	Datum		values[14];
-	bool		nulls[14] = {false};
-
-	values[0] = Int32GetDatum(source->org_id);
-	values[1] = Int32GetDatum(part->part_no);
-	values[2] = Int32GetDatum(part->part_count);
-	values[3] = Int32GetDatum(part->first_line_no);
-	values[4] = Int32GetDatum(part->last_line_no);
-	values[5] = Int32GetDatum(part->employee_count);
-	values[6] = UUIDPGetDatum(&source->message_id);
-	values[7] = CStringGetTextDatum(pg_any_to_server(signed_document->text,
-													 signed_document->length,
-													 PG_UTF8));
-	values[8] = PointerGetDatum(document_digest(signed_document->text,
-											 signed_document->length));
-	values[9] = CStringGetTextDatum(signed_document->signature_value);
-	values[10] = CStringGetTextDatum(facts->fingerprint);
-	values[11] = CStringGetTextDatum(facts->serial);
-	values[12] = TimestampTzGetDatum(facts->not_after);
-	values[13] = Int32GetDatum(request_bytes);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
-
-/*
- * Signs one document per part of a timesheet whose whole request is
- * whole_request_bytes, too many for one request, and adds them to the
- * result in part order.  Each part has its own message id.
- */
-static void
-sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id, Signer *signer,
-		   const SignatureFacts *facts, SplitLine *lines, int count,
-		   const SignedDocument *whole, int whole_request_bytes)
-{
-	MemoryContext part_context;
-	SplitPart  *parts;
-	int			part_count;
-
-	split_measure_lines(whole->text, lines, count);
-	parts = split_plan(timesheet_id, lines, count, whole_request_bytes,
-					   ENBEK_MAX_REQUEST_BYTES, &part_count);
-
-	part_context = AllocSetContextCreate(CurrentMemoryContext,
-										 "otan_enbek signing of a part",
-										 ALLOCSET_DEFAULT_SIZES);
-	for (int i = 0; i < part_count; i++)
-	{
-		MemoryContext caller = MemoryContextSwitchTo(part_context);
-		DocumentPart part;
-		TimesheetDocument source;
-		SignedDocument signed_document;
-		int			request_bytes;
-
-		part.part_no = i + 1;
-		part.part_count = part_count;
-		part.first_line_no = lines[parts[i].first].line_no;
-		part.last_line_no = lines[parts[i].last].line_no;
-		part.employee_count = parts[i].last - parts[i].first + 1;
-		load_timesheet_document(timesheet_id, &part, &source);
-		signer_sign(signer, source.document, strlen(source.document),
-					&signed_document);
-
-		request_bytes = request_size(&source, &signed_document, signer->key);
-		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
-			elog(ERROR, "the request of part %d of timesheet %d is %d bytes, but %d bytes were computed",
-				 part.part_no, timesheet_id, request_bytes,
-				 parts[i].request_bytes);
-
-		store_signed_document(rsinfo, &source, &part, &signed_document,
-							  facts, request_bytes);
-		MemoryContextSwitchTo(caller);
-		MemoryContextReset(part_context);
-	}
-	MemoryContextDelete(part_context);
-}
-
 /*
  * otan_enbek.sign_timesheet(timesheet_id integer)
  *
  * Builds the timesheet's document with a new message id, checks the
  * certificate of the configured signer against the organization and signs
- * the document.  When
- * the request with that document would exceed Enbek's size limit, it signs
- * one document per part instead (split.c), each with its own message id.
+ * the document.  When the request with that document would exceed Enbek's
+ * size limit, it signs one document per part instead (split.c), each with
+ * its own message id.
  * Returns one row per document, in part order: the organization, the part
  * and its lines, the message id, the signed document (in the server
  * encoding), the SHA-256 of its UTF-8 bytes, the signature value, the
@@ -386,46 +301,9 @@ otan_enbek_sign_timesheet(PG_FUNCTION_ARGS)
 {
 	int32		timesheet_id = PG_GETARG_INT32(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Signer	   *volatile signer = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
-	PG_TRY();
-	{
-		TimesheetDocument whole;
-		SplitLine  *lines;
-		int			count;
-		SignatureFacts facts;
-		SignedDocument signed_whole;
-		int			request_bytes;
-
-		load_timesheet_document(timesheet_id, NULL, &whole);
-		lines = load_lines(whole.org_id, timesheet_id, &count);
-		open_checked_signer(whole.bin, &signer, &facts);
-		signer_sign(signer, whole.document, strlen(whole.document),
-					&signed_whole);
-
-		request_bytes = request_size(&whole, &signed_whole, signer->key);
-		if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
-		{
-			DocumentPart all;
-
-			all.part_no = 1;
-			all.part_count = 1;
-			all.first_line_no = lines[0].line_no;
-			all.last_line_no = lines[count - 1].line_no;
-			all.employee_count = count;
-			store_signed_document(rsinfo, &whole, &all, &signed_whole,
-								  &facts, request_bytes);
-		}
-		else
-			sign_parts(rsinfo, timesheet_id, signer, &facts, lines, count,
-					   &signed_whole, request_bytes);
-	}
-	PG_FINALLY();
-	{
-		signer_close(signer);
-	}
-	PG_END_TRY();
+	sign_documents(rsinfo, timesheet_id, &full_document);
 
 	return (Datum) 0;
 }

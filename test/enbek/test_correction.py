@@ -182,11 +182,60 @@ class CorrectionTest(ServiceTestCase):
         _, response = self.send(signed_correction(base_id, removed=[IINS[0]], count=2))
         self.assertFault(response, "ts:changes/@count is 2, but the document has 1")
 
-    def test_correction_in_parts_is_fault(self):
+    def test_part_without_parts_is_fault(self):
         base_id, _ = self.accepted_timesheet()
         _, response = self.send(signed_correction(base_id, removed=[IINS[0]],
-                                                  identity_extra=' part="1" parts="2"'))
-        self.assertFault(response, "a ts:timesheetCorrection is one document")
+                                                  identity_extra=' part="1"'))
+        self.assertFault(response, "ts:timesheet has only one of @part and @parts")
+
+    def test_correction_parts_applied(self):
+        base_id, employees = self.accepted_timesheet(IINS[0:3])
+        changed = employee(IINS[0], CONTRACTED[IINS[0]], days=((1, "Б", "0.00"),),
+                           totals={"daysWorked": "0", "hoursWorked": "0.00"})
+        first_id, response = self.send(signed_correction(
+            base_id, changed=[("changed", changed)], identity_extra=' part="1" parts="2"'))
+        self.assertEqual(response.state, "RECEIVED", response)
+        self.assertEqual(self.service.wait_for_state(first_id).state, "ACCEPTED")
+
+        # Part 1 is applied already, and part 2 still names the base.
+        second_id, response = self.send(signed_correction(
+            base_id, removed=[IINS[2]], identity_extra=' part="2" parts="2"'))
+        self.assertEqual(response.state, "RECEIVED", response)
+        self.assertEqual(self.service.wait_for_state(second_id).state, "ACCEPTED")
+        listed = self.service.messages()[second_id]
+        self.assertEqual((listed["kind"], listed["part"], listed["parts"]), ("correction", 2, 2))
+
+        _, copy = self.stored()
+        self.assertEqual(copy["head"], [first_id, second_id])
+        self.assertEqual(copy["applied"], [base_id, first_id, second_id])
+        self.assertEqual(copy["employees"], [stored_line(changed), stored_line(employees[1])])
+
+        # The next correction may name either part.
+        next_id, response = self.send(signed_correction(first_id, removed=[IINS[1]], version=3))
+        self.assertEqual(response.state, "RECEIVED", response)
+        self.assertEqual(self.service.wait_for_state(next_id).state, "ACCEPTED")
+
+    def test_parts_with_other_reference_rejected(self):
+        base_id, _ = self.accepted_timesheet(IINS[0:3])
+        first_id, _ = self.send(signed_correction(
+            base_id, removed=[IINS[0]], identity_extra=' part="1" parts="2"'))
+        self.assertEqual(self.service.wait_for_state(first_id).state, "ACCEPTED")
+        _, response = self.send(signed_correction(
+            first_id, removed=[IINS[1]], identity_extra=' part="2" parts="2"'))
+        self.assertRejectedWith(response, [("SCSE301", None)])
+        self.assertIn(f"ts:corrects names message {first_id}, but message {first_id} "
+                      f"of correction 13 of {PERIOD} names {base_id}", response.message)
+
+    def test_parts_sharing_employee_rejected(self):
+        base_id, employees = self.accepted_timesheet(IINS[0:3])
+        first_id, _ = self.send(signed_correction(
+            base_id, removed=[IINS[0]], identity_extra=' part="1" parts="2"'))
+        _, response = self.send(signed_correction(
+            base_id, changed=[("changed", employees[0])], removed=[IINS[1]],
+            identity_extra=' part="2" parts="2"'))
+        self.assertRejectedWith(response, [("SCSE302", IINS[0])])
+        self.assertIn(f"also in part 1 of correction 13 of {PERIOD} (message {first_id})",
+                      response.message)
 
     def test_duplicate_iin_is_fault(self):
         base_id, _ = self.accepted_timesheet()

@@ -3,7 +3,7 @@
 -- them, the submission it makes, the rejected cases, the history views and
 -- who may call what.
 BEGIN;
-SELECT plan(49);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
 
 SELECT session_user AS tap_session \gset
@@ -98,10 +98,10 @@ SELECT is((SELECT count(*) FROM otan_enbek.correction_base(6901, 6922)), 0::bigi
           'a month without an accepted version has no base');
 SELECT is((SELECT count(*) FROM otan_enbek.timesheet_history), 9::bigint,
           'the superuser reads the history of every organization');
-SELECT is((SELECT array_agg(c.iin || ':' || c.change || ':' || c.employee_id ORDER BY ord)
-           FROM otan_enbek.timesheet_changes(6901, 6911, 6913) WITH ORDINALITY AS c (iin, employee_id,
-                                                                                    line_no, change, ord)),
-          ARRAY['810111300012:changed:1', '840414300045:added:4', '820212300023:removed:2'],
+SELECT is((SELECT array_agg(c.change_no || ':' || c.iin || ':' || c.change || ':' || c.employee_id
+                           ORDER BY c.change_no)
+           FROM otan_enbek.timesheet_changes(6901, 6911, 6913) AS c),
+          ARRAY['1:810111300012:changed:1', '2:840414300045:added:4', '3:820212300023:removed:2'],
           'the changes: a changed day, an added and a removed employee, in line order');
 SELECT is((SELECT count(*) FROM otan_enbek.timesheet_changes(6901, 6931, 6933)), 0::bigint,
           'an unchanged version has no changes');
@@ -200,8 +200,8 @@ SELECT is((SELECT detail - 'message_id' - 'key_fingerprint' - 'document_bytes' -
            FROM otan_enbek.submission_event
            WHERE submission_id = (SELECT submission_id FROM correction) AND event_no = 1),
           '{"kind": "correction", "added": [4], "changed": [1], "removed": [2], "part_no": 1,
-            "part_count": 1, "employee_count": 3, "corrects_version": 1,
-            "timesheet_version": 3,
+            "part_count": 1, "first_change_no": 1, "last_change_no": 3,
+            "employee_count": 3, "corrects_version": 1, "timesheet_version": 3,
             "corrects_message_id": "11111111-1111-4111-8111-111111111111"}'::jsonb,
           'the created event names the reference and the changed employees');
 SELECT is((SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = 6913), 'submitted',
@@ -292,11 +292,34 @@ WHERE submission_id IN (SELECT submission_id FROM parts_sent);
 UPDATE otan_enbek.submission SET status = 'accepted'
 WHERE submission_id IN (SELECT submission_id FROM parts_sent);
 UPDATE otan_enbek.timesheet SET status = 'accepted' WHERE timesheet_id = 6951;
-SELECT throws_ok($$SELECT * FROM otan_enbek.resubmit(6952)$$, '54000',
-                 'the correction of timesheet 6952 is too large for one request',
-                 'a correction over 100 KB is rejected');
-SELECT is((SELECT count(*) FROM otan_enbek.submission WHERE timesheet_id = 6952), 0::bigint,
-          'and nothing is stored');
-
+CREATE TEMP TABLE large_correction_sent AS SELECT * FROM otan_enbek.resubmit(6952);
+SELECT is((SELECT count(*) FROM large_correction_sent WHERE kind = 'correction'), 2::bigint,
+          'a correction over 100 KB is sent in two parts');
+SELECT is((SELECT array_agg(DISTINCT corrects_message_id) FROM large_correction_sent),
+          (SELECT array_agg(s.message_id) FROM otan_enbek.submission AS s
+           WHERE s.timesheet_id = 6951 AND s.part_no = 1),
+          'every part names part 1 of the accepted version');
+SELECT is((SELECT array_agg(s.part_no || '/' || s.part_count || ':' || s.document_kind
+                            ORDER BY s.part_no)
+           FROM otan_enbek.submission AS s WHERE s.timesheet_id = 6952),
+          ARRAY['1/2:correction', '2/2:correction'], 'one correction submission per part');
+SELECT is((SELECT count(*) FROM otan_enbek.submission AS s
+           WHERE s.timesheet_id = 6952
+             AND s.document LIKE '%<ts:timesheet %part="' || s.part_no
+                                 || '" parts="2"/><ts:corrects %'),
+          2::bigint, 'each document carries its part and the number of parts');
+SELECT is((SELECT sum(employee_count) FROM large_correction_sent), 130::bigint,
+          'each row counts the changed employees of its part');
+SELECT is((SELECT count(*) || ' listed, ' || count(DISTINCT id) || ' distinct'
+           FROM otan_enbek.submission AS s
+           JOIN otan_enbek.submission_event AS e USING (org_id, submission_id)
+           CROSS JOIN LATERAL jsonb_array_elements_text(e.detail->'changed') AS id
+           WHERE s.timesheet_id = 6952 AND e.kind = 'created'),
+          '130 listed, 130 distinct', 'the created events list each changed employee once');
+SELECT is((SELECT max((e.detail->>'request_bytes')::integer) <= 102400
+           FROM otan_enbek.submission AS s
+           JOIN otan_enbek.submission_event AS e USING (org_id, submission_id)
+           WHERE s.timesheet_id = 6952 AND e.kind = 'created'),
+          true, 'every part fits in one request');
 SELECT * FROM finish();
 ROLLBACK;

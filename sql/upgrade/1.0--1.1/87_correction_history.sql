@@ -3,8 +3,9 @@
 -- 81_org_access.sql, whose organization predicate the reader's view uses.
 
 -- Every version of every month and each submission of it, with what the
--- submission carried and Enbek's response.  A version never submitted
--- has one row with NULL submission columns.
+-- submission carried and Enbek's response.  A document sent in parts has
+-- one row per part.  A version never submitted has one row with NULL
+-- submission columns.
 CREATE VIEW otan_enbek.timesheet_history AS
 SELECT t.org_id, t.month, t.version, t.timesheet_id, t.status AS timesheet_status,
        t.built_at, t.employee_count,
@@ -40,7 +41,7 @@ COMMENT ON COLUMN otan_enbek.timesheet_history.corrects_message_id IS
 COMMENT ON COLUMN otan_enbek.timesheet_history.corrects_version IS
     'Timesheet version of the accepted document that a correction refers to';
 COMMENT ON COLUMN otan_enbek.timesheet_history.changed_employee_count IS
-    'Number of employees a correction carries (added, changed and removed); NULL for a full document';
+    'Number of employees a correction, or this part of it, carries (added, changed and removed); NULL for a full document';
 COMMENT ON COLUMN otan_enbek.timesheet_history.reasons IS
     'Reasons Enbek gave for returning the document, as a JSON array of code, message, iin and employee_id';
 

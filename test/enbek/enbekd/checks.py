@@ -107,14 +107,24 @@ def check_employees(bin_, period, employees, contracts):
 
 
 def check_part(part, others):
-    """Return the errors of a part of a timesheet against the parts of the
-    same timesheet taken before (others, in the order received).
+    """Return the errors of a part of a timesheet or correction against the
+    parts of the same document taken before (others, in the order received).
 
-    SCSE301 when its parts differs from another part's, or another part has
-    its number; else one SCSE302 per employee that another part has.
+    Returns SCSE301 when its parts differs from another part's, another part
+    has its number, or another part of a correction names a different
+    corrected message.  Otherwise returns one SCSE302 per employee that
+    another part has.  The employees of a correction part are the added,
+    changed and removed ones.
     """
-    timesheet = f"timesheet {part.timesheet_id} of {part.period}"
+    kind = "correction" if part.kind == "correction" else "timesheet"
+    timesheet = f"{kind} {part.timesheet_id} of {part.period}"
     for other in others:
+        if other.corrects != part.corrects:
+            return [Error(
+                SCSE301,
+                f"ts:corrects names message {part.corrects}, but message {other.message_id} "
+                f"of {timesheet} names {other.corrects}",
+            )]
         if other.parts != part.parts:
             return [Error(
                 SCSE301,
@@ -128,9 +138,9 @@ def check_part(part, others):
                 f"part {part.part} of {timesheet} was received before in message {other.message_id}",
             )]
 
-    part_of_iin = {iin: other for other in others for iin, _ in other.employees}
+    part_of_iin = {iin: other for other in others for iin in other.changed_iins()}
     errors = []
-    for iin, _ in part.employees:
+    for iin in part.changed_iins():
         other = part_of_iin.get(iin)
         if other is not None:
             errors.append(Error(

@@ -123,11 +123,10 @@ def _check_rules(root, period):
 
     identity = root.find(ts("timesheet"))
     part, parts = identity.get("part"), identity.get("parts")
-    if correction and (part is not None or parts is not None):
-        raise SoapFault.client("a ts:timesheetCorrection is one document: ts:timesheet has no @part or @parts")
     if (part is None) != (parts is None):
         raise SoapFault.client(
-            "ts:timesheet has only one of @part and @parts; a part of a timesheet carries both"
+            "ts:timesheet has only one of @part and @parts; a part of a timesheet or correction "
+            "carries both"
         )
     if part is not None and int(part) > int(parts):
         raise SoapFault.client(f"ts:timesheet/@part is {part}, but @parts is {parts}")

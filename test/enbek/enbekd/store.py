@@ -23,7 +23,8 @@ class MessageRecord:
     id that a reset forgot, so that processing scheduled for the old record
     does not touch the new one.  employees contains (iin, contract_id) pairs
     for the checks that run later.  timesheet_id, part and parts come from
-    ts:timesheet, and part and parts are None for a whole timesheet.
+    ts:timesheet, and part and parts are None for a whole timesheet or a
+    correction in one document.
 
     counts_as_part is true for a part that passed the checks that run at
     once, so that later parts of its timesheet are checked against it.
@@ -59,10 +60,16 @@ class MessageRecord:
     removed: list = field(default_factory=list)
 
     def is_part_of(self, other):
-        """Return whether both records are parts of one timesheet: the same
-        BIN, period and timesheet id."""
+        """Return whether both records are parts of one timesheet or of one
+        correction: the same kind, BIN, period and timesheet id."""
         return (self.part is not None and other.part is not None
-                and (self.bin, self.period, self.timesheet_id) == (other.bin, other.period, other.timesheet_id))
+                and (self.kind, self.bin, self.period, self.timesheet_id)
+                == (other.kind, other.bin, other.period, other.timesheet_id))
+
+    def changed_iins(self):
+        """Return the IINs the document carries: its employees, and for a
+        correction also the removed ones."""
+        return [iin for iin, _ in self.employees] + list(self.removed)
 
     def to_json(self):
         return {
@@ -138,9 +145,9 @@ class StoredTimesheet:
     """The service's copy of an employer's timesheet for a period: the
     accepted documents applied in the order received.
 
-    head contains the message ids that a correction may name: the last
-    accepted correction, or every accepted part of the last accepted
-    timesheet.  lines maps each IIN to its line.  pending_corrections
+    head contains the message ids that a correction may name: every
+    accepted part of the last accepted timesheet or correction (one id when
+    it was one document).  lines maps each IIN to its line.  pending_corrections
     contains the message ids of corrections of the head still being checked.
     """
 
@@ -155,21 +162,20 @@ class StoredTimesheet:
     def apply(self, record):
         """Apply one accepted document to the copy."""
         self.applied.append(record.message_id)
+        document = (record.kind, record.timesheet_id, record.version, record.parts)
+        if record.part is not None and document == self._head_timesheet:
+            self.head.append(record.message_id)
+        else:
+            self.head = [record.message_id]
+            if record.kind != "correction":
+                self.lines = {}
+        self._head_timesheet = document if record.part is not None else None
         if record.kind == "correction":
             for line in record.lines:
                 self.lines[line["iin"]] = {k: v for k, v in line.items() if k != "change"}
             for iin in record.removed:
                 self.lines.pop(iin, None)
-            self.head = [record.message_id]
-            self._head_timesheet = None
             return
-        timesheet = (record.timesheet_id, record.version, record.parts)
-        if record.part is not None and timesheet == self._head_timesheet:
-            self.head.append(record.message_id)
-        else:
-            self.lines = {}
-            self.head = [record.message_id]
-        self._head_timesheet = timesheet if record.part is not None else None
         for line in record.lines:
             self.lines[line["iin"]] = line
 
@@ -266,7 +272,9 @@ class MessageStore:
         same timesheet received before.  A RECEIVED correction is checked
         with check_correction(record, copy, corrected), where copy is the
         StoredTimesheet of its employer and period and corrected the record
-        it names, or None.  Errors they return make the record REJECTED with
+        it names, or None.  The copy leaves out the other parts of the same
+        correction, so each part is checked against the document they all
+        correct.  Errors they return make the record REJECTED with
         them.  The checks run under the store's lock, so that two messages
         sent at once are checked against each other.
         """
@@ -287,7 +295,7 @@ class MessageStore:
                     record.state = REJECTED
                     record.errors = list(errors)
             if record.state == RECEIVED and record.kind == "correction" and check_correction is not None:
-                stored = self._stored_timesheet(record.bin, record.period)
+                stored = self._stored_timesheet(record.bin, record.period, leave_out_parts_of=record)
                 errors = check_correction(record, stored, self._records.get(record.corrects))
                 if errors:
                     record.state = REJECTED
@@ -313,10 +321,13 @@ class MessageStore:
             self._persist(record)
             return True
 
-    def _stored_timesheet(self, bin_, period):
-        # The caller holds the lock.
+    def _stored_timesheet(self, bin_, period, leave_out_parts_of=None):
+        # The caller holds the lock.  leave_out_parts_of is a record whose
+        # sibling parts are left out of the copy.
         stored = StoredTimesheet(bin_, period)
-        records = sorted((r for r in self._records.values() if (r.bin, r.period) == (bin_, period)),
+        records = sorted((r for r in self._records.values()
+                          if (r.bin, r.period) == (bin_, period)
+                          and not (leave_out_parts_of is not None and r.is_part_of(leave_out_parts_of))),
                          key=lambda r: r.sequence)
         for record in records:
             if record.state == ACCEPTED:
