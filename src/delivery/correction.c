@@ -101,7 +101,7 @@ otan_enbek_sign_timesheet_correction(PG_FUNCTION_ARGS)
 		 * TODO: a correction whose request exceeds the limit is not split
 		 * into parts, so such a change must be sent in smaller versions.
 		 */
-		request_bytes = request_size(&source, &signed_document, signer->key);
+		request_bytes = request_size(&source, &signed_document, signer);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

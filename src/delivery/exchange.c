@@ -85,7 +85,9 @@ build_request(DeliveryItem *item)
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	signed_envelope = wssecurity_sign_with_configured_key(utf8);
+	signed_envelope =
+		wssecurity_sign_with_configured_signer(utf8, item->target ?
+											   item->target->bin : NULL);
 	explicit_bzero(utf8, strlen(utf8));
 	pfree(utf8);
 	return signed_envelope;
