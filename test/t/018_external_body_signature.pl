@@ -3,9 +3,10 @@
 # with otan_enbek.signer = 'external' and no otan_enbek.signing_key_file,
 # the delivery worker signs the body of every request through the fake
 # signing service of test/signer, and the local Enbek service, which
-# verifies that signature, accepts the timesheet.  A service that is down
-# when the worker sends makes the submission retry, and it is delivered
-# once the service is back.  A re-send after a lost response repeats the
+# verifies that signature, accepts the timesheet.  A worker terminated
+# while the service signs puts the submission back without counting an
+# attempt.  A service that is down when the worker sends makes the
+# submission retry, and it is delivered once the service is back.  A re-send after a lost response repeats the
 # request byte for byte, because the test service signs with RSA PKCS#1
 # v1.5, whose signatures are deterministic.  A directory request that a
 # session sends is signed the same way.
@@ -52,32 +53,57 @@ set_setting('otan_enbek.external_signer_url', $url);
 set_setting('otan_enbek.signer', 'external');
 set_setting('otan_enbek.signing_key_file', '');
 
-# The service is down when the worker sends: the body cannot be signed,
-# the attempt is recorded as an error and retried, and nothing reaches
-# Enbek.
+# The worker is terminated while the service signs the body: the transfer
+# stops, nothing is counted as an attempt, and the submission goes back to
+# the queue.
+set_config('otan_enbek.external_signer_timeout', '120s');
+is(wait_for($db, q{SELECT setting FROM pg_settings WHERE name = 'otan_enbek.external_signer_timeout'},
+		'120000'),
+	'120000', 'external_signer_timeout raised');
+my ($pid) = start_signer(port => $port);
+signer_control($url, '{"fault": "timeout"}');
 my $sub = add_submission($db, { org_id => 1801, timesheet_id => 1811 },
 	iins => ['810111300012']);
 my $id = $sub->{submission_id};
+for (1 .. 600)
+{
+	last if sign_requests($url) > 0;
+	select(undef, undef, undef, 0.2);
+}
+is(sign_requests($url), 1, 'worker stops: the service is signing the body');
+my $worker = psql($db, 'SELECT worker_pid FROM otan_enbek.delivery_status()');
+psql($db, "SELECT pg_terminate_backend($worker)");
+is(wait_for('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $worker", '0'),
+	'0', 'worker stops: the worker exits');
+my $events = events($db, $id);
+is($events->[1]{kind}, 'requeued', 'worker stops: the submission is put back');
+like($events->[1]{message}, qr/not sent because the worker is stopping/,
+	'worker stops: as not sent');
+is(scalar(grep { $_->{kind} eq 'error' } @$events), 0, 'worker stops: no error is recorded');
+
+# The service is down when the worker sends again: the body cannot be
+# signed, the attempt is recorded as an error and retried, and nothing
+# reaches Enbek.
+stop_signer($pid);
+is(wait_for($db, "SELECT count(*) > 0 FROM otan_enbek.submission_event
+		WHERE submission_id = $id AND kind = 'error'
+		  AND message LIKE '%could not reach external signer \"$url\"%'", 't'),
+	't', 'signer down: the error names the signing service');
 is(wait_for($db, "SELECT count(*) > 0 FROM otan_enbek.submission_event
 		WHERE submission_id = $id AND kind = 'retry_scheduled'", 't'),
 	't', 'signer down: the send is retried');
-my $events = events($db, $id);
-is($events->[0]{kind}, 'attempt', 'signer down: the attempt is recorded');
-is($events->[1]{kind}, 'error', 'signer down: the attempt ends in an error');
-like($events->[1]{message}, qr/could not reach external signer "\Q$url\E"/,
-	'signer down: the error names the signing service');
 isnt(psql($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $id"),
 	'failed', 'signer down: the submission has not failed');
 ok(!defined service_message($sub->{message_id}),
 	'signer down: nothing reached Enbek');
 
 # The service comes back on the same port: the retry delivers it.
-my ($pid) = start_signer(port => $port);
+($pid) = start_signer(port => $port);
 is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $id",
 		'accepted'),
 	'accepted', 'signer back: the submission is accepted');
 like(event_kinds($db, $id),
-	qr/^attempt,error,retry_scheduled,(attempt,error,retry_scheduled,)*attempt,answer,(status_query,answer,)+accepted$/,
+	qr/^attempt,requeued,(attempt,error,retry_scheduled,)+attempt,answer,(status_query,answer,)+accepted$/,
 	'signer back: history');
 my $message = service_message($sub->{message_id});
 is($message->{sendCount}, 1, 'signer back: Enbek received the message once');
@@ -121,6 +147,7 @@ stop_signer($pid);
 reset_setting('otan_enbek.signer', 'builtin');
 reset_setting('otan_enbek.external_signer_url', '');
 reset_setting('otan_enbek.signing_key_file', $key_file);
+reset_config('otan_enbek.external_signer_timeout');
 
 drop_database($db);
 done_testing();
