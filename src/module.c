@@ -235,7 +235,7 @@ static void
 define_signer_settings(void)
 {
 	DefineCustomEnumVariable("otan_enbek.signer",
-							 "Signer of timesheet documents: builtin (the PKCS#12 file of otan_enbek.signing_key_file) or external (the signing service at otan_enbek.external_signer_url).",
+							 "Signer of timesheet documents and of the SOAP body of requests: builtin (the PKCS#12 file of otan_enbek.signing_key_file) or external (the signing service at otan_enbek.external_signer_url).",
 							 NULL,
 							 &otan_enbek_signer, OTAN_SIGNER_BUILTIN,
 							 signer_options,

@@ -374,7 +374,7 @@ CREATE FUNCTION otan_enbek.sign_envelope(envelope text) RETURNS text
     LANGUAGE C VOLATILE STRICT
     AS 'MODULE_PATHNAME', 'otan_enbek_sign_envelope';
 COMMENT ON FUNCTION otan_enbek.sign_envelope(text) IS
-    'Signs the soap:Body of an envelope of build_envelope in a WS-Security header with the configured key, as the delivery worker does; superuser only, because the envelope contains the sender password';
+    'Signs the soap:Body of an envelope of build_envelope in a WS-Security header with the key of otan_enbek.signing_key_file, as the delivery worker does with the built-in signer; rejects the external signer, whose certificate needs an organization to be checked for; superuser only, because the envelope contains the sender password';
 
 REVOKE ALL ON FUNCTION
     otan_enbek.sign_envelope(text),

@@ -86,11 +86,11 @@ sign_document(const char *bin, const char *document)
 }
 
 /*
- * Builds the request in UTF-8, posts it and wipes it, because it contains
- * the sender password.
+ * Builds the request in UTF-8 with its body signed for the employer with
+ * bin, posts it and wipes it, because it contains the sender password.
  */
 static void
-post_request(const char *message_id, const char *service_id,
+post_request(const char *bin, const char *message_id, const char *service_id,
 			 const char *signed_document, DeliveryHttpResponse *response)
 {
 	char	   *envelope;
@@ -111,7 +111,7 @@ post_request(const char *message_id, const char *service_id,
 		const char *body;
 
 		/* Enbek checks the WS-Security signature of every request's body. */
-		signed_envelope = wssecurity_sign_with_configured_key(utf8);
+		signed_envelope = wssecurity_sign_with_configured_signer(utf8, bin);
 		body = signed_envelope;
 		delivery_http_post_many(otan_enbek_enbek_url, 1, &body, response);
 	}
@@ -174,7 +174,7 @@ otan_enbek_enbek_exchange(PG_FUNCTION_ARGS)
 				 errhint("Set otan_enbek.enbek_url to the https:// address of the Enbek endpoint.")));
 
 	signed_document = sign_document(bin, document);
-	post_request(message_id, service_id, signed_document, &response);
+	post_request(bin, message_id, service_id, signed_document, &response);
 
 	values[0] = Int32GetDatum((int32) response.http_status);
 	nulls[1] = true;

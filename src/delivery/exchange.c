@@ -18,6 +18,7 @@
 #include <libxml/parser.h>
 
 #include "mb/pg_wchar.h"
+#include "postmaster/interrupt.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -85,7 +86,9 @@ build_request(DeliveryItem *item)
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	signed_envelope = wssecurity_sign_with_configured_key(utf8);
+	signed_envelope =
+		wssecurity_sign_with_configured_signer(utf8, item->target ?
+											   item->target->bin : NULL);
 	explicit_bzero(utf8, strlen(utf8));
 	pfree(utf8);
 	return signed_envelope;
@@ -128,7 +131,11 @@ catch_item_error(DeliveryItem *item, MemoryContext caller)
 	return verdict;
 }
 
-/* Builds the request of each item.  An item whose request fails gets its verdict. */
+/*
+ * Builds the request of each item.  An item whose request fails gets its
+ * verdict.  After a shutdown request, which also stops a request to the
+ * external signer, the items left get the verdict "not sent".
+ */
 static void
 build_requests(DeliveryItem **items, int count, char **requests,
 			   DeliveryVerdict **verdicts)
@@ -138,13 +145,25 @@ build_requests(DeliveryItem **items, int count, char **requests,
 
 	for (i = 0; i < count; i++)
 	{
+		if (ShutdownRequestPending)
+		{
+			verdicts[i] = delivery_verdict_not_sent(items[i]);
+			continue;
+		}
 		PG_TRY();
 		{
 			requests[i] = build_request(items[i]);
 		}
 		PG_CATCH();
 		{
-			verdicts[i] = catch_item_error(items[i], caller);
+			if (ShutdownRequestPending)
+			{
+				MemoryContextSwitchTo(caller);
+				FlushErrorState();
+				verdicts[i] = delivery_verdict_not_sent(items[i]);
+			}
+			else
+				verdicts[i] = catch_item_error(items[i], caller);
 		}
 		PG_END_TRY();
 	}

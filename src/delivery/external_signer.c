@@ -39,6 +39,7 @@
 #include "common/string.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "postmaster/interrupt.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -115,7 +116,11 @@ receive_response(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return bytes;
 }
 
-/* Stops the transfer when the backend is asked to cancel or terminate. */
+/*
+ * Stops the transfer when the backend is asked to cancel or terminate, or
+ * when the delivery worker, which signs the body of its requests here,
+ * receives a shutdown request.
+ */
 static int
 check_interrupts(void *clientp pg_attribute_unused(),
 				 curl_off_t dltotal pg_attribute_unused(),
@@ -123,7 +128,8 @@ check_interrupts(void *clientp pg_attribute_unused(),
 				 curl_off_t ultotal pg_attribute_unused(),
 				 curl_off_t ulnow pg_attribute_unused())
 {
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+	return (QueryCancelPending || ProcDiePending ||
+			ShutdownRequestPending) ? 1 : 0;
 }
 
 /* Sets the options of one transfer and returns the first failure. */

@@ -93,7 +93,7 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id,
 		signer_sign(signer, source.document, strlen(source.document),
 					&signed_document);
 
-		request_bytes = request_size(&source, &signed_document, signer->key);
+		request_bytes = request_size(&source, &signed_document, signer);
 		if (request_bytes > ENBEK_MAX_REQUEST_BYTES)
 			elog(ERROR, "the request of part %d of timesheet %d is %d bytes, but %d bytes were computed",
 				 part.part_no, timesheet_id, request_bytes,
@@ -129,7 +129,7 @@ sign_whole_or_parts(ReturnSetInfo *rsinfo, int32 timesheet_id,
 	signer_sign(*signer, whole.document, strlen(whole.document),
 				&signed_whole);
 
-	request_bytes = request_size(&whole, &signed_whole, (*signer)->key);
+	request_bytes = request_size(&whole, &signed_whole, *signer);
 	if (request_bytes <= ENBEK_MAX_REQUEST_BYTES)
 	{
 		DocumentPart all;

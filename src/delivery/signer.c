@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * signer.c
- *	  Choosing the signer of timesheet documents and checking its
- *	  certificate before it signs.
+ *	  Choosing the signer of timesheet documents and of the SOAP body of
+ *	  requests, and checking its certificate before it signs.
  *
  * otan_enbek.signer chooses the signer for the whole server:
  *
@@ -12,9 +12,11 @@
  *				otan_enbek.external_signer_url (external_signer.c), for keys
  *				that OpenSSL cannot use, such as GOST keys.
  *
- * Both present a certificate, which signer_check checks the same way before
- * anything is signed: key usage, validity dates, the employer's BIN, and,
- * when otan_enbek.signing_ca_file is set, the chain and the CRL.
+ * Each signs documents (signer_sign) and the soap:Body of requests in a
+ * WS-Security header (signer_sign_envelope).  Both present a certificate,
+ * which signer_check checks the same way before anything is signed: key
+ * usage, validity dates, the employer's BIN, and, when
+ * otan_enbek.signing_ca_file is set, the chain and the CRL.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,7 @@
 
 #include "delivery/external_signer.h"
 #include "delivery/signer.h"
+#include "delivery/wssecurity.h"
 #include "delivery/xmldsig_external.h"
 #include "otan_enbek.h"
 
@@ -30,6 +33,12 @@ sign_builtin(Signer *signer, const char *document, int length,
 			 SignedDocument *signed_document)
 {
 	xmldsig_sign(document, length, signer->key, signed_document);
+}
+
+static char *
+sign_envelope_builtin(Signer *signer, const char *envelope)
+{
+	return wssecurity_sign_envelope(envelope, signer->key);
 }
 
 static void
@@ -42,6 +51,18 @@ sign_external(Signer *signer, const char *document, int length,
 						  external->certificate_der,
 						  external->certificate_length,
 						  external_signer_sign, external, signed_document);
+}
+
+static char *
+sign_envelope_external(Signer *signer, const char *envelope)
+{
+	ExternalSigner *external = (ExternalSigner *) signer->state;
+
+	return wssecurity_sign_envelope_external(envelope,
+											 external->signature_method,
+											 external->certificate_der,
+											 external->certificate_length,
+											 external_signer_sign, external);
 }
 
 /*
@@ -63,6 +84,7 @@ signer_open(const char *key_file)
 									   otan_enbek_signing_key_file,
 									   otan_enbek_signing_key_password);
 		signer->sign = sign_builtin;
+		signer->sign_envelope = sign_envelope_builtin;
 	}
 	else
 	{
@@ -72,6 +94,7 @@ signer_open(const char *key_file)
 		signer->kind = "external";
 		signer->key = external->key;
 		signer->sign = sign_external;
+		signer->sign_envelope = sign_envelope_external;
 		signer->state = external;
 	}
 	return signer;
@@ -111,6 +134,16 @@ signer_sign(Signer *signer, const char *document, int length,
 			SignedDocument *signed_document)
 {
 	signer->sign(signer, document, length, signed_document);
+}
+
+/*
+ * Signs the soap:Body of a UTF-8 envelope in a WS-Security header.  The
+ * signer must have passed signer_check.
+ */
+char *
+signer_sign_envelope(Signer *signer, const char *envelope)
+{
+	return signer->sign_envelope(signer, envelope);
 }
 
 /* Frees the OpenSSL objects of the signer, which may be NULL. */

@@ -35,7 +35,6 @@
 #include "delivery/signer.h"
 #include "delivery/signing_key.h"
 #include "delivery/submit.h"
-#include "delivery/wssecurity.h"
 #include "delivery/xmldsig.h"
 #include "otan_enbek.h"
 
@@ -221,13 +220,14 @@ open_checked_signer(const char *bin, Signer *volatile *signer,
 
 /*
  * Returns the size in bytes of the SendMessage request that will carry the
- * signed document, with its body signed by the key in a WS-Security header.
- * The envelope is built with the current sender settings, so the size is
- * the one the request will have unless those settings or the key change.
+ * signed document, with its body signed by the signer in a WS-Security
+ * header, as the delivery worker signs it.  The envelope is built with the
+ * current sender settings, so the size is the one the request will have
+ * unless those settings or the signer's certificate change.
  */
 int
 request_size(const TimesheetDocument *source,
-			 const SignedDocument *signed_document, const SigningKey *key)
+			 const SignedDocument *signed_document, Signer *signer)
 {
 	char	   *message_id;
 	char	   *envelope;
@@ -246,15 +246,7 @@ request_size(const TimesheetDocument *source,
 		explicit_bzero(envelope, strlen(envelope));
 		pfree(envelope);
 	}
-	/*
-	 * With an external signer this process has no private key, and the
-	 * worker signs the body with signing_key_file, so the size is measured
-	 * with that key as well.
-	 */
-	if (key != NULL && key->private_key != NULL)
-		envelope = wssecurity_sign_envelope(utf8, key);
-	else
-		envelope = wssecurity_sign_with_configured_key(utf8);
+	envelope = signer_sign_envelope(signer, utf8);
 	explicit_bzero(utf8, strlen(utf8));
 	pfree(utf8);
 	size = strlen(envelope);

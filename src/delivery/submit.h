@@ -41,7 +41,7 @@ extern void open_checked_signer(const char *bin, Signer *volatile *signer,
 								SignatureFacts *facts);
 extern int	request_size(const TimesheetDocument *source,
 						 const SignedDocument *signed_document,
-						 const SigningKey *key);
+						 Signer *signer);
 extern bytea *document_digest(const char *data, size_t length);
 
 #endif							/* OTAN_ENBEK_SUBMIT_H */

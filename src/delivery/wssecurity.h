@@ -9,6 +9,7 @@
 #define OTAN_ENBEK_WSSECURITY_H
 
 #include "delivery/signing_key.h"
+#include "delivery/xmldsig_external.h"
 
 /* Namespaces of WS-Security 1.0 (OASIS 2004) */
 #define WSSE_NS "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -19,6 +20,13 @@
 
 extern char *wssecurity_sign_envelope(const char *envelope,
 									  const SigningKey *key);
-extern char *wssecurity_sign_with_configured_key(const char *envelope);
+extern char *wssecurity_sign_envelope_external(const char *envelope,
+											   const char *signature_method,
+											   const unsigned char *certificate_der,
+											   size_t certificate_length,
+											   ExternalSignFunction sign_signed_info,
+											   void *arg);
+extern char *wssecurity_sign_with_configured_signer(const char *envelope,
+													const char *employer_bin);
 
 #endif							/* OTAN_ENBEK_WSSECURITY_H */

@@ -66,24 +66,27 @@ canonicalize_document(xmlDocPtr doc, xmlChar **bytes)
 }
 
 /*
- * Tells libxml2's canonicalization which nodes belong to the subtree of
- * ds:SignedInfo.  A namespace node is tested by the element it is on.
+ * Tells libxml2's canonicalization which nodes belong to the subtree of the
+ * element in user_data.  A namespace node is tested by the element it is on.
  */
 static int
-is_in_signed_info(void *user_data, xmlNodePtr node, xmlNodePtr parent)
+is_in_subtree(void *user_data, xmlNodePtr node, xmlNodePtr parent)
 {
-	xmlNodePtr	signed_info = (xmlNodePtr) user_data;
+	xmlNodePtr	top = (xmlNodePtr) user_data;
 	xmlNodePtr	cursor;
 
 	cursor = node->type == XML_NAMESPACE_DECL ? parent : node;
-	while (cursor != NULL && cursor != signed_info)
+	while (cursor != NULL && cursor != top)
 		cursor = cursor->parent;
 	return cursor != NULL;
 }
 
-/* Returns the exclusive canonical form of ds:SignedInfo in a buffer. */
-static xmlBufferPtr
-canonicalize_signed_info(xmlDocPtr doc, xmlNodePtr signed_info)
+/*
+ * Returns the exclusive canonical form, without comments, of the subtree of
+ * an element in a buffer, or NULL when libxml2 fails.
+ */
+xmlBufferPtr
+xmldsig_canonicalize_subtree(xmlDocPtr doc, xmlNodePtr element)
 {
 	xmlBufferPtr buffer = xmlBufferCreate();
 	xmlOutputBufferPtr output;
@@ -96,7 +99,7 @@ canonicalize_signed_info(xmlDocPtr doc, xmlNodePtr signed_info)
 		xmlBufferFree(buffer);
 		return NULL;
 	}
-	if (xmlC14NExecute(doc, is_in_signed_info, signed_info,
+	if (xmlC14NExecute(doc, is_in_subtree, element,
 					   XML_C14N_EXCLUSIVE_1_0, NULL, 0, output) < 0)
 	{
 		xmlOutputBufferClose(output);
@@ -125,12 +128,17 @@ find_ds_child(xmlNodePtr parent, const char *name)
 }
 
 /*
- * Builds the ds:Signature element with the digest filled in and empty
- * SignatureValue and X509Certificate, and appends it to the root element.
+ * Builds a ds:Signature element with the digest filled in and empty
+ * SignatureValue and X509Certificate, and appends it to parent.  Its one
+ * Reference has the URI reference_uri and the transforms
+ * enveloped-signature (when enveloped) and exclusive canonicalization.
+ * Returns NULL when libxml2 runs out of memory.
  */
-static xmlNodePtr
-append_signature(xmlDocPtr doc, const char *signature_method,
-				 const char *digest_value)
+xmlNodePtr
+xmldsig_add_external_signature(xmlDocPtr doc, xmlNodePtr parent,
+							   const char *reference_uri, bool enveloped,
+							   const char *signature_method,
+							   const char *digest_value)
 {
 	xmlNodePtr	signature;
 	xmlNsPtr	ds;
@@ -143,7 +151,7 @@ append_signature(xmlDocPtr doc, const char *signature_method,
 	signature = xmlNewDocNode(doc, NULL, BAD_CAST "Signature", NULL);
 	if (signature == NULL)
 		return NULL;
-	if (xmlAddChild(xmlDocGetRootElement(doc), signature) == NULL)
+	if (xmlAddChild(parent, signature) == NULL)
 	{
 		xmlFreeNode(signature);
 		return NULL;
@@ -163,10 +171,13 @@ append_signature(xmlDocPtr doc, const char *signature_method,
 	node = xmlNewChild(signed_info, ds, BAD_CAST "SignatureMethod", NULL);
 	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST signature_method);
 	reference = xmlNewChild(signed_info, ds, BAD_CAST "Reference", NULL);
-	xmlNewProp(reference, BAD_CAST "URI", BAD_CAST "");
+	xmlNewProp(reference, BAD_CAST "URI", BAD_CAST reference_uri);
 	transforms = xmlNewChild(reference, ds, BAD_CAST "Transforms", NULL);
-	node = xmlNewChild(transforms, ds, BAD_CAST "Transform", NULL);
-	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST ENVELOPED);
+	if (enveloped)
+	{
+		node = xmlNewChild(transforms, ds, BAD_CAST "Transform", NULL);
+		xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST ENVELOPED);
+	}
 	node = xmlNewChild(transforms, ds, BAD_CAST "Transform", NULL);
 	xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST EXC_C14N);
 	/*
@@ -190,21 +201,38 @@ append_signature(xmlDocPtr doc, const char *signature_method,
 	return signature;
 }
 
-/* Returns the base64 SHA-256 digest of the document's canonical form. */
-static char *
-digest_document(xmlDocPtr doc, XmlErrorScope *scope)
+/*
+ * Returns the base64 SHA-256 digest of the exclusive canonical form of an
+ * element's subtree, or of the whole document when element is NULL.
+ */
+char *
+xmldsig_digest_canonical(xmlDocPtr doc, xmlNodePtr element,
+						 XmlErrorScope *scope)
 {
 	xmlChar    *canonical = NULL;
-	int			length;
+	xmlBufferPtr subtree = NULL;
+	int			length = -1;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int digest_length = 0;
 	bool		ok;
 
-	length = canonicalize_document(doc, &canonical);
+	if (element == NULL)
+		length = canonicalize_document(doc, &canonical);
+	else
+	{
+		subtree = xmldsig_canonicalize_subtree(doc, element);
+		if (subtree != NULL)
+		{
+			canonical = (xmlChar *) xmlBufferContent(subtree);
+			length = xmlBufferLength(subtree);
+		}
+	}
 	ok = length >= 0 &&
 		EVP_Digest(canonical, length, digest, &digest_length, EVP_sha256(),
 				   NULL) == 1;
-	if (canonical != NULL)
+	if (subtree != NULL)
+		xmlBufferFree(subtree);
+	else if (canonical != NULL)
 		xmlFree(canonical);
 	if (!ok)
 		ereport(ERROR,
@@ -212,6 +240,55 @@ digest_document(xmlDocPtr doc, XmlErrorScope *scope)
 				 errmsg("could not compute the digest of the document"),
 				 xmldsig_errdetail_library(scope)));
 	return xmldsig_base64(digest, digest_length);
+}
+
+/*
+ * Completes a signature of xmldsig_add_external_signature: canonicalizes its
+ * ds:SignedInfo, lets sign_signed_info sign those octets, and fills in the
+ * signature value and the certificate.  sign_signed_info may raise an
+ * error.
+ */
+void
+xmldsig_complete_external_signature(xmlDocPtr doc, xmlNodePtr signature,
+									const unsigned char *certificate_der,
+									size_t certificate_length,
+									ExternalSignFunction sign_signed_info,
+									void *arg, XmlErrorScope *scope)
+{
+	xmlNodePtr	signed_info;
+	xmlBufferPtr canonical = NULL;
+	unsigned char *octets = NULL;
+	size_t		length = 0;
+	char	   *signature_value;
+	xmlNodePtr	node;
+
+	/* The octets are copied to palloc'd memory, which an error frees. */
+	signed_info = find_ds_child(signature, "SignedInfo");
+	if (signed_info != NULL)
+		canonical = xmldsig_canonicalize_subtree(doc, signed_info);
+	if (canonical != NULL)
+	{
+		length = xmlBufferLength(canonical);
+		octets = palloc(length + 1);
+		memcpy(octets, xmlBufferContent(canonical), length);
+		xmlBufferFree(canonical);
+	}
+	if (octets == NULL || scope->failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not build the signature for the external signer"),
+				 xmldsig_errdetail_library(scope)));
+
+	signature_value = sign_signed_info(arg, octets, length);
+
+	node = find_ds_child(signature, "SignatureValue");
+	xmlNodeSetContent(node, BAD_CAST signature_value);
+	node = find_ds_child(find_ds_child(find_ds_child(signature, "KeyInfo"),
+									   "X509Data"),
+						 "X509Certificate");
+	xmlNodeSetContent(node,
+					  BAD_CAST xmldsig_base64(certificate_der,
+											  certificate_length));
 }
 
 /*
@@ -232,47 +309,33 @@ xmldsig_sign_external(const char *document, int length,
 {
 	XmlErrorScope scope;
 	xmlDocPtr volatile doc = NULL;
-	xmlBufferPtr volatile canonical = NULL;
 
 	xmldsig_begin_scope(&scope);
 	PG_TRY();
 	{
 		char	   *digest_value;
 		xmlNodePtr	signature;
-		xmlNodePtr	signed_info;
-		char	   *signature_value;
-		xmlNodePtr	node;
 
 		doc = xmldsig_parse_document(document, length, &scope);
-		digest_value = digest_document(doc, &scope);
+		digest_value = xmldsig_digest_canonical(doc, NULL, &scope);
 
-		signature = append_signature(doc, signature_method, digest_value);
-		signed_info = signature ? find_ds_child(signature, "SignedInfo") : NULL;
-		if (signed_info != NULL)
-			canonical = canonicalize_signed_info(doc, signed_info);
-		if (canonical == NULL || scope.failed)
+		signature = xmldsig_add_external_signature(doc,
+												   xmlDocGetRootElement(doc),
+												   "", true,
+												   signature_method,
+												   digest_value);
+		if (signature == NULL || scope.failed)
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 					 errmsg("could not build the signature for the external signer"),
 					 xmldsig_errdetail_library(&scope)));
-
-		signature_value = sign_signed_info(arg, xmlBufferContent(canonical),
-										   xmlBufferLength(canonical));
-
-		node = find_ds_child(signature, "SignatureValue");
-		xmlNodeSetContent(node, BAD_CAST signature_value);
-		node = find_ds_child(find_ds_child(find_ds_child(signature, "KeyInfo"),
-										   "X509Data"),
-							 "X509Certificate");
-		xmlNodeSetContent(node,
-						  BAD_CAST xmldsig_base64(certificate_der,
-												  certificate_length));
+		xmldsig_complete_external_signature(doc, signature, certificate_der,
+											certificate_length,
+											sign_signed_info, arg, &scope);
 		xmldsig_copy_signed_document(doc, signature, signed_document);
 	}
 	PG_FINALLY();
 	{
-		if (canonical != NULL)
-			xmlBufferFree(canonical);
 		if (doc != NULL)
 			xmlFreeDoc(doc);
 		xmldsig_end_scope(&scope);

@@ -20,6 +20,7 @@
 
 #include "delivery/signing_key.h"
 #include "delivery/xmldsig.h"
+#include "delivery/xmldsig_external.h"
 
 /* libxml2 state saved while one of our calls runs. */
 typedef struct XmlErrorScope
@@ -46,5 +47,24 @@ extern xmlDocPtr xmldsig_parse_document(const char *document, int length,
 extern void xmldsig_copy_signed_document(xmlDocPtr doc, xmlNodePtr signature,
 										 SignedDocument *signed_document);
 extern xmlSecKeyPtr xmldsig_make_key(const SigningKey *key);
+
+/* xmldsig_external.c: a signature whose value a function returns */
+extern xmlBufferPtr xmldsig_canonicalize_subtree(xmlDocPtr doc,
+												 xmlNodePtr element);
+extern char *xmldsig_digest_canonical(xmlDocPtr doc, xmlNodePtr element,
+									  XmlErrorScope *scope);
+extern xmlNodePtr xmldsig_add_external_signature(xmlDocPtr doc,
+												 xmlNodePtr parent,
+												 const char *reference_uri,
+												 bool enveloped,
+												 const char *signature_method,
+												 const char *digest_value);
+extern void xmldsig_complete_external_signature(xmlDocPtr doc,
+												xmlNodePtr signature,
+												const unsigned char *certificate_der,
+												size_t certificate_length,
+												ExternalSignFunction sign_signed_info,
+												void *arg,
+												XmlErrorScope *scope);
 
 #endif							/* OTAN_ENBEK_XMLDSIG_INTERNAL_H */

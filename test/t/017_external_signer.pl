@@ -17,107 +17,15 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IPC::Run qw(run);
+use OtanSigner;
 use OtanTest;
 use Test::More;
 
 my $pki = $ENV{OTAN_PKI} or BAIL_OUT('OTAN_PKI is not set');
 my $work = $ENV{OTAN_WORK} or BAIL_OUT('OTAN_WORK is not set');
-my $top = $ENV{OTAN_TOP} or BAIL_OUT('OTAN_TOP is not set');
+$ENV{OTAN_TOP} or BAIL_OUT('OTAN_TOP is not set');
 my $token = slurp("$pki/signer.token");
 chomp $token;
-
-sub slurp
-{
-	my ($path) = @_;
-	open(my $fh, '<', $path) or die "cannot read $path: $!";
-	local $/;
-	my $text = <$fh>;
-	close($fh);
-	return $text;
-}
-
-sub free_port
-{
-	my $port = `$top/test/harness/free-port`;
-	chomp $port;
-	die "no free port" unless $port =~ /^\d+$/;
-	return $port;
-}
-
-# Starts the fake signing service and waits until it listens.  Returns its
-# process id and base URL.
-my @signers;
-
-sub start_signer
-{
-	my (%opt) = @_;
-	my $port = free_port();
-	my $log = "$work/fake-signer-$port.log";
-	my $token_file = $opt{token_file} // "$pki/signer.token";
-	my $pid = fork();
-	die "fork failed: $!" unless defined $pid;
-	if ($pid == 0)
-	{
-		open(STDOUT, '>', $log) or die "cannot write $log: $!";
-		open(STDERR, '>&', \*STDOUT) or die "cannot redirect stderr: $!";
-		my @tls = $opt{tls}
-		  ? ('--tls-cert', "$pki/server.crt", '--tls-key', "$pki/server.key")
-		  : ();
-		exec("$top/test/signer/fake-signer", '--port', $port,
-			'--key', "$pki/sign.p12", '--password-file', "$pki/p12.pass",
-			'--other-key', "$pki/otherbin.p12", '--token-file', $token_file, @tls)
-		  or die "cannot run fake-signer: $!";
-	}
-	push @signers, $pid;
-	for (1 .. 300)
-	{
-		last if -s $log && slurp($log) =~ /listening on/;
-		select(undef, undef, undef, 0.1);
-	}
-	like(slurp($log), qr/listening on/, "fake signer listens on port $port");
-	return ($pid, ($opt{tls} ? 'https' : 'http') . "://127.0.0.1:$port/");
-}
-
-sub stop_signer
-{
-	my ($pid) = @_;
-	kill 'TERM', $pid;
-	waitpid($pid, 0);
-	@signers = grep { $_ != $pid } @signers;
-}
-
-END
-{
-	my $status = $?;
-	stop_signer($_) for @signers;
-	$? = $status;
-}
-
-# Posts to the fake service's control endpoint.
-sub control
-{
-	my ($url, $body) = @_;
-	my ($out, $err) = ('', '');
-	run [ 'curl', '-sS', '--fail-with-body', '--max-time', '30', '-X', 'POST',
-		'-H', 'Content-Type: application/json', '--data-binary', $body,
-		"${url}_control" ], \undef, \$out, \$err
-	  or die "control request failed: $err $out";
-	return $out;
-}
-
-sub set_setting
-{
-	my ($name, $value) = @_;
-	set_config($name, $value);
-	wait_for('postgres', "SHOW $name", $value);
-}
-
-sub reset_setting
-{
-	my ($name, $value) = @_;
-	reset_config($name);
-	wait_for('postgres', "SHOW $name", $value);
-}
 
 my $db = new_database('otan_external_signer');
 reset_service();
@@ -188,7 +96,7 @@ my @faults = (
 for my $case (@faults)
 {
 	my ($fault, $sqlstate, $message, $name) = @$case;
-	control($url, $fault);
+	signer_control($url, $fault);
 	my $err = submit_error(1711);
 	like($err, qr/ERROR:  \Q$sqlstate\E: /, "$name: SQLSTATE $sqlstate");
 	like($err, $message, "$name: message");
@@ -198,14 +106,14 @@ is(psql($db, 'SELECT count(*) FROM otan_enbek.submission'), '0',
 	'failed submissions stored nothing');
 
 # A cancel request stops a request that waits for the service.
-control($url, qq({"fault": "timeout", "key": "$pki/sign.p12"}));
+signer_control($url, qq({"fault": "timeout", "key": "$pki/sign.p12"}));
 set_setting('otan_enbek.external_signer_timeout', '60s');
 my $cancel_err = psql_error($db, "\\set VERBOSITY verbose\nSET statement_timeout = '500ms';\n"
 	  . "SELECT otan_enbek.submit_timesheet(1711)");
 like($cancel_err, qr/ERROR:  57014: canceling statement due to statement timeout/,
 	'statement_timeout cancels a waiting request');
 set_setting('otan_enbek.external_signer_timeout', '1s');
-control($url, qq({"fault": null, "key": "$pki/sign.p12"}));
+signer_control($url, qq({"fault": null, "key": "$pki/sign.p12"}));
 
 # A signed timesheet verifies and Enbek accepts it.
 my $submission = psql($db, 'SELECT otan_enbek.submit_timesheet(1711)');
