@@ -149,7 +149,8 @@ def unpack(key):
 
 
 def card_number(employee):
-    """Return the card number of an employee: ten digits, all distinct."""
+    """Return the distinct card number of an employee (ten digits up to
+    employee 862,000)."""
     return f"{3100000000 + employee * 7919:010d}"
 
 
