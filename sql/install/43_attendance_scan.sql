@@ -29,8 +29,30 @@ CREATE FUNCTION otan_enbek.attendance_compute_days(org integer, first_day date,
                    anomalies text[], event_ids bigint[], norm_sec integer)
     LANGUAGE C STABLE
     SET search_path = pg_catalog, pg_temp
-    ROWS 1000
+    -- a few employees' days, as refresh_attendance asks for: the planner
+    -- then looks up the stored rows it compares them with by key
+    ROWS 30
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_compute_days';
 COMMENT ON FUNCTION otan_enbek.attendance_compute_days(integer, date, date, timestamptz,
         timestamptz, integer[], integer, integer) IS
     'Computes the attendance days of an organization''s employees for a period from their events in [fetch_from, fetch_to), in employee order, without writing; employee_ids limits the employees and reads their events by credential, lo and hi limit them by id';
+
+-- Inserts the rows that attendance_compute_days returns into
+-- attendance_day, as compute_attendance writes them (computed_at is now(),
+-- absence_code and the rounded times NULL), and returns their number.  The
+-- rows are written in batches like COPY's: the heap tuples of a batch
+-- together, then their index entries.  The caller needs the INSERT privilege
+-- on attendance_day; the function refuses to write while row-level security
+-- applies to the caller or the table has triggers, where an INSERT ...
+-- SELECT from attendance_compute_days does the same work.
+CREATE FUNCTION otan_enbek.attendance_write_days(org integer, first_day date,
+        last_day date, fetch_from timestamptz, fetch_to timestamptz,
+        employee_ids integer[] DEFAULT NULL, lo integer DEFAULT NULL,
+        hi integer DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_write_days';
+COMMENT ON FUNCTION otan_enbek.attendance_write_days(integer, date, date, timestamptz,
+        timestamptz, integer[], integer, integer) IS
+    'Inserts the rows of attendance_compute_days into attendance_day in batches, as COPY writes; refuses while row-level security applies to the caller; returns the number of rows written';

@@ -37,29 +37,18 @@
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "tcop/dest.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "attendance/attendance.h"
+#include "attendance/scan.h"
 #include "progress.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
 
-/* Arguments of attendance_compute_days */
-enum
-{
-	ARG_ORG,
-	ARG_FIRST_DAY,
-	ARG_LAST_DAY,
-	ARG_FETCH_FROM,
-	ARG_FETCH_TO,
-	ARG_EMPLOYEE_IDS,
-	ARG_LO,
-	ARG_HI,
-	NARGS
-};
 
 /* An employee with a plan, and the punches read so far */
 typedef struct ScanEmployee
@@ -214,7 +203,7 @@ make_params(int n, const Oid *types, const Datum *values, const bool *nulls)
  * table from employee id to its place.
  */
 static void
-read_plans(AttScan *scan, FunctionCallInfo fcinfo)
+read_plans(AttScan *scan, const AttScanArgs *args)
 {
 	static const Oid types[] = {INT4OID, DATEOID, DATEOID, INT4ARRAYOID,
 	INT4OID, INT4OID};
@@ -224,16 +213,16 @@ read_plans(AttScan *scan, FunctionCallInfo fcinfo)
 	uint64		i;
 	int			rc;
 
-	values[0] = PG_GETARG_DATUM(ARG_ORG);
-	values[1] = PG_GETARG_DATUM(ARG_FIRST_DAY);
-	values[2] = PG_GETARG_DATUM(ARG_LAST_DAY);
-	values[3] = PG_GETARG_DATUM(ARG_EMPLOYEE_IDS);
-	values[4] = PG_GETARG_DATUM(ARG_LO);
-	values[5] = PG_GETARG_DATUM(ARG_HI);
+	values[0] = Int32GetDatum(args->org);
+	values[1] = DateADTGetDatum(args->first_day);
+	values[2] = DateADTGetDatum(args->last_day);
+	values[3] = PointerGetDatum(args->employee_ids);
+	values[4] = Int32GetDatum(args->lo);
+	values[5] = Int32GetDatum(args->hi);
 	nulls[0] = nulls[1] = nulls[2] = false;
-	nulls[3] = PG_ARGISNULL(ARG_EMPLOYEE_IDS);
-	nulls[4] = PG_ARGISNULL(ARG_LO);
-	nulls[5] = PG_ARGISNULL(ARG_HI);
+	nulls[3] = args->employee_ids == NULL;
+	nulls[4] = !args->has_lo;
+	nulls[5] = !args->has_hi;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.params = make_params(6, types, values, nulls);
@@ -452,7 +441,7 @@ event_query(bool by_employees, bool with_points)
 
 /* Reads the events of the period into the employees' punch arrays. */
 static void
-read_events(AttScan *scan, FunctionCallInfo fcinfo)
+read_events(AttScan *scan, const AttScanArgs *args)
 {
 	static const Oid types[] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	INT4ARRAYOID, INT4OID, INT4OID};
@@ -462,16 +451,16 @@ read_events(AttScan *scan, FunctionCallInfo fcinfo)
 	ScanReceiver receiver;
 	int			rc;
 
-	values[0] = PG_GETARG_DATUM(ARG_ORG);
-	values[1] = PG_GETARG_DATUM(ARG_FETCH_FROM);
-	values[2] = PG_GETARG_DATUM(ARG_FETCH_TO);
-	values[3] = PG_GETARG_DATUM(ARG_EMPLOYEE_IDS);
-	values[4] = PG_GETARG_DATUM(ARG_LO);
-	values[5] = PG_GETARG_DATUM(ARG_HI);
+	values[0] = Int32GetDatum(args->org);
+	values[1] = TimestampTzGetDatum(args->fetch_from);
+	values[2] = TimestampTzGetDatum(args->fetch_to);
+	values[3] = PointerGetDatum(args->employee_ids);
+	values[4] = Int32GetDatum(args->lo);
+	values[5] = Int32GetDatum(args->hi);
 	nulls[0] = nulls[1] = nulls[2] = false;
-	nulls[3] = PG_ARGISNULL(ARG_EMPLOYEE_IDS);
-	nulls[4] = PG_ARGISNULL(ARG_LO);
-	nulls[5] = PG_ARGISNULL(ARG_HI);
+	nulls[3] = args->employee_ids == NULL;
+	nulls[4] = !args->has_lo;
+	nulls[5] = !args->has_hi;
 
 	memset(&receiver, 0, sizeof(receiver));
 	receiver.pub.receiveSlot = scan_receive;
@@ -494,17 +483,14 @@ read_events(AttScan *scan, FunctionCallInfo fcinfo)
 }
 
 /*
- * Runs the engine for each employee and puts the day rows into the
- * tuplestore.  The engine's memory of one employee is freed before the
- * next.
+ * Runs the engine for each employee and hands each day to the sink.  The
+ * engine's memory of one employee is freed before the next.
  */
 static void
-emit_days(AttScan *scan, ReturnSetInfo *rsinfo)
+emit_days(AttScan *scan, AttDaySink sink, void *arg)
 {
 	MemoryContext per_employee;
 	MemoryContext old;
-	Datum		values[1 + ATT_FIGURES_NATTS];
-	bool		nulls[1 + ATT_FIGURES_NATTS];
 	int32		i;
 	int32		k;
 
@@ -521,15 +507,8 @@ emit_days(AttScan *scan, ReturnSetInfo *rsinfo)
 		att_compute(emp->state.plan, emp->state.emit_from,
 					emp->state.emit_to, emp->state.base, emp->state.punches,
 					emp->state.npunches, &result, NULL);
-		values[0] = Int32GetDatum(emp->employee_id);
-		nulls[0] = false;
 		for (k = 0; k < result.ndays; k++)
-		{
-			att_day_values(&result.days[k], result.event_ids, values + 1,
-						   nulls + 1);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
-								 nulls);
-		}
+			sink(arg, emp->employee_id, &result.days[k], result.event_ids);
 		/* the punches are no longer needed */
 		pfree(emp->state.punches);
 		emp->state.punches = NULL;
@@ -541,28 +520,15 @@ emit_days(AttScan *scan, ReturnSetInfo *rsinfo)
 }
 
 /*
- * attendance_compute_days(org, first_day, last_day, fetch_from, fetch_to,
- * employee_ids, lo, hi): the day rows of the employees' plans, computed
- * from the events that occurred in [fetch_from, fetch_to).
+ * Computes the days of the employees that args selects and hands each to
+ * sink, in employee id and date order.  The sink is called in a short-lived
+ * memory context, outside SPI.
  */
-Datum
-otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
+void
+att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttScan	   *scan;
+	AttScan    *scan;
 	MemoryContext cxt;
-	int			i;
-
-	for (i = ARG_ORG; i <= ARG_FETCH_TO; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("organization, period and fetch window must not be null")));
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (rsinfo->setDesc->natts != 1 + ATT_FIGURES_NATTS)
-		elog(ERROR, "attendance_compute_days must return %d columns",
-			 1 + ATT_FIGURES_NATTS);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "attendance scan",
 								ALLOCSET_DEFAULT_SIZES);
@@ -571,15 +537,72 @@ otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	read_plans(scan, fcinfo);
+	read_plans(scan, args);
 	if (scan->nemployees > 0)
 	{
-		read_points(scan, PG_GETARG_DATUM(ARG_ORG));
-		read_events(scan, fcinfo);
+		read_points(scan, Int32GetDatum(args->org));
+		read_events(scan, args);
 	}
 	SPI_finish();
 
-	emit_days(scan, rsinfo);
+	emit_days(scan, sink, arg);
 	MemoryContextDelete(cxt);
+}
+
+/* Reads the arguments of the SQL functions that share att_scan_days. */
+void
+att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
+{
+	int			i;
+
+	for (i = 0; i <= 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("organization, period and fetch window must not be null")));
+	args->org = PG_GETARG_INT32(0);
+	args->first_day = PG_GETARG_DATEADT(1);
+	args->last_day = PG_GETARG_DATEADT(2);
+	args->fetch_from = PG_GETARG_TIMESTAMPTZ(3);
+	args->fetch_to = PG_GETARG_TIMESTAMPTZ(4);
+	args->employee_ids = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+	args->has_lo = !PG_ARGISNULL(6);
+	args->lo = args->has_lo ? PG_GETARG_INT32(6) : 0;
+	args->has_hi = !PG_ARGISNULL(7);
+	args->hi = args->has_hi ? PG_GETARG_INT32(7) : 0;
+}
+
+/* Puts one day row into the tuplestore of attendance_compute_days. */
+static void
+store_day(void *arg, int32 employee_id, const AttDayResult *r,
+		  const int64 *ids)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		values[1 + ATT_FIGURES_NATTS];
+	bool		nulls[1 + ATT_FIGURES_NATTS];
+
+	values[0] = Int32GetDatum(employee_id);
+	nulls[0] = false;
+	att_day_values(r, ids, values + 1, nulls + 1);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * attendance_compute_days(org, first_day, last_day, fetch_from, fetch_to,
+ * employee_ids, lo, hi): the day rows of the employees' plans, computed
+ * from the events that occurred in [fetch_from, fetch_to).
+ */
+Datum
+otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AttScanArgs args;
+
+	att_scan_args(fcinfo, &args);
+	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != 1 + ATT_FIGURES_NATTS)
+		elog(ERROR, "attendance_compute_days must return %d columns",
+			 1 + ATT_FIGURES_NATTS);
+	att_scan_days(&args, store_day, rsinfo);
 	return (Datum) 0;
 }
