@@ -3,15 +3,18 @@
  * scan.c
  *	  Attendance of many employees in one pass over their events.
  *
- * otan_enbek.attendance_compute_days(org, first_day, last_day, fetch_from,
- * fetch_to, employee_ids, lo, hi) returns the day rows of the employees'
- * plans, as the attendance_days aggregate grouped by employee returns them,
- * without the aggregate: the plans are read first, then one query reads the
- * events of the period and hands each row to a receiver that appends the
- * punch to its employee's array, found in a hash table by employee id.
- * Only the employee, time, direction, event id and, when the organization
- * has access points, source and device of each event are read.  The engine
- * then runs once per employee, in employee id order.
+ * att_scan_days computes the days of an organization's employees for a
+ * period, as the attendance_days aggregate grouped by employee computes
+ * them, without the aggregate.  The plans come first, through a receiver
+ * that keeps one copy of each distinct plan, and are sorted by employee id.
+ * Then one query reads the events of the period and hands each row to a
+ * receiver that appends the punch to its employee's array, found in a hash
+ * table by employee id.  Only the employee, time, direction, event id and,
+ * when the organization has access points, source and device of each event
+ * are read.  The engine then runs once per employee, in employee id order,
+ * and each day goes to the caller's sink: a tuplestore for
+ * attendance_compute_days (compute_days.c), the table for
+ * attendance_write_days (write.c).
  *
  * The access points of the organization are read into a hash table by
  * (source, device) first, and the rules of the SQL path apply per event: an
@@ -46,8 +49,6 @@
 #include "attendance/attendance.h"
 #include "attendance/scan.h"
 #include "progress.h"
-
-PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
 
 
 /* An employee with a plan, and the punches read so far */
@@ -198,9 +199,101 @@ make_params(int n, const Oid *types, const Datum *values, const bool *nulls)
 	return params;
 }
 
+static void
+scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	(void) self;
+	(void) operation;
+	(void) typeinfo;
+}
+
+static void
+scan_shutdown(DestReceiver *self)
+{
+	(void) self;
+}
+
+static void
+scan_destroy(DestReceiver *self)
+{
+	(void) self;
+}
+
+/* Sets up a receiver that hands each row to receive. */
+static void
+init_receiver(DestReceiver *pub,
+			  bool (*receive) (TupleTableSlot *slot, DestReceiver *self))
+{
+	pub->receiveSlot = receive;
+	pub->rStartup = scan_startup;
+	pub->rShutdown = scan_shutdown;
+	pub->rDestroy = scan_destroy;
+	/* any destination but DestNone, which SPI reports as a utility command */
+	pub->mydest = DestTuplestore;
+}
+
+/* Receiver of the plan rows */
+typedef struct PlanReceiver
+{
+	DestReceiver pub;
+	AttScan    *scan;
+	int32		capacity;
+	const AttPlanHeader *last_plan; /* the plan of the previous row */
+} PlanReceiver;
+
 /*
- * Reads the plans of the employees, in employee id order, and makes the
- * table from employee id to its place.
+ * Takes one row of attendance_plans: employee, plan, employment dates.
+ * Employees with the same schedules share a plan and mostly come one after
+ * the other, so the previous row's plan is compared first.
+ */
+static bool
+plan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	PlanReceiver *r = (PlanReceiver *) self;
+	AttScan    *scan = r->scan;
+	ScanEmployee *emp;
+	bytea	   *bytes;
+	Size		len;
+
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[0] || slot->tts_isnull[1])
+		elog(ERROR, "attendance_plans returned a null employee or plan");
+	if (scan->nemployees == r->capacity)
+	{
+		r->capacity *= 2;
+		scan->employees = repalloc(scan->employees,
+								   r->capacity * sizeof(ScanEmployee));
+	}
+	emp = &scan->employees[scan->nemployees++];
+	emp->employee_id = DatumGetInt32(slot->tts_values[0]);
+	att_state_init(&emp->state, scan->cxt);
+
+	bytes = DatumGetByteaPP(slot->tts_values[1]);
+	len = VARSIZE_ANY_EXHDR(bytes);
+	if (r->last_plan != NULL && VARSIZE(r->last_plan) == len + VARHDRSZ &&
+		memcmp(VARDATA(r->last_plan), VARDATA_ANY(bytes), len) == 0)
+		emp->state.plan = r->last_plan;
+	else
+		emp->state.plan = r->last_plan = plan_intern(scan, bytes);
+	emp->state.emit_from = slot->tts_isnull[2] ? DATEVAL_NOBEGIN :
+		DatumGetDateADT(slot->tts_values[2]);
+	emp->state.emit_to = slot->tts_isnull[3] ? DATEVAL_NOEND :
+		DatumGetDateADT(slot->tts_values[3]);
+	return true;
+}
+
+static int
+employee_cmp(const void *a, const void *b)
+{
+	int32		x = ((const ScanEmployee *) a)->employee_id;
+	int32		y = ((const ScanEmployee *) b)->employee_id;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * Reads the plans of the employees, sorts them by employee id and makes
+ * the table from employee id to its place.
  */
 static void
 read_plans(AttScan *scan, const AttScanArgs *args)
@@ -210,7 +303,8 @@ read_plans(AttScan *scan, const AttScanArgs *args)
 	Datum		values[6];
 	bool		nulls[6];
 	SPIExecuteOptions opts;
-	uint64		i;
+	PlanReceiver receiver;
+	int32		i;
 	int			rc;
 
 	values[0] = Int32GetDatum(args->org);
@@ -224,54 +318,42 @@ read_plans(AttScan *scan, const AttScanArgs *args)
 	nulls[4] = !args->has_lo;
 	nulls[5] = !args->has_hi;
 
+	memset(&receiver, 0, sizeof(receiver));
+	init_receiver(&receiver.pub, plan_receive);
+	receiver.scan = scan;
+	receiver.capacity = 1024;
+	scan->employees = MemoryContextAlloc(scan->cxt,
+										 receiver.capacity *
+										 sizeof(ScanEmployee));
+
 	memset(&opts, 0, sizeof(opts));
 	opts.params = make_params(6, types, values, nulls);
 	opts.read_only = true;
+	opts.dest = &receiver.pub;
 	rc = SPI_execute_extended(
 							  "SELECT p.employee_id, p.plan, p.emit_from, p.emit_to"
 							  " FROM otan_enbek.attendance_plans($1, $2, $3, now(), $4) p"
 							  " WHERE ($5 IS NULL OR p.employee_id >= $5)"
-							  "   AND ($6 IS NULL OR p.employee_id <= $6)"
-							  " ORDER BY p.employee_id", &opts);
+							  "   AND ($6 IS NULL OR p.employee_id <= $6)", &opts);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the attendance plans failed: %s",
 			 SPI_result_code_string(rc));
 
-	scan->nemployees = (int32) SPI_processed;
-	scan->employees = MemoryContextAllocZero(scan->cxt,
-											 Max(SPI_processed, 1) *
-											 sizeof(ScanEmployee));
-	scan->by_id = emptab_create(scan->cxt, Max(SPI_processed, 16), NULL);
-	for (i = 0; i < SPI_processed; i++)
+	qsort(scan->employees, scan->nemployees, sizeof(ScanEmployee),
+		  employee_cmp);
+	scan->by_id = emptab_create(scan->cxt, Max(scan->nemployees, 16), NULL);
+	for (i = 0; i < scan->nemployees; i++)
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		ScanEmployee *emp = &scan->employees[i];
-		EmployeeEntry *entry;
-		bool		isnull;
 		bool		found;
-		Datum		d;
+		EmployeeEntry *entry = emptab_insert(scan->by_id,
+											 scan->employees[i].employee_id,
+											 &found);
 
-		emp->employee_id = DatumGetInt32(SPI_getbinval(tuple, desc, 1,
-													   &isnull));
-		att_state_init(&emp->state, scan->cxt);
-		d = SPI_getbinval(tuple, desc, 2, &isnull);
-		if (isnull)
-			elog(ERROR, "attendance plan of employee %d is null",
-				 emp->employee_id);
-		emp->state.plan = plan_intern(scan, DatumGetByteaPP(d));
-		d = SPI_getbinval(tuple, desc, 3, &isnull);
-		emp->state.emit_from = isnull ? DATEVAL_NOBEGIN : DatumGetDateADT(d);
-		d = SPI_getbinval(tuple, desc, 4, &isnull);
-		emp->state.emit_to = isnull ? DATEVAL_NOEND : DatumGetDateADT(d);
-
-		entry = emptab_insert(scan->by_id, emp->employee_id, &found);
 		if (found)
 			elog(ERROR, "employee %d has two attendance plans",
-				 emp->employee_id);
-		entry->index = (int32) i;
+				 scan->employees[i].employee_id);
+		entry->index = i;
 	}
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Reads the organization's access points into their hash table. */
@@ -388,26 +470,6 @@ scan_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-	(void) self;
-	(void) operation;
-	(void) typeinfo;
-}
-
-static void
-scan_shutdown(DestReceiver *self)
-{
-	(void) self;
-}
-
-static void
-scan_destroy(DestReceiver *self)
-{
-	(void) self;
-}
-
 /* The event query: by credential for a list of employees, else by time. */
 static const char *
 event_query(bool by_employees, bool with_points)
@@ -463,12 +525,7 @@ read_events(AttScan *scan, const AttScanArgs *args)
 	nulls[5] = !args->has_hi;
 
 	memset(&receiver, 0, sizeof(receiver));
-	receiver.pub.receiveSlot = scan_receive;
-	receiver.pub.rStartup = scan_startup;
-	receiver.pub.rShutdown = scan_shutdown;
-	receiver.pub.rDestroy = scan_destroy;
-	/* any destination but DestNone, which SPI reports as a utility command */
-	receiver.pub.mydest = DestTuplestore;
+	init_receiver(&receiver.pub, scan_receive);
 	receiver.scan = scan;
 
 	memset(&opts, 0, sizeof(opts));
@@ -547,62 +604,4 @@ att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 
 	emit_days(scan, sink, arg);
 	MemoryContextDelete(cxt);
-}
-
-/* Reads the arguments of the SQL functions that share att_scan_days. */
-void
-att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
-{
-	int			i;
-
-	for (i = 0; i <= 4; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("organization, period and fetch window must not be null")));
-	args->org = PG_GETARG_INT32(0);
-	args->first_day = PG_GETARG_DATEADT(1);
-	args->last_day = PG_GETARG_DATEADT(2);
-	args->fetch_from = PG_GETARG_TIMESTAMPTZ(3);
-	args->fetch_to = PG_GETARG_TIMESTAMPTZ(4);
-	args->employee_ids = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
-	args->has_lo = !PG_ARGISNULL(6);
-	args->lo = args->has_lo ? PG_GETARG_INT32(6) : 0;
-	args->has_hi = !PG_ARGISNULL(7);
-	args->hi = args->has_hi ? PG_GETARG_INT32(7) : 0;
-}
-
-/* Puts one day row into the tuplestore of attendance_compute_days. */
-static void
-store_day(void *arg, int32 employee_id, const AttDayResult *r,
-		  const int64 *ids)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
-	Datum		values[1 + ATT_FIGURES_NATTS];
-	bool		nulls[1 + ATT_FIGURES_NATTS];
-
-	values[0] = Int32GetDatum(employee_id);
-	nulls[0] = false;
-	att_day_values(r, ids, values + 1, nulls + 1);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
-
-/*
- * attendance_compute_days(org, first_day, last_day, fetch_from, fetch_to,
- * employee_ids, lo, hi): the day rows of the employees' plans, computed
- * from the events that occurred in [fetch_from, fetch_to).
- */
-Datum
-otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttScanArgs args;
-
-	att_scan_args(fcinfo, &args);
-	InitMaterializedSRF(fcinfo, 0);
-	if (rsinfo->setDesc->natts != 1 + ATT_FIGURES_NATTS)
-		elog(ERROR, "attendance_compute_days must return %d columns",
-			 1 + ATT_FIGURES_NATTS);
-	att_scan_days(&args, store_day, rsinfo);
-	return (Datum) 0;
 }
