@@ -17,10 +17,9 @@
  * attendance_write_days (write.c).
  *
  * The access points of the organization are read into a hash table by
- * (source, device) first, and the rules of the SQL path apply per event: an
- * event of a point that does not count is skipped, the point's clock skew
- * moves the event's time, and an event without direction takes the point's
- * direction when that is in or out.
+ * (source, device) first.  An event of a point that does not count is
+ * skipped, and the point's clock skew moves the event's time.  An event
+ * without direction takes the point's direction when that is in or out.
  *
  * With employee_ids the events are found through the credential index, as
  * refresh_attendance reads the few employees it recomputes.  lo and hi

@@ -5,16 +5,16 @@
  *
  * otan_enbek.attendance_write_days takes the arguments of
  * attendance_compute_days and inserts the day rows into
- * otan_enbek.attendance_day the way COPY does: the heap tuples of up to
- * WRITE_BATCH rows at a time with table_multi_insert and a bulk insert
- * state, which writes one WAL record per heap page instead of one per row,
- * then the index entries of the batch.  computed_at is now(), and the
+ * otan_enbek.attendance_day the way COPY does.  The heap tuples of up to
+ * WRITE_BATCH rows go in at once with table_multi_insert and a bulk insert
+ * state, which writes one WAL record per heap page instead of one per row.
+ * The index entries of the batch follow.  computed_at is now(), and the
  * columns that compute_attendance leaves to later steps (absence_code and
  * the rounded times) are NULL, as their defaults are.
  *
- * The rows bypass the executor's INSERT, so the function refuses a table
- * that has triggers or row-level security in force for the caller:
- * compute_attendance then inserts from attendance_compute_days instead.
+ * The rows bypass the executor's INSERT, so the function raises an error
+ * for a table that has triggers or row-level security in force for the
+ * caller.  compute_attendance then inserts from attendance_compute_days.
  * The caller needs the INSERT privilege on the table, and the table's CHECK
  * constraints are checked on every row.
  *

@@ -29,8 +29,8 @@ CREATE FUNCTION otan_enbek.attendance_compute_days(org integer, first_day date,
                    anomalies text[], event_ids bigint[], norm_sec integer)
     LANGUAGE C STABLE
     SET search_path = pg_catalog, pg_temp
-    -- a few employees' days, as refresh_attendance asks for: the planner
-    -- then looks up the stored rows it compares them with by key
+    -- about one employee's month, the size of a refresh, so that the
+    -- planner looks up the stored rows that refresh_attendance compares by key
     ROWS 30
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_compute_days';
 COMMENT ON FUNCTION otan_enbek.attendance_compute_days(integer, date, date, timestamptz,
@@ -42,9 +42,9 @@ COMMENT ON FUNCTION otan_enbek.attendance_compute_days(integer, date, date, time
 -- absence_code and the rounded times NULL), and returns their number.  The
 -- rows are written in batches like COPY's: the heap tuples of a batch
 -- together, then their index entries.  The caller needs the INSERT privilege
--- on attendance_day; the function refuses to write while row-level security
--- applies to the caller or the table has triggers, where an INSERT ...
--- SELECT from attendance_compute_days does the same work.
+-- on attendance_day.  The function raises an error while row-level security
+-- applies to the caller or the table has triggers, because it would bypass
+-- them; an INSERT ... SELECT from attendance_compute_days does the same work.
 CREATE FUNCTION otan_enbek.attendance_write_days(org integer, first_day date,
         last_day date, fetch_from timestamptz, fetch_to timestamptz,
         employee_ids integer[] DEFAULT NULL, lo integer DEFAULT NULL,
@@ -55,4 +55,4 @@ CREATE FUNCTION otan_enbek.attendance_write_days(org integer, first_day date,
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_write_days';
 COMMENT ON FUNCTION otan_enbek.attendance_write_days(integer, date, date, timestamptz,
         timestamptz, integer[], integer, integer) IS
-    'Inserts the rows of attendance_compute_days into attendance_day in batches, as COPY writes; refuses while row-level security applies to the caller; returns the number of rows written';
+    'Inserts the rows of attendance_compute_days into attendance_day in batches, as COPY writes, and returns the number of rows written; raises an error while row-level security applies to the caller';
