@@ -22,8 +22,7 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
--- writes them, flags included.  NOTE: the events are read by a copy of
--- compute_attendance's query, so a change of one must go to the other.
+-- writes them, flags included: both take them from attendance_compute_days.
 -- Events are found by the employee's credentials, as ingest and
 -- resolve_credentials assign them.  NOTE: an event stored by a plain
 -- INSERT with an employee_id but no credential of that employee is not
@@ -118,54 +117,9 @@ BEGIN
                    f.last_out, f.present_sec, f.worked_sec, f.late_sec, f.early_leave_sec,
                    f.early_arrival_sec, f.overtime_sec, f.night_sec, f.punch_count,
                    f.anomalies, f.event_ids, f.norm_sec
-            FROM (SELECT g.employee_id, d.*
-                  FROM (SELECT u.employee_id,
-                               otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
-                                                          u.occurred_at, u.direction,
-                                                          u.event_id) AS days
-                        FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
-                                     NULL::timestamptz AS occurred_at, NULL::text AS direction,
-                                     NULL::bigint AS event_id
-                              FROM otan_enbek.attendance_plans(current_org,
-                                                               first_day, last_day, now(),
-                                                               pending_employees) p
-                              UNION ALL
-                              SELECT e.employee_id, NULL, NULL, NULL,
-                                     CASE WHEN max_skew_sec = 0 THEN e.occurred_at
-                                          ELSE e.occurred_at
-                                               + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
-                                                                                 FROM otan_enbek.access_point ap
-                                                                                 WHERE ap.org_id = e.org_id
-                                                                                   AND ap.source_id = e.source_id
-                                                                                   AND ap.device = e.device), 0))
-                                     END,
-                                     coalesce(e.direction,
-                                              (SELECT ap.direction
-                                               FROM otan_enbek.access_point ap
-                                               WHERE ap.org_id = e.org_id
-                                                 AND ap.source_id = e.source_id
-                                                 AND ap.device = e.device
-                                                 AND ap.direction IN ('in', 'out'))),
-                                     e.event_id
-                              FROM otan_enbek.skud_event e
-                              WHERE e.org_id = current_org
-                                AND e.employee_id = ANY (pending_employees)
-                                -- finds the events by the credential index
-                                AND (e.credential_kind, e.credential) IN (
-                                        SELECT c.kind, c.value
-                                        FROM otan_enbek.credential c
-                                        WHERE c.org_id = current_org
-                                          AND c.employee_id = ANY (pending_employees))
-                                AND e.occurred_at >= fetch_from
-                                AND e.occurred_at < fetch_to
-                                AND e.counts_for_attendance
-                                AND NOT EXISTS (SELECT FROM otan_enbek.access_point ap
-                                                WHERE ap.org_id = e.org_id
-                                                  AND ap.source_id = e.source_id
-                                                  AND ap.device = e.device
-                                                  AND NOT ap.counts_for_attendance)) u
-                        GROUP BY u.employee_id) g
-                  CROSS JOIN LATERAL unnest(g.days) AS d) f
+            FROM otan_enbek.attendance_compute_days(current_org, first_day, last_day,
+                                                    fetch_from, fetch_to,
+                                                    pending_employees) f
             LEFT JOIN otan_enbek.attendance_day old
                    ON old.org_id = current_org
                   AND old.employee_id = f.employee_id

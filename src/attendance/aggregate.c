@@ -58,7 +58,7 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_tracefn);
  * Number of fields of otan_enbek.attendance_day_figures; version 1.0 of the
  * type has no norm_sec.
  */
-#define FIGURES_NATTS		19
+#define FIGURES_NATTS		ATT_FIGURES_NATTS
 #define FIGURES_NATTS_1_0	18
 
 /* A plan copied once per query, found by the hash of its bytes */
@@ -101,10 +101,18 @@ state_create(MemoryContext aggcontext)
 {
 	AttState   *state = MemoryContextAllocZero(aggcontext, sizeof(AttState));
 
-	state->capacity = INITIAL_CAPACITY;
-	state->punches = MemoryContextAlloc(aggcontext,
-										state->capacity * sizeof(AttPunch));
+	att_state_init(state, aggcontext);
 	return state;
+}
+
+/* Sets up an empty state whose punch array lives in cxt. */
+void
+att_state_init(AttState *state, MemoryContext cxt)
+{
+	memset(state, 0, sizeof(AttState));
+	state->capacity = INITIAL_CAPACITY;
+	state->punches = MemoryContextAlloc(cxt,
+										state->capacity * sizeof(AttPunch));
 }
 
 /* Makes room for n more punches. */
@@ -129,8 +137,8 @@ state_reserve(AttState *state, int32 n)
 }
 
 /* Appends a punch at t seconds since 2000 UTC. */
-static void
-state_append(AttState *state, int64 t, int16 dir, int64 event_id)
+void
+att_state_append(AttState *state, int64 t, int16 dir, int64 event_id)
 {
 	AttPunch   *p;
 	int64		rel;
@@ -251,9 +259,8 @@ otan_enbek_attendance_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("punch at %s has a null event id",
 							timestamptz_to_str(ts))));
-		state_append(state,
-					 ts >= 0 ? ts / USECS_PER_SEC :
-					 -((-ts + USECS_PER_SEC - 1) / USECS_PER_SEC),
+		att_state_append(state,
+					 att_timestamp_seconds(ts),
 					 dir, PG_GETARG_INT64(6));
 	}
 
@@ -282,7 +289,7 @@ otan_enbek_attendance_combinefn(PG_FUNCTION_ARGS)
 	}
 	state_reserve(state1, state2->npunches);
 	for (i = 0; i < state2->npunches; i++)
-		state_append(state1, state2->base + state2->punches[i].t,
+		att_state_append(state1, state2->base + state2->punches[i].t,
 					 state2->punches[i].dir, state2->punches[i].event_id);
 
 	PG_RETURN_POINTER(state1);
@@ -464,14 +471,15 @@ event_ids_datum(const int64 *ids, int32 n)
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* Forms one attendance_day_figures value. */
-static Datum
-day_datum(const FiguresType *ft, const AttDayResult *r, const int64 *ids)
+/*
+ * Fills the ATT_FIGURES_NATTS fields of attendance_day_figures for one day:
+ * the columns of attendance_day after employee_id, up to norm_sec.
+ */
+void
+att_day_values(const AttDayResult *r, const int64 *ids, Datum *values,
+			   bool *nulls)
 {
-	Datum		values[FIGURES_NATTS];
-	bool		nulls[FIGURES_NATTS];
-
-	memset(nulls, 0, sizeof(nulls));
+	memset(nulls, 0, ATT_FIGURES_NATTS * sizeof(bool));
 	values[0] = DateADTGetDatum(r->work_day);
 	values[1] = Int32GetDatum(r->schedule_id);
 	nulls[1] = r->schedule_id == 0;
@@ -498,7 +506,16 @@ day_datum(const FiguresType *ft, const AttDayResult *r, const int64 *ids)
 	values[16] = anomalies_datum(r->anomalies);
 	values[17] = event_ids_datum(ids + r->first_event, r->punch_count);
 	values[18] = Int32GetDatum(r->norm);	/* ignored by the 1.0 type */
+}
 
+/* Forms one attendance_day_figures value. */
+static Datum
+day_datum(const FiguresType *ft, const AttDayResult *r, const int64 *ids)
+{
+	Datum		values[ATT_FIGURES_NATTS];
+	bool		nulls[ATT_FIGURES_NATTS];
+
+	att_day_values(r, ids, values, nulls);
 	return HeapTupleGetDatum(heap_form_tuple(ft->tupdesc, values, nulls));
 }
 

@@ -22,6 +22,7 @@
 
 #include "lib/stringinfo.h"
 #include "utils/date.h"
+#include "utils/timestamp.h"
 
 /* Version of the packed plan layout, raised whenever a field changes */
 #define ATT_PLAN_VERSION	2
@@ -212,6 +213,24 @@ typedef struct AttResult
 	AttDayResult *days;
 	int64	   *event_ids;		/* kept punches, grouped by day in time order */
 } AttResult;
+
+/* Fields of otan_enbek.attendance_day_figures */
+#define ATT_FIGURES_NATTS	19
+
+/* Whole seconds since 2000 UTC of a timestamp, rounded down */
+static inline int64
+att_timestamp_seconds(TimestampTz ts)
+{
+	return ts >= 0 ? ts / USECS_PER_SEC :
+		-((-ts + USECS_PER_SEC - 1) / USECS_PER_SEC);
+}
+
+/* aggregate.c */
+extern void att_state_init(AttState *state, MemoryContext cxt);
+extern void att_state_append(AttState *state, int64 t, int16 dir,
+							 int64 event_id);
+extern void att_day_values(const AttDayResult *r, const int64 *ids,
+						   Datum *values, bool *nulls);
 
 /* plan.c */
 extern void att_plan_check(const AttPlanHeader *plan, Size size);

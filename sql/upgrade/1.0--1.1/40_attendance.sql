@@ -319,12 +319,12 @@ COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz
 --
 -- Events of credentials that became known are assigned first
 -- (resolve_credentials).  Then each chunk of employees is one INSERT ...
--- SELECT: the attendance_days aggregate grouped by employee over the plan
--- rows and the events, with a hash aggregate instead of a sort of all
--- events.  Chunks of about a million employee-days keep the punches in
--- memory near 100 MB (an estimate) however large the organization is, and
--- work_mem is raised so that the hash aggregate of a chunk does not spill
--- to disk.
+-- SELECT from attendance_compute_days, which reads the chunk's events in
+-- one pass, groups them by employee in memory and runs the rules of the
+-- attendance_days aggregate per employee.  Chunks of about a million
+-- employee-days keep the punches in memory near 100 MB (an estimate)
+-- however large the organization is, and work_mem is raised so that the
+-- day rows of a chunk stay in memory until they are inserted.
 --
 -- A day of a year without production calendar rows gets a WARNING, not an
 -- error, so that a daily job keeps running: such days are classified by
@@ -355,8 +355,6 @@ DECLARE
     reach_after integer;
     fetch_from timestamptz;
     fetch_to timestamptz;
-    has_excluded_points boolean;
-    has_directed_points boolean;
     max_skew_sec integer;
     chunk_size integer;
     bounds integer[];
@@ -440,10 +438,7 @@ BEGIN
     fetch_to := timezone(zone, (last_day + 1)::timestamp)
         + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
 
-    SELECT coalesce(bool_or(NOT ap.counts_for_attendance), false),
-           coalesce(bool_or(ap.direction IN ('in', 'out')), false),
-           coalesce(max(abs(ap.clock_skew_sec)), 0)
-      INTO has_excluded_points, has_directed_points, max_skew_sec
+    SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
     FROM otan_enbek.access_point ap
     WHERE ap.org_id = compute_attendance.org;
     -- a device's clock skew moves its events by up to max_skew_sec
@@ -484,62 +479,25 @@ BEGIN
         lo := CASE WHEN i = 1 THEN NULL ELSE bounds[i] END;
         hi := CASE WHEN i = array_length(bounds, 1) THEN NULL ELSE bounds[i + 1] - 1 END;
 
-        INSERT INTO otan_enbek.attendance_day
-            (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
-             shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
-             late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
-             punch_count, anomalies, event_ids, norm_sec)
-        SELECT compute_attendance.org, g.employee_id, d.*
-        FROM (SELECT u.employee_id,
-                     otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
-                                                u.occurred_at, u.direction, u.event_id) AS days
-              FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
-                           NULL::timestamptz AS occurred_at, NULL::text AS direction,
-                           NULL::bigint AS event_id
-                    FROM otan_enbek.attendance_plans(compute_attendance.org, first_day,
-                                                     last_day, now()) p
-                    WHERE (lo IS NULL OR p.employee_id >= lo)
-                      AND (hi IS NULL OR p.employee_id <= hi)
-                    UNION ALL
-                    SELECT e.employee_id, NULL, NULL, NULL,
-                           CASE WHEN max_skew_sec = 0 THEN e.occurred_at
-                                ELSE e.occurred_at
-                                     + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
-                                                                       FROM otan_enbek.access_point ap
-                                                                       WHERE ap.org_id = e.org_id
-                                                                         AND ap.source_id = e.source_id
-                                                                         AND ap.device = e.device), 0))
-                           END,
-                           CASE WHEN e.direction IS NOT NULL OR NOT has_directed_points
-                                THEN e.direction
-                                ELSE (SELECT ap.direction
-                                      FROM otan_enbek.access_point ap
-                                      WHERE ap.org_id = e.org_id
-                                        AND ap.source_id = e.source_id
-                                        AND ap.device = e.device
-                                        AND ap.direction IN ('in', 'out'))
-                           END,
-                           e.event_id
-                    FROM otan_enbek.skud_event e
-                    WHERE e.org_id = compute_attendance.org
-                      AND e.occurred_at >= fetch_from
-                      AND e.occurred_at < fetch_to
-                      AND e.employee_id IS NOT NULL
-                      AND (lo IS NULL OR e.employee_id >= lo)
-                      AND (hi IS NULL OR e.employee_id <= hi)
-                      AND e.counts_for_attendance
-                      AND (NOT has_excluded_points
-                           OR NOT EXISTS (SELECT FROM otan_enbek.access_point ap
-                                          WHERE ap.org_id = e.org_id
-                                            AND ap.source_id = e.source_id
-                                            AND ap.device = e.device
-                                            AND NOT ap.counts_for_attendance))) u
-              GROUP BY u.employee_id
-              -- rows in key order take the B-tree's fast path for
-              -- insertions at the right end of the index
-              ORDER BY u.employee_id) g
-        CROSS JOIN LATERAL unnest(g.days) AS d;
-        GET DIAGNOSTICS n = ROW_COUNT;
+        -- The rows come in key order, so that the B-tree takes its fast
+        -- path for insertions at the right end.  attendance_write_days
+        -- writes them in batches, as COPY does; a role under row-level
+        -- security inserts them through its policies instead.
+        IF row_security_active('otan_enbek.attendance_day') THEN
+            INSERT INTO otan_enbek.attendance_day
+                (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
+                 shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
+                 late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
+                 punch_count, anomalies, event_ids, norm_sec)
+            SELECT compute_attendance.org, d.*
+            FROM otan_enbek.attendance_compute_days(compute_attendance.org, first_day,
+                                                    last_day, fetch_from, fetch_to, NULL,
+                                                    lo, hi) d;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        ELSE
+            n := otan_enbek.attendance_write_days(compute_attendance.org, first_day, last_day,
+                                                  fetch_from, fetch_to, NULL, lo, hi);
+        END IF;
         written := written + n;
     END LOOP;
 
@@ -1133,13 +1091,12 @@ COMMENT ON TABLE otan_enbek.attendance_pending IS
 -- written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
--- writes them, flags included.  NOTE: the events are read by a copy of
--- compute_attendance's query, so a change of one must go to the other.
+-- writes them, flags included: both take them from attendance_compute_days.
 -- Events are found by the employee's credentials, as ingest and
 -- resolve_credentials assign them.  NOTE: an event stored by a plain
 -- INSERT with an employee_id but no credential of that employee is not
 -- found, while compute_attendance counts it.
-CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
+CREATE OR REPLACE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -1229,54 +1186,9 @@ BEGIN
                    f.last_out, f.present_sec, f.worked_sec, f.late_sec, f.early_leave_sec,
                    f.early_arrival_sec, f.overtime_sec, f.night_sec, f.punch_count,
                    f.anomalies, f.event_ids, f.norm_sec
-            FROM (SELECT g.employee_id, d.*
-                  FROM (SELECT u.employee_id,
-                               otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to,
-                                                          u.occurred_at, u.direction,
-                                                          u.event_id) AS days
-                        FROM (SELECT p.employee_id, p.plan, p.emit_from, p.emit_to,
-                                     NULL::timestamptz AS occurred_at, NULL::text AS direction,
-                                     NULL::bigint AS event_id
-                              FROM otan_enbek.attendance_plans(current_org,
-                                                               first_day, last_day, now(),
-                                                               pending_employees) p
-                              UNION ALL
-                              SELECT e.employee_id, NULL, NULL, NULL,
-                                     CASE WHEN max_skew_sec = 0 THEN e.occurred_at
-                                          ELSE e.occurred_at
-                                               + make_interval(secs => coalesce((SELECT ap.clock_skew_sec
-                                                                                 FROM otan_enbek.access_point ap
-                                                                                 WHERE ap.org_id = e.org_id
-                                                                                   AND ap.source_id = e.source_id
-                                                                                   AND ap.device = e.device), 0))
-                                     END,
-                                     coalesce(e.direction,
-                                              (SELECT ap.direction
-                                               FROM otan_enbek.access_point ap
-                                               WHERE ap.org_id = e.org_id
-                                                 AND ap.source_id = e.source_id
-                                                 AND ap.device = e.device
-                                                 AND ap.direction IN ('in', 'out'))),
-                                     e.event_id
-                              FROM otan_enbek.skud_event e
-                              WHERE e.org_id = current_org
-                                AND e.employee_id = ANY (pending_employees)
-                                -- finds the events by the credential index
-                                AND (e.credential_kind, e.credential) IN (
-                                        SELECT c.kind, c.value
-                                        FROM otan_enbek.credential c
-                                        WHERE c.org_id = current_org
-                                          AND c.employee_id = ANY (pending_employees))
-                                AND e.occurred_at >= fetch_from
-                                AND e.occurred_at < fetch_to
-                                AND e.counts_for_attendance
-                                AND NOT EXISTS (SELECT FROM otan_enbek.access_point ap
-                                                WHERE ap.org_id = e.org_id
-                                                  AND ap.source_id = e.source_id
-                                                  AND ap.device = e.device
-                                                  AND NOT ap.counts_for_attendance)) u
-                        GROUP BY u.employee_id) g
-                  CROSS JOIN LATERAL unnest(g.days) AS d) f
+            FROM otan_enbek.attendance_compute_days(current_org, first_day, last_day,
+                                                    fetch_from, fetch_to,
+                                                    pending_employees) f
             LEFT JOIN otan_enbek.attendance_day old
                    ON old.org_id = current_org
                   AND old.employee_id = f.employee_id

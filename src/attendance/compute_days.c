@@ -1,0 +1,83 @@
+/*-------------------------------------------------------------------------
+ *
+ * compute_days.c
+ *	  The SQL function attendance_compute_days and the arguments it shares
+ *	  with attendance_write_days.
+ *
+ * attendance_compute_days returns the rows that att_scan_days computes as
+ * a set: one row per employee and day, the employee id followed by the
+ * fields of attendance_day_figures.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "attendance/attendance.h"
+#include "attendance/scan.h"
+
+PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
+
+/* Reads the arguments of the SQL functions that share att_scan_days. */
+void
+att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
+{
+	int			i;
+
+	for (i = 0; i <= 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("organization, period and fetch window must not be null")));
+	args->org = PG_GETARG_INT32(0);
+	args->first_day = PG_GETARG_DATEADT(1);
+	args->last_day = PG_GETARG_DATEADT(2);
+	args->fetch_from = PG_GETARG_TIMESTAMPTZ(3);
+	args->fetch_to = PG_GETARG_TIMESTAMPTZ(4);
+	args->employee_ids = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+	args->has_lo = !PG_ARGISNULL(6);
+	args->lo = args->has_lo ? PG_GETARG_INT32(6) : 0;
+	args->has_hi = !PG_ARGISNULL(7);
+	args->hi = args->has_hi ? PG_GETARG_INT32(7) : 0;
+}
+
+/* Puts one day row into the tuplestore of attendance_compute_days. */
+static void
+store_day(void *arg, int32 employee_id, const AttDayResult *r,
+		  const int64 *ids)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		values[1 + ATT_FIGURES_NATTS];
+	bool		nulls[1 + ATT_FIGURES_NATTS];
+
+	values[0] = Int32GetDatum(employee_id);
+	nulls[0] = false;
+	att_day_values(r, ids, values + 1, nulls + 1);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * attendance_compute_days(org, first_day, last_day, fetch_from, fetch_to,
+ * employee_ids, lo, hi): the day rows of the employees' plans, computed
+ * from the events that occurred in [fetch_from, fetch_to).
+ */
+Datum
+otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AttScanArgs args;
+
+	att_scan_args(fcinfo, &args);
+	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != 1 + ATT_FIGURES_NATTS)
+		elog(ERROR, "attendance_compute_days must return %d columns",
+			 1 + ATT_FIGURES_NATTS);
+	att_scan_days(&args, store_day, rsinfo);
+	return (Datum) 0;
+}

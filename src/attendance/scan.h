@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.h
+ *	  Attendance of many employees in one pass over their events.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OTAN_ENBEK_ATTENDANCE_SCAN_H
+#define OTAN_ENBEK_ATTENDANCE_SCAN_H
+
+#include "fmgr.h"
+#include "utils/array.h"
+
+#include "attendance/attendance.h"
+
+/* Which employees and events att_scan_days reads */
+typedef struct AttScanArgs
+{
+	int32		org;
+	DateADT		first_day;
+	DateADT		last_day;
+	TimestampTz fetch_from;		/* events in [fetch_from, fetch_to) */
+	TimestampTz fetch_to;
+	ArrayType  *employee_ids;	/* NULL for every employee */
+	bool		has_lo;			/* employee ids from lo */
+	bool		has_hi;			/* employee ids up to hi */
+	int32		lo;
+	int32		hi;
+} AttScanArgs;
+
+/* Receives one computed day of an employee */
+typedef void (*AttDaySink) (void *arg, int32 employee_id,
+							const AttDayResult *r, const int64 *ids);
+
+/* scan.c */
+extern void att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args);
+extern void att_scan_days(const AttScanArgs *args, AttDaySink sink,
+						  void *arg);
+
+#endif							/* OTAN_ENBEK_ATTENDANCE_SCAN_H */
