@@ -17,12 +17,18 @@ reset_service();
 add_contracts('050440000012', '810111300012');
 my $setup = setup_organization($db, iins => ['810111300012']);
 
-# Wait until the worker sleeps on its latch with nothing due.
-is(wait_for($db, q{SELECT a.state || '|' || a.wait_event
+# Wait until the worker sleeps on its latch with nothing due.  A wake-up of
+# the set-up may be pending while the worker still shows the wait event (on a
+# loaded machine it may not have run since its latch was set), so wait, let
+# it run, and wait again.
+my $idle_query = q{SELECT a.state || '|' || a.wait_event
 		FROM otan_enbek.delivery_status() AS d
-		JOIN pg_stat_activity AS a ON a.pid = d.worker_pid},
-		'idle|Extension'),
-	'idle|Extension', 'worker is idle');
+		JOIN pg_stat_activity AS a ON a.pid = d.worker_pid};
+is(wait_for($db, $idle_query, 'idle|Extension'), 'idle|Extension',
+	'worker is idle');
+psql($db, 'SELECT pg_sleep(1)');
+is(wait_for($db, $idle_query, 'idle|Extension'), 'idle|Extension',
+	'worker is still idle after the set-up');
 
 my $first = add_submission($db, $setup, iins => ['810111300012'], wake => 0);
 my $first_id = $first->{submission_id};
