@@ -229,4 +229,4 @@ CREATE TABLE otan_enbek.notification (
     PRIMARY KEY (org_id, notification_id)
 );
 COMMENT ON TABLE otan_enbek.notification IS
-    'Messages for the administrator; each is also sent with NOTIFY on channel otan_enbek';
+    'Messages for the administrator; each new row sends a NOTIFY on channel otan_enbek whose payload is only {"notification_id": ...}';

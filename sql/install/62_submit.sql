@@ -178,8 +178,10 @@ BEGIN
     FOR UPDATE;
     GET DIAGNOSTICS sheet_count = ROW_COUNT;
     IF sheet_count = 0 THEN
+        PERFORM otan_enbek.require_timesheet_access(submit_timesheet.timesheet_id);
         RAISE EXCEPTION 'timesheet % does not exist', submit_timesheet.timesheet_id
-            USING ERRCODE = 'no_data_found';
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'Pass the id that otan_enbek.build_timesheet returned, or a timesheet_id of otan_enbek.timesheet with status built.';
     ELSIF sheet_count > 1 THEN
         RAISE EXCEPTION 'timesheet id % belongs to more than one organization',
                 submit_timesheet.timesheet_id

@@ -11,12 +11,16 @@
 -- submission_event row.  Accepted, returned and failed each add a
 -- notification row and send a NOTIFY on the channel otan_enbek, and so does
 -- the first run of max_attempts failed status queries in a row of a
--- submission (submission_status_unknown).  The payload is a JSON object
+-- submission (submission_status_unknown).  The notification's payload
+-- column is a JSON object
 --   {"kind": "submission_accepted" | "submission_returned" | "submission_failed"
 --            | "submission_status_unknown",
 --    "org_id": ..., "submission_id": ..., "timesheet_id": ..., "part_no": ...,
 --    "part_count": ..., "status": ..., "timesheet_status": ...}
--- with no personal data.  A timesheet sent in parts has one submission per
+-- with no personal data.  PostgreSQL has no privilege for LISTEN, so the
+-- NOTIFY payload is only {"notification_id": ...}.  A listener reads the
+-- row from otan_enbek.notification, whose row-level security shows it
+-- only the notifications of its organizations.  A timesheet sent in parts has one submission per
 -- part, and its status follows all of them (delivery_update_timesheet).
 
 CREATE FUNCTION otan_enbek.wake_delivery() RETURNS void
@@ -132,7 +136,7 @@ $$;
 -- written as still in delivery.
 
 -- Writes a notification about one submission, for HR in Russian, and sends
--- its payload with NOTIFY on channel otan_enbek.  The kinds are the final
+-- its id with NOTIFY on channel otan_enbek.  The kinds are the final
 -- outcomes (submission_accepted, submission_returned, submission_failed) and
 -- submission_status_unknown: Enbek received the document, but p_failures
 -- status queries in a row failed.  The subject and body name the
@@ -270,7 +274,9 @@ BEGIN
         (org_id, kind, submission_id, timesheet_id, subject, body, payload)
     VALUES (p_org_id, p_kind, p_submission_id, s.timesheet_id, subject, body, payload)
     RETURNING notification_id INTO id;
-    PERFORM pg_notify('otan_enbek', payload::text);
+    -- Any role may LISTEN, so the payload names only the notification, which
+    -- a listener reads under the row-level security of its organizations.
+    PERFORM pg_notify('otan_enbek', jsonb_build_object('notification_id', id)::text);
     RETURN id;
 END
 $$;

@@ -12,11 +12,12 @@
 -- Each change of state adds a delivery_breaker_event row and a line in the
 -- server log.  Opening and closing also add a notification for each
 -- organization with submissions in delivery (kinds endpoint_unavailable and
--- endpoint_available), sent with NOTIFY on channel otan_enbek with the
--- payload
+-- endpoint_available).  The notification's payload column is
 --   {"kind": "endpoint_unavailable" | "endpoint_available", "org_id": ...,
 --    "endpoint": ..., "failures": ..., "probe_at": ...}
--- A probe that fails again does not notify.
+-- and each notification sends a NOTIFY on channel otan_enbek whose payload
+-- is only {"notification_id": ...}.  A probe that fails again does not
+-- notify.
 
 CREATE TABLE otan_enbek.delivery_breaker (
     endpoint        text PRIMARY KEY,
@@ -78,6 +79,8 @@ ALTER TABLE otan_enbek.notification
         CHECK (kind IN ('submission_accepted', 'submission_returned',
                         'submission_failed', 'submission_status_unknown',
                         'endpoint_unavailable', 'endpoint_available'));
+COMMENT ON TABLE otan_enbek.notification IS
+    'Messages for the administrator; each new row sends a NOTIFY on channel otan_enbek whose payload is only {"notification_id": ...}';
 
 -- Returns the state of an endpoint's breaker before the worker claims
 -- submissions, with the end of the cool-down.  An open breaker whose
@@ -113,8 +116,8 @@ $$;
 
 -- Writes the notification endpoint_unavailable or endpoint_available for
 -- p_org_id and for every other organization with submissions in delivery,
--- and sends each payload with NOTIFY on channel otan_enbek.  The text names
--- the endpoint and no person.  Returns how many notifications it wrote.
+-- and sends the id of each with NOTIFY on channel otan_enbek.  The text
+-- names the endpoint and no person.  Returns how many notifications it wrote.
 CREATE FUNCTION otan_enbek.delivery_breaker_notify(
     p_org_id integer, p_kind text, p_breaker otan_enbek.delivery_breaker)
     RETURNS integer
@@ -126,6 +129,7 @@ DECLARE
     subject text;
     body text;
     payload jsonb;
+    id bigint;
     written integer := 0;
 BEGIN
     CASE p_kind
@@ -157,8 +161,11 @@ BEGIN
                                       'failures', p_breaker.failures,
                                       'probe_at', p_breaker.probe_at);
         INSERT INTO otan_enbek.notification (org_id, kind, subject, body, payload)
-        VALUES (org, p_kind, subject, body, payload);
-        PERFORM pg_notify('otan_enbek', payload::text);
+        VALUES (org, p_kind, subject, body, payload)
+        RETURNING notification_id INTO id;
+        -- Any role may LISTEN, so the payload names only the notification, which
+        -- a listener reads under the row-level security of its organizations.
+        PERFORM pg_notify('otan_enbek', jsonb_build_object('notification_id', id)::text);
         written := written + 1;
     END LOOP;
     RETURN written;

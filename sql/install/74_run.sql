@@ -34,6 +34,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'List the kinds with SELECT * FROM otan_enbek.job_kinds().';
     END IF;
+    -- The step reads with the caller's row-level security, so it would
+    -- report another organization's rows as missing.
+    IF org IS NOT NULL THEN
+        PERFORM otan_enbek.require_org_visible(org);
+    END IF;
     run_id := otan_enbek.job_run_start(
         kind,
         (SELECT o.org_id FROM otan_enbek.organization o WHERE o.org_id = org),

@@ -122,6 +122,46 @@ $$;
 COMMENT ON FUNCTION otan_enbek.require_org_visible(integer, name) IS
     'Raises insufficient_privilege unless the role (default: current_user) may see the organization';
 
+-- Raises insufficient_privilege when a timesheet with this id exists but the
+-- role may see none of the organizations that have one.  The functions that
+-- take a timesheet id alone read the timesheet with the caller's row-level
+-- security, so they call this before reporting that it does not exist.  It
+-- returns for an id that does not exist, and the caller reports that.  The
+-- error names neither the organization nor anything else of the timesheet.
+-- It shows only that the id exists, which the ids of the caller's own
+-- timesheets, drawn from the same sequence, already show in large part.
+CREATE FUNCTION otan_enbek.require_timesheet_access(timesheet_id integer,
+                                                    caller name DEFAULT current_user)
+    RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+        RAISE EXCEPTION 'role "%" cannot act as role "%"', session_user, caller
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Leave the caller argument at its default, current_user.';
+    END IF;
+    IF pg_has_role(caller, 'otan_enbek_admin', 'USAGE') THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM otan_enbek.timesheet AS t
+               WHERE t.timesheet_id = require_timesheet_access.timesheet_id)
+       AND NOT EXISTS (SELECT FROM otan_enbek.timesheet AS t
+                       JOIN otan_enbek.org_access AS a USING (org_id)
+                       WHERE t.timesheet_id = require_timesheet_access.timesheet_id
+                         AND pg_has_role(caller, a.role_id, 'USAGE')) THEN
+        RAISE EXCEPTION 'permission denied for timesheet %', timesheet_id
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('The timesheet belongs to an organization that role "%s" has no access to.',
+                                  caller),
+                  HINT = 'Pass the id of a timesheet of your organizations, as build_timesheet returned it or as otan_enbek.reader_timesheet lists it, or ask an administrator to grant access with otan_enbek.grant_org_access(role, org_id).';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.require_timesheet_access(integer, name) IS
+    'Raises insufficient_privilege when the timesheet id exists but the role (default: current_user) may see none of its organizations; returns for an id that does not exist';
+
 -- Assigns an organization to a role.  It runs as its owner because
 -- otan_enbek_admin may read org_access but not write it, so that every
 -- change goes through here and is audited.

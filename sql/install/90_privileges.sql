@@ -178,6 +178,14 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.explain_attendance(integer, integer, date)
     TO otan_enbek_operator, otan_enbek_admin;
 
+-- The access checks that the functions above call with the caller's
+-- privileges, so that a timesheet or an organization the caller may not
+-- see is reported as such.
+GRANT EXECUTE ON FUNCTION
+    otan_enbek.require_org_visible(integer, name),
+    otan_enbek.require_timesheet_access(integer, name)
+    TO otan_enbek_operator, otan_enbek_admin;
+
 -- Admin: every table and function of the operator, the reference data and
 -- organization settings, the audited functions, organization access and
 -- retention.  audit_log and org_access are read-only, so that every entry
@@ -192,7 +200,6 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA otan_enbek TO otan_enbek_admin;
 GRANT EXECUTE ON FUNCTION
     otan_enbek.verify_document(text),
-    otan_enbek.require_org_visible(integer, name),
     otan_enbek.audit_record(integer, text, jsonb, name),
     otan_enbek.grant_org_access(regrole, integer, name),
     otan_enbek.revoke_org_access(regrole, integer, name),

@@ -60,9 +60,7 @@ load_correction_document(int32 timesheet_id, const DocumentPart *part,
 					   " JOIN otan_enbek.organization o ON o.org_id = t.org_id"
 					   " WHERE t.timesheet_id = $1",
 					   6, args, types, nulls, columns, 3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("timesheet %d does not exist", timesheet_id)));
+		report_missing_timesheet(timesheet_id);
 	if (columns[2] == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

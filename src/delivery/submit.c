@@ -82,6 +82,27 @@ fetch_one_row(const char *query, int nargs, Datum *args, Oid *types,
 }
 
 /*
+ * Raises the error for a timesheet id that the caller's query did not find:
+ * permission denied when the timesheet exists in an organization that
+ * current_user may not see (raised by otan_enbek.require_timesheet_access),
+ * and "does not exist" otherwise.
+ */
+void
+report_missing_timesheet(int32 timesheet_id)
+{
+	Datum		args[1] = {Int32GetDatum(timesheet_id)};
+	Oid			types[1] = {INT4OID};
+	char	   *columns[1];
+
+	fetch_one_row("SELECT otan_enbek.require_timesheet_access($1)",
+				  1, args, types, NULL, columns, 1);
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("timesheet %d does not exist", timesheet_id),
+			 errhint("Pass the id that otan_enbek.build_timesheet returned.")));
+}
+
+/*
  * Makes a random (version 4) UUID for a message id, as gen_random_uuid()
  * does.
  */
@@ -133,9 +154,7 @@ load_timesheet_document(int32 timesheet_id, const DocumentPart *part,
 					   " JOIN otan_enbek.organization o ON o.org_id = t.org_id"
 					   " WHERE t.timesheet_id = $1",
 					   6, args, types, nulls, columns, 3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("timesheet %d does not exist", timesheet_id)));
+		report_missing_timesheet(timesheet_id);
 	if (columns[2] == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

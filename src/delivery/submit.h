@@ -36,6 +36,7 @@ typedef struct SignatureFacts
 extern bool fetch_one_row(const char *query, int nargs, Datum *args,
 						  Oid *types, const char *nulls, char **columns,
 						  int ncolumns);
+extern void report_missing_timesheet(int32 timesheet_id) pg_attribute_noreturn();
 extern void generate_message_id(pg_uuid_t *message_id);
 extern void open_checked_signer(const char *bin, Signer *volatile *signer,
 								SignatureFacts *facts);

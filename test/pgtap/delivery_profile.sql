@@ -3,7 +3,7 @@
 -- the status written and its guard, record_cabinet_answer and its errors,
 -- and sign_envelope.  test/t/127_file_profile.pl runs the worker.
 BEGIN;
-SELECT plan(38);
+SELECT plan(45);
 
 -- Returns the SQLSTATE and message of the error that a statement raises,
 -- or NULL when it succeeds.
@@ -139,6 +139,29 @@ SELECT alike(pg_temp.error_of(format($$SELECT otan_enbek.record_cabinet_answer(9
             '22023 a returned document needs its reasons', 'a return needs reasons');
 SELECT alike(pg_temp.error_of('SELECT otan_enbek.record_cabinet_answer(9301, 0, ''accepted'')'),
             'P0002 submission 0 of organization 9301 not found', 'an unknown submission');
+
+-- Each reason of a return is checked, and its error names its position.
+CREATE FUNCTION pg_temp.return_error(reasons text) RETURNS text
+    LANGUAGE sql AS $$
+SELECT pg_temp.error_of(format($f$SELECT otan_enbek.record_cabinet_answer(9301, %s, 'returned', 'x', %L)$f$,
+                               (SELECT file1 FROM s), reasons))
+$$;
+SELECT is(pg_temp.return_error('[{"code": "SCSE012", "iin": "810111300012"}, {"code": null, "message": "x"}]'),
+          '22004 reason 2 of the cabinet answer has no code', 'a reason with a null code');
+SELECT is(pg_temp.return_error('[{"message": "x"}]'),
+          '22004 reason 1 of the cabinet answer has no code', 'a reason without a code');
+SELECT is(pg_temp.return_error('[{"code": " ", "message": "x"}]'),
+          '22004 reason 1 of the cabinet answer has no code', 'a reason with a blank code');
+SELECT is(pg_temp.return_error('[{"code": "SCSE012", "iin": "810111300013"}]'),
+          '22023 invalid IIN "******300013" in reason 1 of the cabinet answer',
+          'a reason with a wrong check digit');
+SELECT is(pg_temp.return_error('[{"code": "SCSE012", "iin": "810111300012"}, {"code": "SCSE012", "iin": "8101113000"}]'),
+          '22023 invalid IIN "******3000" in reason 2 of the cabinet answer',
+          'a reason with an IIN of 10 digits');
+SELECT is(pg_temp.return_error('["SCSE012"]'),
+          '22023 reason 1 of the cabinet answer is not a JSON object', 'a reason that is a string');
+SELECT is((SELECT status FROM otan_enbek.submission WHERE submission_id = (SELECT file1 FROM s)),
+          'written', 'a rejected answer leaves the submission written');
 
 CREATE ROLE profile_test_operator;
 GRANT otan_enbek_operator TO profile_test_operator;

@@ -127,8 +127,8 @@ SELECT throws_ok($$SELECT otan_enbek.ingest(8102, 'zkteco', pg_temp.october_log(
 SELECT throws_ok($$SELECT otan_enbek.build_timesheet(8002, '2026-11-01')$$,
                  '42704', 'organization 8002 does not exist',
                  'the operator cannot build a timesheet of another organization');
-SELECT throws_ok(format('SELECT otan_enbek.submit_timesheet(%s)', :other_sheet), 'P0002',
-                 format('timesheet %s does not exist', :other_sheet),
+SELECT throws_ok(format('SELECT otan_enbek.submit_timesheet(%s)', :other_sheet), '42501',
+                 format('permission denied for timesheet %s', :other_sheet),
                  'the operator cannot submit a timesheet of another organization');
 SELECT throws_ok($$INSERT INTO otan_enbek.skud_event (org_id, occurred_at, source_id, external_id,
                                                       credential_kind, credential)

@@ -8,6 +8,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OtanTest;
+use JSON::PP;
 use Test::More;
 
 my $db = new_database('otan_t_accepted');
@@ -62,15 +63,18 @@ my $payload = psql($db, "SELECT payload FROM otan_enbek.notification WHERE submi
 unlike($payload, qr/810111300012|820212300023/, 'notification payload has no IIN');
 unlike(psql($db, "SELECT body FROM otan_enbek.notification WHERE submission_id = $id"),
 	qr/810111300012|820212300023/, 'notification body has no IIN');
-
-my $payloads = listen_collect($listener);
-is(scalar @$payloads, 1, 'one NOTIFY received');
-is_deeply($payloads->[0],
+is_deeply(decode_json($payload),
 	{ kind => 'submission_accepted', org_id => $setup->{org_id} + 0,
 	  submission_id => $id + 0, timesheet_id => $setup->{timesheet_id} + 0,
 	  part_no => 1, part_count => 1, status => 'accepted',
 	  timesheet_status => 'accepted' },
-	'NOTIFY payload names the submission and its status');
+	'notification payload names the submission and its status');
+
+my $payloads = listen_collect($listener);
+is(scalar @$payloads, 1, 'one NOTIFY received');
+is_deeply($payloads->[0],
+	{ notification_id => psql($db, "SELECT notification_id FROM otan_enbek.notification WHERE submission_id = $id") + 0 },
+	'NOTIFY payload names only the notification');
 
 # The overview shows the last event; delivery_status shows the worker.
 is(psql($db, "SELECT status || '|' || last_event FROM otan_enbek.submission_overview WHERE submission_id = $id"),

@@ -59,7 +59,7 @@ is(psql($db, "SELECT code || '|' || coalesce(iin, '-') || '|' || coalesce(employ
 	'SCSE001|-|-', 'the reason is about the document, not an employee');
 is(service_message($auth->{message_id})->{sendCount}, 1, 'sent once');
 
-my @kinds = map { $_->{kind} } @{ listen_collect($listener) };
+my @kinds = map { $_->{kind} } @{ listen_notifications($db, $listener) };
 is_deeply(\@kinds, [ 'submission_returned', 'submission_returned' ],
 	'a NOTIFY for each return');
 

@@ -80,12 +80,12 @@ foreach my $sub (@subs)
 is(psql($db, q{SELECT string_agg(kind, ',' ORDER BY notification_id) FROM otan_enbek.notification
                WHERE kind LIKE 'endpoint_%'}),
 	'endpoint_unavailable,endpoint_available', 'notifications of the outage');
-my @payloads = grep { $_->{kind} =~ /^endpoint_/ } @{ listen_collect($listener) };
-is(scalar @payloads, 2, 'two NOTIFY payloads about the endpoint');
-is($payloads[0]{kind}, 'endpoint_unavailable', 'first payload: unavailable');
-is($payloads[0]{endpoint}, $endpoint, 'the payload names the endpoint');
-is($payloads[0]{failures}, $threshold, 'the payload counts the failures');
-is($payloads[1]{kind}, 'endpoint_available', 'second payload: available');
+my @notified = grep { $_->{kind} =~ /^endpoint_/ } @{ listen_notifications($db, $listener) };
+is(scalar @notified, 2, 'a NOTIFY for each notification about the endpoint');
+is($notified[0]{kind}, 'endpoint_unavailable', 'first notification: unavailable');
+is($notified[0]{payload}{endpoint}, $endpoint, 'the payload names the endpoint');
+is($notified[0]{payload}{failures}, $threshold, 'the payload counts the failures');
+is($notified[1]{kind}, 'endpoint_available', 'second notification: available');
 
 my $log = server_log();
 like($log, qr/otan_enbek circuit breaker opened for endpoint "\Q$endpoint\E" after $threshold transient failures in a row/,

@@ -139,7 +139,7 @@ is(notification_kinds($id), 'submission_status_unknown,submission_accepted',
 
 # Five failures in a row open the circuit breaker of the endpoint, whose
 # notifications are left out here.
-my @kinds = grep { /^submission_/ } map { $_->{kind} } @{ listen_collect($listener) };
+my @kinds = grep { /^submission_/ } map { $_->{kind} } @{ listen_notifications($db, $listener) };
 is_deeply(\@kinds,
 	[ 'submission_status_unknown', 'submission_accepted',
 	  'submission_status_unknown', 'submission_returned',

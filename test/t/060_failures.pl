@@ -57,7 +57,7 @@ like(psql($db, "SELECT body FROM otan_enbek.notification WHERE submission_id = $
 	'notification names the attempts and the last error');
 ok(!defined service_message($sub->{message_id}), 'Enbek never took the message');
 
-my @kinds = map { $_->{kind} } @{ listen_collect($listener) };
+my @kinds = map { $_->{kind} } @{ listen_notifications($db, $listener) };
 is_deeply(\@kinds, [ 'submission_failed', 'submission_failed' ], 'a NOTIFY for each failure');
 
 done_testing();

@@ -215,9 +215,11 @@ sub run_as_operator
 		SELECT concat_ws('|', status, error_message) FROM otan_enbek.$function($org)});
 }
 
-like(run_as_operator('run_contract_sync'),
-	qr/^failed\|role "$operator" has no access to organization $org$/,
+like(psql_error($db, qq{SET ROLE $operator; SELECT * FROM otan_enbek.run_contract_sync($org)}),
+	qr/ERROR:  role "$operator" has no access to organization $org$/m,
 	'an operator without the organization cannot sync');
+is(psql($db, qq{SELECT count(*) FROM otan_enbek.job_run WHERE run_by = '$operator'}), 0,
+	'the refused sync records no run');
 psql($db, qq{SELECT otan_enbek.grant_org_access('$operator', $org)});
 is(run_as_operator('run_contract_sync'), 'succeeded', 'an operator of the organization syncs');
 is(run_as_operator('run_directory_push'), 'succeeded', 'an operator of the organization pushes');

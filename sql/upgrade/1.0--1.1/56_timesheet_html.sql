@@ -30,6 +30,7 @@ BEGIN
         RAISE EXCEPTION 'organization and timesheet must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM otan_enbek.require_org_visible(org);
     IF NOT EXISTS (SELECT FROM otan_enbek.timesheet t
                    WHERE t.org_id = timesheet_html.org
                      AND t.timesheet_id = timesheet_html.timesheet_id) THEN
@@ -297,6 +298,7 @@ BEGIN
     FROM otan_enbek.timesheet t
     WHERE t.timesheet_id = timesheet_html.timesheet_id;
     IF orgs IS NULL THEN
+        PERFORM otan_enbek.require_timesheet_access(timesheet_id);
         RAISE EXCEPTION 'timesheet % does not exist', timesheet_id
             USING ERRCODE = 'undefined_object',
                   HINT = 'Use the timesheet_id of a row of otan_enbek.timesheet, such as the value build_timesheet returned.';

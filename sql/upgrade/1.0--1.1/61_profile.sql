@@ -297,7 +297,8 @@ $$;
 -- Records the answer of the employer's cabinet to a document of the profile
 -- file that an operator uploaded by hand: accepted, or returned with
 -- reasons, each a JSON object {"code": ..., "message": ..., "iin": ...}.
--- The submission becomes final as if Enbek had answered over SOAP: an
+-- Each reason needs a code, and its iin, when present, must be a valid
+-- IIN.  The submission becomes final as if Enbek had answered over SOAP: an
 -- answer event, the reasons linked to the employees by IIN, the final
 -- event, the timesheet's status and the notification.
 CREATE FUNCTION otan_enbek.record_cabinet_answer(
@@ -311,6 +312,10 @@ DECLARE
     s otan_enbek.submission;
     code text := CASE outcome WHEN 'accepted' THEN 'CABINET_ACCEPTED'
                               WHEN 'returned' THEN 'CABINET_RETURNED' END;
+    reason jsonb;
+    reason_no bigint;
+    iin_error text;
+    iin_problem text;
 BEGIN
     PERFORM otan_enbek.require_org_visible(record_cabinet_answer.org_id, caller);
     IF code IS NULL THEN
@@ -325,6 +330,44 @@ BEGIN
                   DETAIL = 'reasons must be a non-empty JSON array of objects with code, message and iin.',
                   HINT = 'Copy each reason the cabinet shows, for example [{"code": "SCSE012", "message": "...", "iin": "..."}].';
     END IF;
+    -- The errors below name the reason by its position in the array.  They
+    -- carry the schema name, so that the server log hides the statement,
+    -- whose reasons may contain IINs.  The IIN error quotes the value
+    -- masked, as iin_check does.
+    FOR reason, reason_no IN
+        SELECT r.value, r.ordinality
+        FROM jsonb_array_elements(CASE WHEN outcome = 'returned' THEN reasons END)
+             WITH ORDINALITY AS r
+    LOOP
+        IF jsonb_typeof(reason) <> 'object' THEN
+            RAISE EXCEPTION 'reason % of the cabinet answer is not a JSON object', reason_no
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('It is a JSON %s.', jsonb_typeof(reason)),
+                      HINT = 'Pass each reason as an object, for example {"code": "SCSE012", "message": "...", "iin": "..."}.',
+                      SCHEMA = 'otan_enbek';
+        END IF;
+        IF coalesce(btrim(reason->>'code'), '') = '' THEN
+            RAISE EXCEPTION 'reason % of the cabinet answer has no code', reason_no
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = 'The key "code" is missing, null or empty.',
+                      HINT = 'Copy the code that the employer''s cabinet shows for this reason, for example SCSE012.',
+                      SCHEMA = 'otan_enbek';
+        END IF;
+        IF reason->>'iin' IS NOT NULL THEN
+            BEGIN
+                PERFORM otan_enbek.iin_check(reason->>'iin');
+            EXCEPTION WHEN check_violation THEN
+                GET STACKED DIAGNOSTICS iin_error = MESSAGE_TEXT,
+                                        iin_problem = PG_EXCEPTION_DETAIL;
+                RAISE EXCEPTION '% in reason % of the cabinet answer', iin_error, reason_no
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = iin_problem,
+                          HINT = 'Copy the IIN of this reason again from the employer''s cabinet, or leave out "iin" when the reason names no employee. The IIN is shown with its first six or more characters hidden, because they may contain the birth date.',
+                          SCHEMA = 'otan_enbek',
+                          DATATYPE = 'iin';
+            END;
+        END IF;
+    END LOOP;
 
     SELECT * INTO s FROM otan_enbek.submission AS sub
     WHERE sub.org_id = record_cabinet_answer.org_id

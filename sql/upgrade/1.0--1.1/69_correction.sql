@@ -265,6 +265,9 @@ BEGIN
     IF resubmit.timesheet NOT BETWEEN 1 AND 2147483647
        OR (SELECT count(*) FROM otan_enbek.timesheet AS t
            WHERE t.timesheet_id = resubmit.timesheet) = 0 THEN
+        IF resubmit.timesheet BETWEEN 1 AND 2147483647 THEN
+            PERFORM otan_enbek.require_timesheet_access(resubmit.timesheet::integer);
+        END IF;
         RAISE EXCEPTION 'timesheet % does not exist', resubmit.timesheet
             USING ERRCODE = 'no_data_found',
                   HINT = 'Pass a timesheet_id of otan_enbek.timesheet with status built.';

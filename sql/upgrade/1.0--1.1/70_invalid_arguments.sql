@@ -160,7 +160,9 @@ BEGIN
         (org_id, kind, submission_id, timesheet_id, subject, body, payload)
     VALUES (p_org_id, p_kind, p_submission_id, s.timesheet_id, subject, body, payload)
     RETURNING notification_id INTO id;
-    PERFORM pg_notify('otan_enbek', payload::text);
+    -- Any role may LISTEN, so the payload names only the notification, which
+    -- a listener reads under the row-level security of its organizations.
+    PERFORM pg_notify('otan_enbek', jsonb_build_object('notification_id', id)::text);
     RETURN id;
 END
 $$;

@@ -28,7 +28,7 @@ our @EXPORT = qw(
   setup_organization add_submission sign_document
   wait_for submission_row event_kinds events
   set_config reset_config reload_config server_log
-  listen_start listen_collect
+  listen_start listen_collect listen_notifications
   wait_for_server kill_process stop_immediate start_server
   start_uncommitted finish_sessions
 );
@@ -443,15 +443,19 @@ sub finish_sessions
 	}
 }
 
-# Starts a psql session that listens on channel otan_enbek.
+# Starts a psql session that listens on channel otan_enbek, as the given
+# login role or else as the default user.  Returns once the server has run
+# the LISTEN, so that no later NOTIFY is missed.
 sub listen_start
 {
-	my ($db) = @_;
-	my %session = (in => "LISTEN otan_enbek;\n", out => '', err => '');
+	my ($db, $role) = @_;
+	my %session = (in => "LISTEN otan_enbek;\nSELECT 'listen-started';\n",
+		out => '', err => '');
+	my @user = defined $role ? ('-U', $role) : ();
 	$session{timer} = timeout($WAIT_SECONDS);
-	$session{handle} = start [ 'psql', '-X', '-q', '-d', $db ],
+	$session{handle} = start [ 'psql', '-X', '-q', @user, '-d', $db ],
 	  \$session{in}, \$session{out}, \$session{err}, $session{timer};
-	pump $session{handle} while length $session{in};
+	pump $session{handle} until $session{out} =~ /listen-started/;
 	return \%session;
 }
 
@@ -471,6 +475,30 @@ sub listen_collect
 		push @payloads, $json->decode($1);
 	}
 	return \@payloads;
+}
+
+# Returns the notifications whose ids a listening session received, in the
+# order received, read by the default user: hashes of notification_id,
+# org_id, kind and payload.  Dies when a NOTIFY payload has any key besides
+# notification_id.  Stops the session.
+sub listen_notifications
+{
+	my ($db, $session) = @_;
+	my @notifications;
+	foreach my $payload (@{ listen_collect($session) })
+	{
+		my @keys = sort keys %$payload;
+		die "NOTIFY payload has keys @keys instead of notification_id only\n"
+		  unless "@keys" eq 'notification_id';
+		my $id = $payload->{notification_id} + 0;
+		my $row = psql($db, qq{
+			SELECT row_to_json(n)::text
+			FROM (SELECT notification_id, org_id, kind, payload
+			      FROM otan_enbek.notification WHERE notification_id = $id) AS n});
+		die "notification $id of a NOTIFY payload not found\n" unless length $row;
+		push @notifications, $json->decode($row);
+	}
+	return \@notifications;
 }
 
 1;
