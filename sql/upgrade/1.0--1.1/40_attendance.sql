@@ -751,6 +751,10 @@ BEGIN
     CROSS JOIN LATERAL otan_enbek.ambiguous_local_times(src.time_zone, m.month,
                                                         m.month + interval '1 month') AS a;
 
+    -- TODO: the tuplestore of parse_events, the CTE parsed and the sort of
+    -- DISTINCT ON each hold every record of the file and spill to disk above
+    -- work_mem (973 MiB for 2.5 million events).  Streaming the records from
+    -- the parser into skud_event in C would avoid that.
     WITH parsed AS (
         SELECT p.record_no, p.external_id, t.occurred_at,
                t.first_offset IS NOT NULL AS local_time_ambiguous,
@@ -803,7 +807,7 @@ BEGIN
         -- other ingest stores the same event between this statement's
         -- snapshot and its insert.  An INSERT into skud_event by another
         -- path that commits the same key in that time makes this statement
-        -- fail with unique_violation and store nothing; the unique key
+        -- fail with unique_violation and store nothing.  The unique key
         -- never lets an event be stored twice.
         INSERT INTO otan_enbek.skud_event AS e
                (org_id, occurred_at, source_id, external_id, batch_id, line_no,
