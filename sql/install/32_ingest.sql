@@ -250,8 +250,8 @@ BEGIN
               -- The credential rule of reassign_credential_events: valid on
               -- the event's local date, and one limited to this source wins
               -- over one for all sources.  With the row estimate of
-              -- parse_events these are hash joins that read the
-              -- organization's credentials once.
+              -- parse_events the planner joins a large file by hash, which
+              -- reads the organization's credentials once.
               LEFT JOIN otan_enbek.credential AS own
                 ON own.org_id = src.org_id
                AND own.kind = q.credential_kind
