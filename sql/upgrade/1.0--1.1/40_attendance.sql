@@ -640,6 +640,8 @@ CREATE OR REPLACE FUNCTION otan_enbek.ingest_bytes(source_id integer, format tex
     RETURNS otan_enbek.ingest_batch
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- a generic plan would assume the row estimate of an unknown file
+    SET plan_cache_mode = force_custom_plan
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -707,6 +709,10 @@ BEGIN
     CROSS JOIN LATERAL otan_enbek.ambiguous_local_times(src.time_zone, m.month,
                                                         m.month + interval '1 month') AS a;
 
+    -- TODO: the tuplestore of parse_events, the CTE parsed and the sort of
+    -- DISTINCT ON each hold every record of the file and spill to disk above
+    -- work_mem (973 MiB for 2.5 million events).  Streaming the records from
+    -- the parser into skud_event in C would avoid that.
     WITH parsed AS (
         SELECT p.record_no, p.external_id, t.occurred_at,
                t.first_offset IS NOT NULL AS local_time_ambiguous,
@@ -722,7 +728,11 @@ BEGIN
                    WHEN t.occurred_at > not_after THEN
                        format('The time %s is more than one day in the future.',
                               to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
-               END AS reason
+               END AS reason,
+               -- a boolean, because the planner estimates a half of the rows
+               -- for it, against 0.5% for reason IS NULL
+               p.reject_reason IS NULL
+                   AND t.occurred_at BETWEEN not_before AND not_after AS accepted
         FROM otan_enbek.parse_events(fmt, content) AS p
         CROSS JOIN LATERAL (
             -- the offset of the first occurrence, for an ambiguous local time
@@ -746,40 +756,54 @@ BEGIN
         ) AS t
     ),
     stored AS (
+        -- A plain INSERT of the new events only, because ON CONFLICT costs a
+        -- speculative insertion for every row.  The events already stored
+        -- are found through the unique key.  Of the events repeated within
+        -- the file the first one is kept, and the others count as
+        -- duplicates.  Ingests wait for each other on the advisory lock of
+        -- ensure_event_partitions (taken above, held until commit), so no
+        -- other ingest stores the same event between this statement's
+        -- snapshot and its insert.  An INSERT into skud_event by another
+        -- path that commits the same key in that time makes this statement
+        -- fail with unique_violation and store nothing.  The unique key
+        -- never lets an event be stored twice.
         INSERT INTO otan_enbek.skud_event AS e
                (org_id, occurred_at, source_id, external_id, batch_id, line_no,
                 device, credential_kind, credential, employee_id, direction,
                 device_state, counts_for_attendance, raw, local_time_ambiguous)
         SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
                batch.batch_id, p.record_no, p.device, p.credential_kind,
-               p.credential,
-               -- The credential rule of reassign_credential_events: valid on the
-               -- event's local date, and one limited to this source wins
-               -- over one for all sources.  Index lookups keep the plan the
-               -- same whatever the statistics of credential show.
-               coalesce((SELECT c.employee_id
-                         FROM otan_enbek.credential c
-                         WHERE c.org_id = src.org_id
-                           AND c.kind = p.credential_kind
-                           AND c.value = p.credential
-                           AND c.source_id = ingest_bytes.source_id
-                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
-                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
-                         LIMIT 1),
-                        (SELECT c.employee_id
-                         FROM otan_enbek.credential c
-                         WHERE c.org_id = src.org_id
-                           AND c.kind = p.credential_kind
-                           AND c.value = p.credential
-                           AND c.source_id IS NULL
-                           AND (c.valid_from IS NULL OR c.valid_from <= p.local_date)
-                           AND (c.valid_to IS NULL OR c.valid_to >= p.local_date)
-                         LIMIT 1)),
-               p.direction, p.device_state,
+               p.credential, p.employee_id, p.direction, p.device_state,
                p.counts_for_attendance, p.raw, p.local_time_ambiguous
-        FROM parsed AS p
-        WHERE p.reason IS NULL
-        ON CONFLICT (org_id, source_id, external_id, occurred_at) DO NOTHING
+        FROM (SELECT DISTINCT ON (q.external_id, q.occurred_at)
+                     q.*, coalesce(own.employee_id, every.employee_id) AS employee_id
+              FROM parsed AS q
+              -- The credential rule of reassign_credential_events: valid on
+              -- the event's local date, and one limited to this source wins
+              -- over one for all sources.  With the row estimate of
+              -- parse_events the planner joins a large file by hash, which
+              -- reads the organization's credentials once.
+              LEFT JOIN otan_enbek.credential AS own
+                ON own.org_id = src.org_id
+               AND own.kind = q.credential_kind
+               AND own.value = q.credential
+               AND own.source_id = ingest_bytes.source_id
+               AND (own.valid_from IS NULL OR own.valid_from <= q.local_date)
+               AND (own.valid_to IS NULL OR own.valid_to >= q.local_date)
+              LEFT JOIN otan_enbek.credential AS every
+                ON every.org_id = src.org_id
+               AND every.kind = q.credential_kind
+               AND every.value = q.credential
+               AND every.source_id IS NULL
+               AND (every.valid_from IS NULL OR every.valid_from <= q.local_date)
+               AND (every.valid_to IS NULL OR every.valid_to >= q.local_date)
+              WHERE q.accepted
+              ORDER BY q.external_id, q.occurred_at, q.record_no) AS p
+        WHERE NOT EXISTS (SELECT FROM otan_enbek.skud_event AS x
+                          WHERE x.org_id = src.org_id
+                            AND x.source_id = ingest_bytes.source_id
+                            AND x.external_id = p.external_id
+                            AND x.occurred_at = p.occurred_at)
         RETURNING e.employee_id, e.counts_for_attendance, e.occurred_at
     ),
     pending AS (
