@@ -78,9 +78,13 @@ COMMENT ON FUNCTION otan_enbek.timesheet_employee_element(otan_enbek.timesheet_l
     'Builds the ts:employee element of a timesheet line as the documents carry it, with change="added" or "changed" in a correction';
 
 -- The accepted version that a correction of a timesheet refers to: the
--- newest earlier version of the same organization and month with status
--- accepted, and the submission of its first part, whose message id the
--- correction names.  No row when the month has no accepted version.
+-- newest earlier version of the same organization and month of which Enbek
+-- accepted any part, when Enbek accepted every part of it, and the
+-- submission of its first part, whose message id the correction names.
+-- No row when the month has no accepted version, and none when Enbek
+-- accepted only some parts of that newest version: Enbek then holds the
+-- accepted parts applied over the version before, a state that no version
+-- here describes, so the next version goes in full and replaces it.
 CREATE FUNCTION otan_enbek.correction_base(org integer, timesheet_id integer,
         OUT base_timesheet_id integer, OUT base_version integer,
         OUT base_submission_id bigint, OUT base_message_id uuid)
@@ -89,19 +93,23 @@ CREATE FUNCTION otan_enbek.correction_base(org integer, timesheet_id integer,
     SET search_path = pg_catalog, pg_temp
     AS $$
 SELECT b.timesheet_id, b.version, s.submission_id, s.message_id
-FROM otan_enbek.timesheet AS t
-JOIN otan_enbek.timesheet AS b
-  ON b.org_id = t.org_id AND b.month = t.month AND b.version < t.version
+FROM (SELECT b.org_id, b.timesheet_id, b.version, b.status
+      FROM otan_enbek.timesheet AS t
+      JOIN otan_enbek.timesheet AS b
+        ON b.org_id = t.org_id AND b.month = t.month AND b.version < t.version
+      WHERE t.org_id = correction_base.org
+        AND t.timesheet_id = correction_base.timesheet_id
+        AND EXISTS (SELECT FROM otan_enbek.submission AS a
+                    WHERE a.org_id = b.org_id AND a.timesheet_id = b.timesheet_id
+                      AND a.status = 'accepted')
+      ORDER BY b.version DESC
+      LIMIT 1) AS b
 JOIN otan_enbek.submission AS s
   ON s.org_id = b.org_id AND s.timesheet_id = b.timesheet_id AND s.part_no = 1
-WHERE t.org_id = correction_base.org
-  AND t.timesheet_id = correction_base.timesheet_id
-  AND b.status = 'accepted'
-ORDER BY b.version DESC
-LIMIT 1
+WHERE b.status = 'accepted'
 $$;
 COMMENT ON FUNCTION otan_enbek.correction_base(integer, integer) IS
-    'Returns the newest accepted earlier version of the timesheet''s month and the submission whose message id a correction names; no row when no version was accepted';
+    'Returns the newest earlier version of the timesheet''s month that Enbek accepted, and the submission whose message id a correction names; no row when no version was accepted, or when Enbek accepted only some parts of the newest version it accepted any part of';
 
 -- The employees whose ts:employee element differs between two versions,
 -- matched by IIN, as the documents identify employees: added (only in the

@@ -40,6 +40,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.step_timesheet_submit(integer, date),
     otan_enbek.step_timesheet_resubmit(integer, date),
     otan_enbek.step_submission_cancel(integer, jsonb),
+    otan_enbek.cancel_unsent_submissions(integer, integer, name),
     otan_enbek.step_pull(integer),
     otan_enbek.job_step(text, integer, date, date, jsonb),
     otan_enbek.run_job(text, integer, date, date, jsonb, text),

@@ -7,8 +7,9 @@
  *
  * - No complete HTTP response (network error, TLS failure, timeout, response
  *	 over the size limit): transient.
- * - HTTP 200 with a SendMessageResponse: SCSE196 to a send is a re-send of a
- *	 message Enbek already has, so its status is asked; otherwise ts:state
+ * - HTTP 200 with a SendMessageResponse: SCSE196 or SCSE086 ("id already
+ *	 used") to a send is a re-send of a message Enbek already has, so its
+ *	 status is asked; otherwise ts:state
  *	 decides: RECEIVED and PROCESSING mean "ask later", ACCEPTED accepted,
  *	 REJECTED returned, UNKNOWN (status query only) "send again".  An SCSE
  *	 code to a send without data is a rejection too.  A status code that
@@ -155,7 +156,9 @@ judge_response(DeliveryVerdict *verdict, DeliveryRequestKind kind,
 	verdict->state = soap->state;
 	verdict->reasons = soap->reasons;
 
-	if (kind == DELIVERY_SEND && strcmp(soap->status_code, "SCSE196") == 0)
+	if (kind == DELIVERY_SEND &&
+		(strcmp(soap->status_code, "SCSE196") == 0 ||
+		 strcmp(soap->status_code, "SCSE086") == 0))
 		verdict->kind = VERDICT_RESEND_DETECTED;
 	else if (state == NULL)
 	{

@@ -1,7 +1,5 @@
--- KNOWN FAILURE (tester finding): an operator cancels a queued submission
--- of its own organization with cancel_submission.  The step updates
--- otan_enbek.submission as the caller, and operators have no UPDATE on
--- it, so the run fails with "permission denied for table submission".
+-- An operator cancels a queued submission of its own organization with
+-- cancel_submission, although it has no UPDATE on otan_enbek.submission.
 BEGIN;
 SELECT plan(4);
 SET LOCAL client_min_messages = warning;

@@ -1,11 +1,8 @@
 #!/usr/bin/perl
-# KNOWN FAILURE (tester finding): a correction sent in parts of which one
-# part is returned while the others are accepted leaves the month unable
-# to take any later correction.  Enbek applied the accepted parts, so the
-# latest accepted document of the period is now those parts.  resubmit
-# still counts version 1 as the newest accepted version, names its
-# message id in ts:corrects, and Enbek returns every part of the next
-# correction with SCSE312.
+# A correction sent in parts, of which Enbek returns one part and accepts
+# the others, leaves Enbek holding the accepted parts applied over the
+# version before.  No version describes that state, so the next version
+# goes in full, which replaces it, and is accepted.
 use strict;
 use warnings;
 
@@ -110,5 +107,8 @@ is(psql($db, qq{SELECT count(*) FROM otan_enbek.submission_reason r
 	'0', 'version 3: no part names an outdated document');
 is(psql($db, "SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = $v3"),
 	'accepted', 'version 3: the month is accepted');
+is(psql($db, qq{SELECT string_agg(DISTINCT document_kind, ',')
+	FROM otan_enbek.submission WHERE timesheet_id = $v3}),
+	'full', 'version 3: is sent in full, not as a correction');
 
 done_testing();

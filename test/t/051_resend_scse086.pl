@@ -1,10 +1,8 @@
 #!/usr/bin/perl
-# KNOWN FAILURE (tester finding): SCSE086 ("message id already used") to
-# a re-send is a re-send that Enbek recognised, like SCSE196, and must be
-# resolved by a status query, not recorded as a rejection.  An endpoint on
-# 127.0.0.1 closes the connection after the first request and answers
-# SCSE086 to every later one.  The worker records the submission as
-# returned, with SCSE086 as its reason.
+# SCSE086 ("message id already used") to a re-send means that Enbek
+# recognised the message, like SCSE196: the worker asks its status and
+# records no rejection.  An endpoint on 127.0.0.1 closes the connection
+# after the first request and answers SCSE086 to every later one.
 use strict;
 use warnings;
 

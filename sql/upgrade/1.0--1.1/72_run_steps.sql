@@ -132,17 +132,23 @@ END
 $$;
 
 -- Cancels the submissions of a timesheet, every part, while none was ever
--- sent.  The row locks make the delivery worker skip the parts, or make
--- this wait until the worker has recorded its attempt.
-CREATE FUNCTION otan_enbek.step_submission_cancel(org integer, target jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+-- sent, and returns how many it cancelled.  The row locks make the delivery
+-- worker skip the parts, or make this wait until the worker has recorded
+-- its attempt.  It runs as its owner, because only the owner may update
+-- submission rows: an operator has no UPDATE on that table, which keeps
+-- the ledger's rows out of its reach.  caller is the calling role, left
+-- at its default, and must see the organization.
+CREATE FUNCTION otan_enbek.cancel_unsent_submissions(org integer, sheet_id integer,
+                                                     caller name DEFAULT current_user)
+    RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    sheet_id integer := (target->>'timesheet_id')::integer;
     parts text;
     cancelled integer;
 BEGIN
+    PERFORM otan_enbek.require_org_visible(org, caller);
     SELECT string_agg(format('part %s: %s after %s attempts', s.part_no, s.status, s.attempts),
                       ', ' ORDER BY s.part_no)
              FILTER (WHERE s.status <> 'queued' OR s.attempts > 0)
@@ -177,7 +183,23 @@ BEGIN
         FROM changed c
     )
     SELECT count(*) INTO cancelled FROM changed;
+    RETURN cancelled;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.cancel_unsent_submissions(integer, integer, name) IS
+    'Cancels the submissions of a timesheet while none was ever attempted and returns their number; runs as its owner, for a caller (default current_user) that sees the organization';
 
+-- Cancels the submissions of a timesheet, every part, while none was ever
+-- sent (cancel_unsent_submissions), then the timesheet.
+CREATE FUNCTION otan_enbek.step_submission_cancel(org integer, target jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    sheet_id integer := (target->>'timesheet_id')::integer;
+    cancelled integer;
+BEGIN
+    cancelled := otan_enbek.cancel_unsent_submissions(org, sheet_id);
     UPDATE otan_enbek.timesheet t SET status = 'cancelled'
     WHERE t.org_id = org AND t.timesheet_id = sheet_id;
     RETURN jsonb_build_object('timesheet_id', sheet_id, 'cancelled', cancelled);
