@@ -2,7 +2,8 @@
  *
  * privacy.c
  *	  A server log hook that masks IINs in the errors about the extension's
- *	  tables and keeps statements that contain an IIN out of the log.
+ *	  tables, keeps statements that contain an IIN out of the log, and keeps
+ *	  the values of the settings that may carry a token out of it.
  *
  * PostgreSQL's own constraint errors repeat the failing key or row in their
  * DETAIL ("Key (org_id, iin)=(1, 820212300023) already exists", "Failing
@@ -29,6 +30,12 @@
  * - Any other message that would be logged with its statement has the
  *   statement hidden when the statement contains a valid IIN, as an INSERT
  *   into employee that fails on a date does.
+ * - The messages in which PostgreSQL quotes the value of a setting, such
+ *   as 'parameter "..." changed to "..."' at a configuration reload, lose
+ *   the value when the setting is a URL that may carry a user name,
+ *   password or token: webhook_url, smtp_url and external_signer_url.
+ *   Those settings are superuser-only, and a reload logs every changed
+ *   value at LOG level in the postmaster.
  *
  * A valid IIN is masked in place, because its masked form has the same
  * length, so that reporting an error such as "out of memory" needs no more
@@ -208,9 +215,59 @@ mask_rejected_iin(ErrorData *edata)
 	rejected_iin = NULL;
 }
 
+/* Settings whose values may carry a credential and are never logged */
+static const char *const secret_url_settings[] = {
+	"otan_enbek.webhook_url",
+	"otan_enbek.smtp_url",
+	"otan_enbek.external_signer_url",
+};
+
 /*
- * The emit_log_hook: masks IINs as the file header describes, then calls
- * the hook installed before, so that it receives the masked text.
+ * Message formats of PostgreSQL 15 that quote a setting's new value after
+ * its name, and the formats that replace them, which name the setting
+ * alone.
+ */
+static const char *const setting_value_formats[][2] = {
+	{"parameter \"%s\" changed to \"%s\"",
+	 "parameter \"%s\" changed; its value is not logged because it may contain a credential"},
+	{"invalid value for parameter \"%s\": \"%s\"",
+	 "invalid value for parameter \"%s\"; the value is not logged because it may contain a credential"},
+};
+
+/*
+ * Replaces a message that quotes the value of a secret URL setting with one
+ * that names the setting alone.
+ */
+static void
+hide_secret_setting_value(ErrorData *edata)
+{
+	const char *replacement = NULL;
+
+	if (edata->message_id == NULL || edata->message == NULL)
+		return;
+	for (size_t i = 0; i < lengthof(setting_value_formats); i++)
+		if (strcmp(edata->message_id, setting_value_formats[i][0]) == 0)
+			replacement = setting_value_formats[i][1];
+	if (replacement == NULL)
+		return;
+	for (size_t i = 0; i < lengthof(secret_url_settings); i++)
+	{
+		char	   *quoted = psprintf("\"%s\"", secret_url_settings[i]);
+		bool		found = strstr(edata->message, quoted) != NULL;
+
+		pfree(quoted);
+		if (found)
+		{
+			edata->message = psprintf(replacement, secret_url_settings[i]);
+			return;
+		}
+	}
+}
+
+/*
+ * The emit_log_hook: masks IINs and hides secret setting values as the file
+ * header describes, then calls the hook installed before, so that it
+ * receives the masked text.
  */
 static void
 privacy_emit_log_hook(ErrorData *edata)
@@ -233,6 +290,8 @@ privacy_emit_log_hook(ErrorData *edata)
 	else if (!edata->hide_stmt && check_log_of_query(edata) &&
 			 find_iin(debug_query_string) != NULL)
 		edata->hide_stmt = true;
+
+	hide_secret_setting_value(edata);
 
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
