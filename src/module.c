@@ -40,6 +40,7 @@ bool		otan_enbek_delivery_enabled = true;
 int			otan_enbek_connect_timeout_ms = 10000;
 int			otan_enbek_request_timeout_ms = 60000;
 int			otan_enbek_max_attempts = 10;
+int			otan_enbek_max_attempt_age_s = 86400;
 int			otan_enbek_retry_delay_s = 30;
 int			otan_enbek_retry_max_delay_s = 3600;
 int			otan_enbek_status_poll_interval_s = 60;
@@ -185,6 +186,11 @@ define_worker_settings(void)
 							"For a submission Enbek has received, this many failed status queries in a row notify the administrator; the queries go on.",
 							&otan_enbek_max_attempts, 10, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.max_attempt_age",
+							"Age of a submission after which a failed send marks it failed instead of being retried.",
+							"Counted from the submission's creation; 0 sets no age limit, and max_attempts applies as well.",
+							&otan_enbek_max_attempt_age_s, 86400, 0, 31536000,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("otan_enbek.retry_delay",
 							"Delay before the first retry; each further retry doubles it, with jitter.",
 							NULL,

@@ -46,6 +46,7 @@ extern bool otan_enbek_delivery_enabled;
 extern int	otan_enbek_connect_timeout_ms;
 extern int	otan_enbek_request_timeout_ms;
 extern int	otan_enbek_max_attempts;
+extern int	otan_enbek_max_attempt_age_s;
 extern int	otan_enbek_retry_delay_s;
 extern int	otan_enbek_retry_max_delay_s;
 extern int	otan_enbek_status_poll_interval_s;

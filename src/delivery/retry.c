@@ -9,7 +9,9 @@
  * taken, so that submissions that fail together are not retried together.
  * A Retry-After header from Enbek (HTTP 429 or 503) is a minimum.
  *
- * After max_attempts failures of a send in a row the submission fails.  A
+ * After max_attempts failures of a send in a row the submission fails, and
+ * so it does after any failed send once it is max_attempt_age old (counted
+ * from its creation, which is its messageDate).  A
  * status query is made only for a submission that Enbek has received
  * (RECEIVED or PROCESSING, or SCSE196 to a re-send).  So no failed status
  * query fails the submission, whatever the failure, because sending the
@@ -70,6 +72,17 @@ delivery_backoff_seconds(int failures, int retry_after_s)
 	return delay;
 }
 
+/* Returns whether a submission is at least max_attempt_age old. */
+static bool
+attempt_too_old(const DeliveryItem *item)
+{
+	if (otan_enbek_max_attempt_age_s <= 0)
+		return false;
+	return GetCurrentTimestamp() >=
+		TimestampTzPlusMilliseconds(item->created_at,
+									(int64) otan_enbek_max_attempt_age_s * 1000);
+}
+
 /*
  * Decides what becomes of a submission after a verdict, as the outcome that
  * otan_enbek.delivery_record() takes.  *failures is the count of transient
@@ -123,7 +136,8 @@ delivery_plan_outcome(const DeliveryItem *item, const DeliveryVerdict *verdict,
 	 * When every later send is lost too, the submission fails although
 	 * Enbek has the document.
 	 */
-	if (item->kind == DELIVERY_SEND && *failures >= otan_enbek_max_attempts)
+	if (item->kind == DELIVERY_SEND &&
+		(*failures >= otan_enbek_max_attempts || attempt_too_old(item)))
 		return "failed";
 	*delay_s = delivery_backoff_seconds(*failures, verdict->retry_after_s);
 	if (item->kind == DELIVERY_STATUS && *failures >= otan_enbek_max_attempts)

@@ -60,4 +60,28 @@ ok(!defined service_message($sub->{message_id}), 'Enbek never took the message')
 my @kinds = map { $_->{kind} } @{ listen_notifications($db, $listener) };
 is_deeply(\@kinds, [ 'submission_failed', 'submission_failed' ], 'a NOTIFY for each failure');
 
+# Transient faults past max_attempt_age: the submission fails before
+# max_attempts.  The age counts from the submission's creation.
+reset_config('otan_enbek.max_attempts');
+set_config('otan_enbek.max_attempt_age', '3s');
+END { eval { reset_config('otan_enbek.max_attempt_age') }; }
+is(wait_for($db, q{SELECT setting FROM pg_settings WHERE name = 'otan_enbek.max_attempt_age'}, '3'),
+	'3', 'max_attempt_age set to 3 s');
+is(psql($db, q{SELECT setting FROM pg_settings WHERE name = 'otan_enbek.max_attempts'}), '10',
+	'max_attempts is back at 10');
+my $setup3 = setup_organization($db, iins => ['810111300012'], version => 3);
+control_post('fault', { mode => 'http503', count => 100 });
+$sub = add_submission($db, $setup3, iins => ['810111300012']);
+$id = $sub->{submission_id};
+is(wait_for($db, "SELECT status FROM otan_enbek.submission WHERE submission_id = $id",
+		'failed'),
+	'failed', 'submission fails at max_attempt_age');
+my $attempts = psql($db, "SELECT attempts FROM otan_enbek.submission WHERE submission_id = $id");
+cmp_ok($attempts, '>=', 2, 'it was retried before it failed');
+cmp_ok($attempts, '<', 10, 'it failed before max_attempts');
+is(psql($db, qq{SELECT finished_at - created_at >= interval '3 s'
+		FROM otan_enbek.submission WHERE submission_id = $id}), 't',
+	'it failed when it was at least max_attempt_age old');
+control_post('clear-faults', {});
+
 done_testing();
