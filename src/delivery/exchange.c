@@ -18,7 +18,9 @@
 #include <libxml/parser.h>
 
 #include "mb/pg_wchar.h"
+#include "lib/stringinfo.h"
 #include "postmaster/interrupt.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -94,18 +96,48 @@ build_request(DeliveryItem *item)
 	return signed_envelope;
 }
 
-/* A transient verdict for an error raised while handling the item. */
+/*
+ * A transient verdict for an error raised while handling the item, before
+ * anything reached Enbek, so that the circuit breaker does not count it.
+ * An error with its own SQLSTATE (a signing key or signing service
+ * problem, say) keeps that code, its detail and its hint; only an error
+ * raised by elog() is called an internal error.
+ */
 static DeliveryVerdict *
 verdict_from_error(DeliveryItem *item, ErrorData *edata)
 {
 	DeliveryVerdict *verdict = palloc0(sizeof(DeliveryVerdict));
+	bool		internal = edata->sqlerrcode == ERRCODE_INTERNAL_ERROR;
+	StringInfoData detail;
 
 	verdict->kind = VERDICT_TRANSIENT;
 	verdict->internal_error = true;
 	verdict->retry_after_s = -1;
-	verdict->message = psprintf("internal error: %s", edata->message);
-	verdict->detail = psprintf("{\"request\": \"%s\", \"internal_error\": true}",
-							   item->kind == DELIVERY_SEND ? "send" : "status");
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"request\": \"%s\", \"internal_error\": %s",
+					 item->kind == DELIVERY_SEND ? "send" : "status",
+					 internal ? "true" : "false");
+	if (internal)
+		verdict->message = psprintf("internal error: %s", edata->message);
+	else
+	{
+		verdict->code = pstrdup(unpack_sql_state(edata->sqlerrcode));
+		verdict->message = pstrdup(edata->message);
+		appendStringInfoString(&detail, ", \"sqlstate\": ");
+		escape_json(&detail, verdict->code);
+		if (edata->detail)
+		{
+			appendStringInfoString(&detail, ", \"error_detail\": ");
+			escape_json(&detail, edata->detail);
+		}
+		if (edata->hint)
+		{
+			appendStringInfoString(&detail, ", \"error_hint\": ");
+			escape_json(&detail, edata->hint);
+		}
+	}
+	appendStringInfoChar(&detail, '}');
+	verdict->detail = detail.data;
 	return verdict;
 }
 

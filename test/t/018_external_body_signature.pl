@@ -89,6 +89,11 @@ is(wait_for($db, "SELECT count(*) > 0 FROM otan_enbek.submission_event
 		WHERE submission_id = $id AND kind = 'error'
 		  AND message LIKE '%could not reach external signer \"$url\"%'", 't'),
 	't', 'signer down: the error names the signing service');
+my $signer_error = psql($db, "SELECT code || '|' || (detail->>'internal_error')
+		|| '|' || (detail->>'sqlstate') FROM otan_enbek.submission_event
+		WHERE submission_id = $id AND kind = 'error' ORDER BY event_no LIMIT 1");
+like($signer_error, qr/^OE\d{3}\|false\|OE\d{3}$/,
+	'signer down: the error keeps its SQLSTATE and is no internal error');
 is(wait_for($db, "SELECT count(*) > 0 FROM otan_enbek.submission_event
 		WHERE submission_id = $id AND kind = 'retry_scheduled'", 't'),
 	't', 'signer down: the send is retried');
