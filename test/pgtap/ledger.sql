@@ -3,7 +3,7 @@
 -- the first broken link after a document, a digest or a row is changed or
 -- removed behind the guard's back.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO otan_enbek.organization (org_id, bin, name)
@@ -117,6 +117,15 @@ SELECT has_function('otan_enbek', 'verify_ledger', ARRAY['integer'],
                     'verify_ledger exists');
 SELECT function_privs_are('otan_enbek', 'verify_ledger', ARRAY['integer'],
                           'otan_enbek_reader', '{}', 'a reader cannot verify the ledger');
+
+CREATE ROLE otan_tap_ledger_operator IN ROLE otan_enbek_operator;
+SELECT otan_enbek.grant_org_access('otan_tap_ledger_operator', 9601);
+SET LOCAL ROLE otan_tap_ledger_operator;
+SELECT is((SELECT submissions FROM otan_enbek.verify_ledger(9601)), 4::bigint,
+          'an operator verifies the ledger of its organization');
+SELECT throws_ok('SELECT * FROM otan_enbek.verify_ledger(9602)', '42501', NULL,
+                 'an operator cannot verify the ledger of another organization');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -141,9 +141,17 @@ CREATE TRIGGER submission_ledger
 CREATE FUNCTION otan_enbek.verify_ledger(org integer DEFAULT NULL)
     RETURNS TABLE (org_id integer, submissions bigint, broken_ledger_no bigint,
                    submission_id bigint, problem text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
+#variable_conflict use_column
+BEGIN
+-- An organization the caller may not see raises an error rather than
+-- returning no row, which would look like an intact chain.
+IF verify_ledger.org IS NOT NULL THEN
+    PERFORM otan_enbek.require_org_visible(verify_ledger.org);
+END IF;
+RETURN QUERY
 WITH chain AS (
     SELECT s.org_id, s.submission_id, s.ledger_no, s.previous_sha256, s.document_sha256,
            sha256(convert_to(s.document, getdatabaseencoding())) AS computed_sha256,
@@ -171,10 +179,11 @@ SELECT k.org_id, count(*),
        (array_agg(k.problem ORDER BY k.ledger_no) FILTER (WHERE k.problem IS NOT NULL))[1]
 FROM checked AS k
 GROUP BY k.org_id
-ORDER BY k.org_id
+ORDER BY k.org_id;
+END
 $$;
 COMMENT ON FUNCTION otan_enbek.verify_ledger(integer) IS
-    'Checks the hash chain of the submissions of one organization, or of all the caller may see: returns the number checked and the first broken link with what is wrong there, or NULLs when the chain is intact';
+    'Checks the hash chain of the submissions of one organization, or of all the caller may see: returns the number checked and the first broken link with what is wrong there, or NULLs when the chain is intact; raises insufficient_privilege for an organization the caller may not see';
 
 GRANT EXECUTE ON FUNCTION otan_enbek.verify_ledger(integer)
     TO otan_enbek_admin, otan_enbek_operator;
