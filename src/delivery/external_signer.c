@@ -348,7 +348,13 @@ parse_response(const SignerExchange *exchange, const char **reason)
 	result = pg_parse_json(lexer, &nullSemAction);
 	if (result != JSON_SUCCESS)
 	{
-		*reason = pstrdup(json_errdetail(result, lexer));
+		char	   *detail = pstrdup(json_errdetail(result, lexer));
+		size_t		length = strlen(detail);
+
+		/* the caller ends the sentence, and PostgreSQL's detail has a period */
+		if (length > 0 && detail[length - 1] == '.')
+			detail[length - 1] = '\0';
+		*reason = detail;
 		return NULL;
 	}
 	/* jsonb_in rejects what text cannot hold, which the lexer accepts */
