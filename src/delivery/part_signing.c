@@ -56,9 +56,8 @@ store_signed_document(ReturnSetInfo *rsinfo, int32 timesheet_id,
 	values[12] = TimestampTzGetDatum(facts->not_after);
 	values[13] = Int32GetDatum(request_bytes);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	remember_signed_document(signed_document->text, signed_document->length,
-							 source->org_id, timesheet_id, part->part_no,
-							 part->part_count, &source->message_id);
+	remember_signed_document(timesheet_id, source, part, signed_document,
+							 facts);
 }
 
 /*

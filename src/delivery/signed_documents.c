@@ -34,6 +34,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "delivery/signed_documents.h"
@@ -49,6 +50,11 @@ typedef struct SignedDocumentEntry
 	int32		part_no;
 	int32		part_count;
 	pg_uuid_t	message_id;
+	char	   *signature_value;	/* this and the strings below are copies in
+								 * TopTransactionContext */
+	char	   *key_fingerprint;
+	char	   *certificate_serial;
+	TimestampTz certificate_not_after;
 } SignedDocumentEntry;
 
 /* The row of otan_enbek.submission that the insert guard reads. */
@@ -61,6 +67,10 @@ typedef struct NewSubmission
 	pg_uuid_t	message_id;
 	text	   *document;
 	bytea	   *document_sha256;
+	char	   *signature_value;
+	char	   *key_fingerprint;
+	char	   *certificate_serial;
+	TimestampTz certificate_not_after;
 } NewSubmission;
 
 /* Allocated in TopTransactionContext, so NULL again after each transaction */
@@ -103,9 +113,10 @@ compute_sha256(const char *data, size_t length,
 }
 
 void
-remember_signed_document(const char *utf8_document, size_t length,
-						 int32 org_id, int32 timesheet_id, int32 part_no,
-						 int32 part_count, const pg_uuid_t *message_id)
+remember_signed_document(int32 timesheet_id, const TimesheetDocument *source,
+						 const DocumentPart *part,
+						 const SignedDocument *signed_document,
+						 const SignatureFacts *facts)
 {
 	unsigned char digest[SHA256_BYTES];
 	SignedDocumentEntry *entry;
@@ -127,13 +138,20 @@ remember_signed_document(const char *utf8_document, size_t length,
 									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
-	compute_sha256(utf8_document, length, digest);
+	compute_sha256(signed_document->text, signed_document->length, digest);
 	entry = hash_search(signed_documents, digest, HASH_ENTER, NULL);
-	entry->org_id = org_id;
+	entry->org_id = source->org_id;
 	entry->timesheet_id = timesheet_id;
-	entry->part_no = part_no;
-	entry->part_count = part_count;
-	entry->message_id = *message_id;
+	entry->part_no = part->part_no;
+	entry->part_count = part->part_count;
+	entry->message_id = source->message_id;
+	entry->signature_value = MemoryContextStrdup(TopTransactionContext,
+												 signed_document->signature_value);
+	entry->key_fingerprint = MemoryContextStrdup(TopTransactionContext,
+												 facts->fingerprint);
+	entry->certificate_serial = MemoryContextStrdup(TopTransactionContext,
+													facts->serial);
+	entry->certificate_not_after = facts->not_after;
 }
 
 /* Returns whether the current user may insert any submission row. */
@@ -216,8 +234,9 @@ check_new_state(const NewSubmission *row, HeapTuple tuple, TupleDesc tupdesc)
 
 /*
  * Checks that the row's document is one that this transaction signed for
- * the same timesheet, part and message id, and that document_sha256 is its
- * SHA-256.  The digest is taken over the document's UTF-8 bytes, as
+ * the same timesheet, part and message id, that document_sha256 is its
+ * SHA-256, and that the signature and certificate columns are those that
+ * signing returned.  The digest is taken over the document's UTF-8 bytes, as
  * sign_timesheet computes document_sha256.
  */
 static void
@@ -252,6 +271,12 @@ check_signed_document(const NewSubmission *row)
 						  psprintf("Its document was signed for part %d of %d of timesheet %d of organization %d, with another message id or for another row.",
 								   entry->part_no, entry->part_count,
 								   entry->timesheet_id, entry->org_id));
+	if (strcmp(entry->signature_value, row->signature_value) != 0 ||
+		strcmp(entry->key_fingerprint, row->key_fingerprint) != 0 ||
+		strcmp(entry->certificate_serial, row->certificate_serial) != 0 ||
+		entry->certificate_not_after != row->certificate_not_after)
+		reject_submission(row,
+						  "Its signature_value, key_fingerprint, certificate_serial or certificate_not_after differs from what signing its document returned.");
 }
 
 /* Reads the columns that identify the row and its document. */
@@ -260,7 +285,8 @@ read_new_submission(HeapTuple tuple, TupleDesc tupdesc, NewSubmission *row)
 {
 	static const char *const required[] = {
 		"org_id", "timesheet_id", "part_no", "part_count", "message_id",
-		"document", "document_sha256"
+		"document", "document_sha256", "signature_value", "key_fingerprint",
+		"certificate_serial", "certificate_not_after"
 	};
 	Datum		values[lengthof(required)];
 
@@ -282,6 +308,10 @@ read_new_submission(HeapTuple tuple, TupleDesc tupdesc, NewSubmission *row)
 	row->message_id = *DatumGetUUIDP(values[4]);
 	row->document = DatumGetTextPP(values[5]);
 	row->document_sha256 = DatumGetByteaPP(values[6]);
+	row->signature_value = TextDatumGetCString(values[7]);
+	row->key_fingerprint = TextDatumGetCString(values[8]);
+	row->certificate_serial = TextDatumGetCString(values[9]);
+	row->certificate_not_after = DatumGetTimestampTz(values[10]);
 }
 
 /*

@@ -2,10 +2,11 @@
 -- table because submit_timesheet and resubmit run with their privileges.
 -- They may insert only a new queued row whose document sign_timesheet or
 -- sign_timesheet_correction signed in the same transaction, for the same
--- timesheet, part and message id.  Superusers and administrators may
+-- timesheet, part and message id, with the signature and certificate facts
+-- that the signing returned.  Superusers and administrators may
 -- insert any row.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE otan_tap_forge_operator IN ROLE otan_enbek_operator;
@@ -76,6 +77,20 @@ CREATE FUNCTION pg_temp.insert_signed(sheet integer, target integer, new_status 
     FROM otan_enbek.sign_timesheet(sheet) AS g
 $$;
 
+-- Inserts the documents that sign_timesheet signs for sheet as new queued
+-- rows, with another key fingerprint than the signer's.
+CREATE FUNCTION pg_temp.insert_signed_other_key(sheet integer) RETURNS void
+    LANGUAGE sql AS $$
+    INSERT INTO otan_enbek.submission
+        (org_id, timesheet_id, part_no, part_count, message_id, service_id, document,
+         document_sha256, signature_value, key_fingerprint, certificate_serial,
+         certificate_not_after)
+    SELECT g.org_id, sheet, g.part_no, g.part_count, g.message_id, 'OTAN_TIMESHEET_V1',
+           g.document, g.document_sha256, g.signature_value, 'another fingerprint',
+           g.certificate_serial, g.certificate_not_after
+    FROM otan_enbek.sign_timesheet(sheet) AS g
+$$;
+
 -- Returns the detail and hint of the permission error that statement raises.
 CREATE FUNCTION pg_temp.error_fields(statement text, OUT detail text, OUT hint text)
     LANGUAGE plpgsql AS $$
@@ -127,6 +142,9 @@ SELECT throws_ok($$SELECT pg_temp.insert_signed(770500, 770500, 'queued', 0, NUL
 SELECT throws_ok($$SELECT pg_temp.insert_signed(770500, 770200, 'queued', 0, NULL, NULL)$$,
     '42501', 'permission denied to insert a submission of timesheet 770200 by hand',
     'signed document: a row of another timesheet is rejected');
+SELECT throws_ok($$SELECT pg_temp.insert_signed_other_key(770500)$$,
+    '42501', 'permission denied to insert a submission of timesheet 770500 by hand',
+    'signed document: another key fingerprint is rejected');
 
 -- The error names what is wrong and what to use instead.
 SELECT is((SELECT detail FROM pg_temp.error_fields(
@@ -137,6 +155,10 @@ SELECT is((SELECT detail FROM pg_temp.error_fields(
                $$SELECT pg_temp.insert_signed(770500, 770500, 'queued', 0, NULL, '<other/>')$$)),
           'Its document_sha256 is not the SHA-256 of its document.',
           'error detail: the digest');
+SELECT is((SELECT detail FROM pg_temp.error_fields(
+               $$SELECT pg_temp.insert_signed_other_key(770500)$$)),
+          'Its signature_value, key_fingerprint, certificate_serial or certificate_not_after differs from what signing its document returned.',
+          'error detail: the certificate columns');
 SELECT is((SELECT hint FROM pg_temp.error_fields(
                $$SELECT pg_temp.insert_signed(770500, 770500, 'accepted', 0, NULL, NULL)$$)),
           'Submit the timesheet with otan_enbek.submit_timesheet, or a new version of it with otan_enbek.resubmit.',
