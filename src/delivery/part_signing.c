@@ -21,11 +21,16 @@
 
 #include "delivery/envelope.h"
 #include "delivery/part_signing.h"
+#include "delivery/signed_documents.h"
 #include "otan_enbek.h"
 
-/* Adds one signed document to the result of the signing function. */
+/*
+ * Adds one signed document to the result of the signing function, and
+ * records it for the insert guard of otan_enbek.submission.
+ */
 static void
-store_signed_document(ReturnSetInfo *rsinfo, const TimesheetDocument *source,
+store_signed_document(ReturnSetInfo *rsinfo, int32 timesheet_id,
+					  const TimesheetDocument *source,
 					  const DocumentPart *part,
 					  const SignedDocument *signed_document,
 					  const SignatureFacts *facts, int request_bytes)
@@ -51,6 +56,8 @@ store_signed_document(ReturnSetInfo *rsinfo, const TimesheetDocument *source,
 	values[12] = TimestampTzGetDatum(facts->not_after);
 	values[13] = Int32GetDatum(request_bytes);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	remember_signed_document(timesheet_id, source, part, signed_document,
+							 facts);
 }
 
 /*
@@ -99,7 +106,8 @@ sign_parts(ReturnSetInfo *rsinfo, int32 timesheet_id,
 				 part.part_no, timesheet_id, request_bytes,
 				 parts[i].request_bytes);
 
-		store_signed_document(rsinfo, &source, &part, &signed_document,
+		store_signed_document(rsinfo, timesheet_id, &source, &part,
+							  &signed_document,
 							  facts, request_bytes);
 		MemoryContextSwitchTo(caller);
 		MemoryContextReset(part_context);
@@ -139,7 +147,8 @@ sign_whole_or_parts(ReturnSetInfo *rsinfo, int32 timesheet_id,
 		all.first_line_no = lines[0].line_no;
 		all.last_line_no = lines[count - 1].line_no;
 		all.employee_count = count;
-		store_signed_document(rsinfo, &whole, &all, &signed_whole,
+		store_signed_document(rsinfo, timesheet_id, &whole, &all,
+							  &signed_whole,
 							  &facts, request_bytes);
 	}
 	else
