@@ -14,10 +14,11 @@
  * already stored or repeated in the file and inserts the others in
  * batches.
  *
- * Memory: the credential table, the writer's batch of 1,000 rows, and one
- * 16-byte entry (with the hash table's spare room) per distinct
- * employee-day marked for attendance_pending.  Rejected records are
- * returned in arrays, so they are held until the end.
+ * Memory: the credential table, the writer's batch of 1,000 rows and its
+ * set of key hashes (see event_writer.c), and a 16-byte entry, with the
+ * hash table's spare room, per distinct employee-day marked for
+ * attendance_pending.  Rejected records are returned in arrays, so they
+ * are held until the end.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +26,6 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "ingest/credential_map.h"
 #include "ingest/event_writer.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_pg.h"
@@ -54,32 +55,13 @@ typedef struct PendingEntry
 #define SH_KEY_TYPE uint64
 #define SH_KEY key
 #define SH_HASH_KEY(tb, key) \
-	hash_combine(murmurhash32((uint32) ((key) >> 32)), murmurhash32((uint32) (key)))
+	hash_combine(murmurhash32((uint32) ((key) >> 32)), \
+				 murmurhash32((uint32) (key)))
 #define SH_EQUAL(tb, a, b) ((a) == (b))
 #define SH_SCOPE static inline
 #define SH_DECLARE
 #define SH_DEFINE
 #include "lib/simplehash.h"
-
-/* Key of the credential table: the kind's letter, then the value */
-#define CREDENTIAL_KEY_SIZE (1 + INGEST_VALUE_SIZE)
-
-/* One row of otan_enbek.credential */
-typedef struct CredentialRule
-{
-	bool		own_source;		/* limited to the ingest's source */
-	DateADT		valid_from;		/* DATEVAL_NOBEGIN when unbounded */
-	DateADT		valid_to;		/* DATEVAL_NOEND when unbounded */
-	int32		employee_id;
-} CredentialRule;
-
-typedef struct CredentialEntry
-{
-	char		key[CREDENTIAL_KEY_SIZE];
-	int			count;
-	int			size;
-	CredentialRule *rules;
-} CredentialEntry;
 
 /* Columns of ingest_events */
 enum
@@ -154,131 +136,6 @@ typedef struct IngestState
 	ArrayBuildState *reject_reasons;
 	ArrayBuildState *reject_raws;
 } IngestState;
-
-/* Builds the credential table's key of a kind and a value. */
-static bool
-credential_key(char *key, const char *kind, const char *value)
-{
-	size_t		len = strlen(value);
-
-	if (len > INGEST_MAX_VALUE_BYTES)
-		return false;
-	key[0] = kind[0];
-	memcpy(key + 1, value, len + 1);
-	return true;
-}
-
-/*
- * Reads the credentials of the organization that apply to the source: its
- * own and those for every source.  A value longer than a parser ever
- * returns cannot match and is left out.
- */
-static HTAB *
-load_credentials(int32 org_id, int32 source_id)
-{
-	HASHCTL		ctl;
-	HTAB	   *table;
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[2] = {INT4OID, INT4OID};
-	Datum		args[2] = {Int32GetDatum(org_id), Int32GetDatum(source_id)};
-	uint64		i;
-
-	ctl.keysize = CREDENTIAL_KEY_SIZE;
-	ctl.entrysize = sizeof(CredentialEntry);
-	ctl.hcxt = cxt;
-	table = hash_create("otan_enbek credentials", 1024, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT kind, value, source_id IS NOT NULL,"
-							  " valid_from, valid_to, employee_id"
-							  " FROM otan_enbek.credential"
-							  " WHERE org_id = $1"
-							  " AND (source_id IS NULL OR source_id = $2)",
-							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "reading the credentials of organization %d failed",
-			 org_id);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char		key[CREDENTIAL_KEY_SIZE];
-		char	   *kind = SPI_getvalue(tuple, desc, 1);
-		char	   *value = SPI_getvalue(tuple, desc, 2);
-		CredentialEntry *entry;
-		CredentialRule *rule;
-		bool		isnull;
-		bool		found;
-		Datum		d;
-
-		if (!credential_key(key, kind, value))
-			continue;
-		entry = hash_search(table, key, HASH_ENTER, &found);
-		if (!found)
-		{
-			entry->count = 0;
-			entry->size = 2;
-			entry->rules = MemoryContextAlloc(cxt, sizeof(CredentialRule) * 2);
-		}
-		else if (entry->count == entry->size)
-		{
-			entry->size *= 2;
-			entry->rules = repalloc(entry->rules,
-									sizeof(CredentialRule) * entry->size);
-		}
-		rule = &entry->rules[entry->count++];
-		rule->own_source = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
-		d = SPI_getbinval(tuple, desc, 4, &isnull);
-		rule->valid_from = isnull ? DATEVAL_NOBEGIN : DatumGetDateADT(d);
-		d = SPI_getbinval(tuple, desc, 5, &isnull);
-		rule->valid_to = isnull ? DATEVAL_NOEND : DatumGetDateADT(d);
-		rule->employee_id = DatumGetInt32(SPI_getbinval(tuple, desc, 6,
-														&isnull));
-	}
-	SPI_finish();
-	return table;
-}
-
-/*
- * Finds the employee of a credential on a local date; false when none
- * matches.  A credential limited to the source wins over one for every
- * source, as in reassign_credential_events.
- */
-static bool
-lookup_employee(IngestState *state, const IngestRecord *record,
-				DateADT local_date, int32 *employee_id)
-{
-	char		key[CREDENTIAL_KEY_SIZE];
-	CredentialEntry *entry;
-	bool		found = false;
-	int			i;
-
-	if (!credential_key(key,
-						ingest_credential_kind_name(record->credential_kind),
-						record->credential))
-		return false;
-	entry = hash_search(state->credentials, key, HASH_FIND, NULL);
-	if (entry == NULL)
-		return false;
-	for (i = 0; i < entry->count; i++)
-	{
-		CredentialRule *rule = &entry->rules[i];
-
-		if (local_date < rule->valid_from || local_date > rule->valid_to)
-			continue;
-		if (rule->own_source)
-		{
-			*employee_id = rule->employee_id;
-			return true;
-		}
-		if (!found)
-		{
-			*employee_id = rule->employee_id;
-			found = true;
-		}
-	}
-	return found;
-}
 
 /* Keeps a rejected record for ingest_reject. */
 static void
@@ -378,19 +235,60 @@ add_event(IngestState *state, const IngestRecord *record, TimestampTz at,
 	return event_writer_add(state->writer);
 }
 
-/* Parser callback: rejects, resolves and stores one record. */
+/*
+ * Rejects a record that was read when its time is out of the limits;
+ * otherwise resolves its employee and hands it to the writer.
+ */
+static void
+store_event(IngestState *state, const IngestRecord *record,
+			Timestamp local_time)
+{
+	bool		ambiguous;
+	TimestampTz at = record_utc_time(state, record, local_time, &ambiguous);
+	const IngestTime *t = &record->time;
+	char		reason[INGEST_REASON_SIZE];
+	DateADT		date;
+	int32		employee_id = 0;
+	const char *kind;
+	bool		has_employee;
+	bool		found;
+
+	if (at < state->not_before || at > state->not_after)
+	{
+		snprintf(reason, sizeof(reason),
+				 at < state->not_before ?
+				 "The time %04d-%02d-%02d %02d:%02d:%02d is before 2001-01-01." :
+				 "The time %04d-%02d-%02d %02d:%02d:%02d is more than one day in the future.",
+				 t->year, t->month, t->day, t->hour, t->minute, t->second);
+		reject_record(state, record, reason, false);
+		return;
+	}
+
+	date = local_date(state, at);
+	kind = ingest_credential_kind_name(record->credential_kind);
+	has_employee = credential_map_lookup(state->credentials, kind,
+										 record->credential, date,
+										 &employee_id);
+	if (!add_event(state, record, at, ambiguous, has_employee, employee_id))
+		return;
+	state->inserted++;
+	if (!record->counts_for_attendance)
+		state->non_attendance++;
+	else if (!has_employee)
+		state->unknown_credential++;
+	else
+		pending_insert(state->pending,
+					   ((uint64) (uint32) employee_id << 32) | (uint32) date,
+					   &found);
+}
+
+/* Parser callback: rejects or stores one record. */
 static void
 store_record(const IngestRecord *record, void *arg)
 {
 	IngestState *state = (IngestState *) arg;
 	MemoryContext old;
 	Timestamp	local_time = 0;
-	TimestampTz at;
-	bool		ambiguous;
-	char		reason[INGEST_REASON_SIZE];
-	DateADT		date;
-	int32		employee_id = 0;
-	bool		has_employee;
 
 	CHECK_FOR_INTERRUPTS();
 	old = MemoryContextSwitchTo(state->row_cxt);
@@ -402,40 +300,7 @@ store_record(const IngestRecord *record, void *arg)
 					  "The date-time is outside the range of a timestamp.",
 					  true);
 	else
-	{
-		at = record_utc_time(state, record, local_time, &ambiguous);
-		reason[0] = '\0';
-		if (at < state->not_before || at > state->not_after)
-			snprintf(reason, sizeof(reason),
-					 at < state->not_before ?
-					 "The time %04d-%02d-%02d %02d:%02d:%02d is before 2001-01-01." :
-					 "The time %04d-%02d-%02d %02d:%02d:%02d is more than one day in the future.",
-					 record->time.year, record->time.month, record->time.day,
-					 record->time.hour, record->time.minute,
-					 record->time.second);
-		if (reason[0] != '\0')
-			reject_record(state, record, reason, false);
-		else
-		{
-			date = local_date(state, at);
-			has_employee = lookup_employee(state, record, date, &employee_id);
-			if (add_event(state, record, at, ambiguous, has_employee,
-						  employee_id))
-			{
-				bool		found;
-
-				state->inserted++;
-				if (!record->counts_for_attendance)
-					state->non_attendance++;
-				else if (!has_employee)
-					state->unknown_credential++;
-				else
-					pending_insert(state->pending,
-								   ((uint64) (uint32) employee_id << 32) |
-								   (uint32) date, &found);
-			}
-		}
-	}
+		store_event(state, record, local_time);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->row_cxt);
 }
@@ -586,7 +451,7 @@ otan_enbek_ingest_events(PG_FUNCTION_ARGS)
 	state.not_after = PG_GETARG_TIMESTAMPTZ(7);
 	read_ambiguous(&state, fcinfo);
 	find_columns(&state);
-	state.credentials = load_credentials(state.org_id, state.source_id);
+	state.credentials = credential_map_load(state.org_id, state.source_id);
 	state.pending = pending_create(CurrentMemoryContext, 1024, NULL);
 	state.kind_names[INGEST_CREDENTIAL_PERSON] = CStringGetTextDatum("person");
 	state.kind_names[INGEST_CREDENTIAL_CARD] = CStringGetTextDatum("card");
