@@ -6,13 +6,13 @@
  *
  * ingest_bytes calls it after it has created the partitions of the file's
  * months, under the lock of ensure_event_partitions.  Each record that was
- * read gets its UTC time (the rules of ingest_bytes: a record's own
- * offset, the first occurrence of an ambiguous local time, or the
- * organization's zone), is rejected outside [not_before, not_after], gets
- * its employee from a hash table of the organization's credentials, and
- * goes to the event writer (event_writer.c), which drops the events
- * already stored or repeated in the file and inserts the others in
- * batches.
+ * read gets its UTC time by the rules of ingest_bytes: the record's own
+ * offset, the first occurrence of an ambiguous local time, or else the
+ * organization's zone.  A time outside [not_before, not_after] is
+ * rejected.  The employee comes from a hash table of the organization's
+ * credentials (credential_map.c).  The event writer (event_writer.c) then
+ * drops the events already stored or repeated in the file and inserts the
+ * others in batches.
  *
  * Memory: the credential table, the writer's batch of 1,000 rows and its
  * set of key hashes (see event_writer.c), and a 16-byte entry, with the

@@ -4,7 +4,7 @@
 -- skud_event makes ingest_bytes take the SQL path, and the trigger must
 -- see every inserted row.
 BEGIN;
-SELECT plan(21);
+SELECT plan(24);
 
 INSERT INTO otan_enbek.organization (bin, name, time_zone)
 VALUES ('050440000012', 'School No. 1', 'Asia/Almaty') RETURNING org_id AS org \gset
@@ -54,6 +54,19 @@ SELECT is(:streamed_duplicate_count, 147,
           'streamed: repeats more than a batch apart are duplicates');
 SELECT is(:streamed_inserted_count, 3000 - 30 - 147, 'streamed: the rest is stored');
 
+-- Whether ingest_events streams, from an empty file of gate B
+CREATE FUNCTION pg_temp.streams(src integer, batch bigint) RETURNS boolean
+    LANGUAGE sql AS $$
+    SELECT e.streamed
+    FROM otan_enbek.source s
+    JOIN otan_enbek.organization o ON o.org_id = s.org_id
+    CROSS JOIN LATERAL otan_enbek.ingest_events(
+        s.org_id, s.source_id, batch, 'csv', convert_to(E'occurred_at,card_no\n', 'UTF8'),
+        o.time_zone, timestamptz '2001-01-01', now(), NULL, NULL, NULL) AS e
+    WHERE s.source_id = src
+$$;
+SELECT ok(pg_temp.streams(:src_b, :streamed_batch_id), 'without triggers ingest streams');
+
 -- The same file from gate A through the SQL statement: a row trigger on
 -- skud_event keeps ingest_bytes from streaming.
 CREATE TEMP TABLE trigger_rows (n bigint NOT NULL DEFAULT 0);
@@ -69,7 +82,11 @@ CREATE TRIGGER count_row AFTER INSERT ON otan_enbek.skud_event
 SELECT b.* FROM csv_file, otan_enbek.ingest(:src_a, 'csv', content) AS b \gset sql_
 SELECT is((SELECT n FROM trigger_rows), :sql_inserted_count::bigint,
           'a trigger on skud_event sees every row that ingest stores');
+SELECT ok(NOT pg_temp.streams(:src_b, :streamed_batch_id),
+          'with a row trigger ingest does not stream');
 DROP TRIGGER count_row ON otan_enbek.skud_event;
+SELECT ok(pg_temp.streams(:src_b, :streamed_batch_id),
+          'after the trigger is dropped ingest streams again');
 
 SELECT is(:sql_read_count, :streamed_read_count, 'both paths read the same records');
 SELECT is(:sql_inserted_count, :streamed_inserted_count, 'both paths store as many events');
