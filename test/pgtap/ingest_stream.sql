@@ -1,7 +1,7 @@
 -- The streaming ingest (ingest_events) stores what the SQL statement of
 -- ingest_bytes stores.  A file of 3,000 records, with repeats more than a
--- batch of 1,000 rows apart, goes once through each path; a row trigger on
--- skud_event makes ingest_bytes take the SQL path, and the trigger must
+-- batch of 1,000 rows apart, goes once through each path.  A row trigger
+-- on skud_event makes ingest_bytes take the SQL path, and the trigger must
 -- see every inserted row.
 BEGIN;
 SELECT plan(24);
