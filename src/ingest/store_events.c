@@ -464,7 +464,7 @@ otan_enbek_ingest_events(PG_FUNCTION_ARGS)
 	ingest_check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	ingest_run_parser(PG_GETARG_TEXT_PP(3), VARDATA_ANY(content),
 					  VARSIZE_ANY_EXHDR(content), store_record, &state,
-					  "storing");
+					  "parsing");
 	if (event_writer_close(state.writer) != state.inserted)
 		elog(ERROR, "ingest_events stored a different number of events than it counted");
 
