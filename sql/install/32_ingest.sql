@@ -189,15 +189,15 @@ BEGIN
                                   fmt, content, src.time_zone, not_before, not_after,
                                   ambiguous_from, ambiguous_to, ambiguous_offset);
     IF stream.streamed THEN
+        -- unnest in the select list walks the arrays in step, without the
+        -- tuplestore (spilled above work_mem) that unnest in FROM fills
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
-        SELECT src.org_id, p.employee_id, p.work_day
-        FROM unnest(stream.pending_employee_ids, stream.pending_work_days)
-             AS p(employee_id, work_day)
+        SELECT src.org_id, unnest(stream.pending_employee_ids),
+               unnest(stream.pending_work_days)
         ON CONFLICT DO NOTHING;
         INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
-        SELECT src.org_id, batch.batch_id, r.line_no, r.reason, r.raw
-        FROM unnest(stream.reject_line_nos, stream.reject_reasons, stream.reject_raws)
-             AS r(line_no, reason, raw);
+        SELECT src.org_id, batch.batch_id, unnest(stream.reject_line_nos),
+               unnest(stream.reject_reasons), unnest(stream.reject_raws);
         SELECT stream.read_count AS read, stream.inserted_count AS inserted,
                stream.rejected_count AS rejected,
                stream.unknown_credential_count AS unknown_credential,
