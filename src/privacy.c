@@ -30,10 +30,10 @@
  * - Any other message that would be logged with its statement has the
  *   statement hidden when the statement contains a valid IIN, as an INSERT
  *   into employee that fails on a date does.
- * - The messages in which PostgreSQL quotes the value of a setting, such
- *   as 'parameter "..." changed to "..."' at a configuration reload, lose
- *   the value when the setting is a URL that may carry a user name,
- *   password or token: webhook_url, smtp_url and external_signer_url.
+ * - Some messages quote the value of a setting, such as 'parameter "..."
+ *   changed to "..."' at a configuration reload.  They lose the value when
+ *   the setting is a URL that may carry a user name, password or token
+ *   (webhook_url, smtp_url and external_signer_url).
  *   Those settings are superuser-only, and a reload logs every changed
  *   value at LOG level in the postmaster.
  *

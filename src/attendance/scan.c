@@ -287,7 +287,11 @@ employee_cmp(const void *a, const void *b)
 	int32		x = ((const ScanEmployee *) a)->employee_id;
 	int32		y = ((const ScanEmployee *) b)->employee_id;
 
-	return x < y ? -1 : x > y ? 1 : 0;
+	if (x < y)
+		return -1;
+	if (x > y)
+		return 1;
+	return 0;
 }
 
 /*

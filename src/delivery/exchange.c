@@ -100,7 +100,7 @@ build_request(DeliveryItem *item)
  * A transient verdict for an error raised while handling the item, before
  * anything reached Enbek, so that the circuit breaker does not count it.
  * An error with its own SQLSTATE (a signing key or signing service
- * problem, say) keeps that code, its detail and its hint; only an error
+ * problem, say) keeps that code, its detail and its hint.  Only an error
  * raised by elog() is called an internal error.
  */
 static DeliveryVerdict *

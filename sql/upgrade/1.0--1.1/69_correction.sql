@@ -81,10 +81,10 @@ COMMENT ON FUNCTION otan_enbek.timesheet_employee_element(otan_enbek.timesheet_l
 -- newest earlier version of the same organization and month of which Enbek
 -- accepted any part, when Enbek accepted every part of it, and the
 -- submission of its first part, whose message id the correction names.
--- No row when the month has no accepted version, and none when Enbek
--- accepted only some parts of that newest version: Enbek then holds the
--- accepted parts applied over the version before, a state that no version
--- here describes, so the next version goes in full and replaces it.
+-- No row when the month has no accepted version.  No row either when Enbek
+-- accepted only some parts of that newest version, because Enbek's copy is
+-- then those parts applied over the version before.  No version here
+-- describes that state, so the next version goes in full and replaces it.
 CREATE FUNCTION otan_enbek.correction_base(org integer, timesheet_id integer,
         OUT base_timesheet_id integer, OUT base_version integer,
         OUT base_submission_id bigint, OUT base_message_id uuid)
