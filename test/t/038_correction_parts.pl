@@ -10,7 +10,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use IPC::Run qw(run);
+use OtanCorrection;
 use JSON::PP;
 use OtanTest;
 use Test::More;
@@ -18,25 +18,9 @@ use Test::More;
 my $db = new_database('otan_t_correction_parts');
 reset_service();
 
-# 153 valid IINs from test/harness/kzid.py with contracts: employees 1 to
-# 150 are in version 1, and 151 to 153 are added in version 2.
-my $kzid_dir = "$ENV{OTAN_TOP}/test/harness";
-my ($out, $err) = ('', '');
-run [ 'python3', '-c', q{
-import sys
-sys.path.insert(0, sys.argv[1])
-import kzid
-iins = []
-serial = 1
-while len(iins) < 153:
-    iin = kzid.iin("1979-03-14", "m", serial)
-    if iin not in iins:
-        iins.append(iin)
-    serial += 1
-print(" ".join(iins))
-}, $kzid_dir ], \undef, \$out, \$err
-  or die "kzid.py failed: $err";
-my @iins = split ' ', $out;
+# 153 valid IINs with contracts: employees 1 to 150 are in version 1, and
+# 151 to 153 are added in version 2.
+my @iins = test_iins(153);
 is(scalar @iins, 153, '153 IINs generated');
 add_contracts('050440000012', @iins);
 
@@ -44,59 +28,13 @@ my $org = psql($db, q{
 	INSERT INTO otan_enbek.organization (bin, name)
 	VALUES ('050440000012', 'School No. 7') RETURNING org_id});
 
-# Builds a version of October 2025 (31 days) with one line per employee
-# number, in that order, and returns its id.  Employee n has the IIN
-# $iins[n - 1] and works in Primary (1-60), Secondary (61-120) or Office.
-# The employees in @$sick have day 1 as sick leave, the others a working
-# day or a day off.
-sub build_version
-{
-	my ($version, $employees, $sick) = @_;
-	my $numbers = join ',', @$employees;
-	my $sick_numbers = join ',', (@$sick, 0);
-	my $iin_array = join ',', map { "'$_'" } @iins;
-	my $id = psql($db, qq{
-		INSERT INTO otan_enbek.timesheet
-		    (org_id, month, version, status, working_days, norm_hours)
-		VALUES ($org, '2025-10-01', $version, 'built', 23, 184)
-		RETURNING timesheet_id});
-	psql($db, qq{
-		WITH october AS (
-		    SELECT array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 'В' ELSE 'Я' END
-		                     ORDER BY d) AS codes,
-		           array_agg(CASE WHEN extract(isodow FROM d) >= 6 THEN 0 ELSE 8 END
-		                     ORDER BY d) AS hours
-		    FROM generate_series('2025-10-01'::date, '2025-10-31', '1 day') AS d)
-		INSERT INTO otan_enbek.timesheet_line
-		    (org_id, timesheet_id, employee_id, line_no, iin, full_name, department,
-		     day_codes, day_hours, days_worked, hours_worked, days_off)
-		SELECT $org, $id, e.n, e.line_no, (ARRAY[$iin_array]::text[])[e.n],
-		       'Employee No. ' || e.n,
-		       CASE WHEN e.n <= 60 THEN 'Primary' WHEN e.n <= 120 THEN 'Secondary'
-		            ELSE 'Office' END,
-		       CASE WHEN e.n = ANY (ARRAY[$sick_numbers]) THEN ARRAY['Б'] || o.codes[2:31]
-		            ELSE o.codes END,
-		       o.hours, 23, 184, 8
-		FROM unnest(ARRAY[$numbers]) WITH ORDINALITY AS e (n, line_no), october AS o});
-	return $id;
-}
-
-# Waits until no part of a version is in delivery any more; returns the
-# statuses of its parts in part order.
-sub wait_for_parts
-{
-	my ($id) = @_;
-	wait_for($db, qq{SELECT count(*) FROM otan_enbek.submission
-		WHERE timesheet_id = $id AND status IN ('queued', 'sending', 'sent')}, '0');
-	return psql($db, qq{SELECT string_agg(status, ',' ORDER BY part_no)
-		FROM otan_enbek.submission WHERE timesheet_id = $id});
-}
+sub build_version { return build_october_version($db, $org, \@iins, @_); }
 
 # Version 1: accepted in full.
 my $v1 = build_version(1, [ 1 .. 150 ], []);
 my $v1_parts = psql($db, "SELECT count(*) FROM otan_enbek.resubmit($v1) WHERE kind = 'full'");
 cmp_ok($v1_parts, '>', 1, 'version 1 is sent in full, in parts');
-like(wait_for_parts($v1), qr/^accepted(,accepted)+$/, 'every part of version 1 is accepted');
+like(wait_for_parts($db, $v1), qr/^accepted(,accepted)+$/, 'every part of version 1 is accepted');
 is(psql($db, "SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = $v1"),
 	'accepted', 'version 1 is accepted');
 my $v1_message = psql($db,
@@ -135,7 +73,7 @@ is($row_total, 148, 'the rows count 148 changed employees');
 is(psql($db, "SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = $v2"),
 	'submitted', 'version 2 is submitted');
 
-like(wait_for_parts($v2), qr/^accepted(,accepted)+$/, 'every part of version 2 is accepted');
+like(wait_for_parts($db, $v2), qr/^accepted(,accepted)+$/, 'every part of version 2 is accepted');
 is(psql($db, "SELECT status FROM otan_enbek.timesheet WHERE timesheet_id = $v2"),
 	'accepted', 'version 2 is accepted');
 is(psql($db, qq{SELECT string_agg(n.payload->>'timesheet_status', ',' ORDER BY n.notification_id)
