@@ -4,7 +4,7 @@
 -- while none of its parts was ever sent.  The progress of a run is in the
 -- progress view, and status() sums the runs up.
 BEGIN;
-SELECT plan(48);
+SELECT plan(52);
 SET LOCAL client_min_messages = error;
 
 INSERT INTO otan_enbek.organization (org_id, bin, name)
@@ -54,6 +54,18 @@ SELECT is((SELECT count(*) FROM otan_enbek.attendance_day WHERE org_id = 9401), 
 
 SELECT throws_ok($$SELECT otan_enbek.run_job('vacuum', 9401, NULL, NULL)$$, '22023',
                  'unknown job kind "vacuum"', 'an unknown kind raises an error');
+SELECT throws_ok($$SELECT otan_enbek.resubmit_timesheet(9401, NULL)$$, '22004',
+                 'the month of the timesheet_resubmit run must not be null',
+                 'resubmit_timesheet rejects a null month');
+SELECT throws_ok($$SELECT otan_enbek.run_timesheet_build(9401, NULL)$$, '22004',
+                 'the month of the timesheet_build run must not be null',
+                 'run_timesheet_build rejects a null month');
+SELECT throws_ok($$SELECT otan_enbek.run_timesheet_submit(9401, NULL)$$, '22004',
+                 'the month of the timesheet_submit run must not be null',
+                 'run_timesheet_submit rejects a null month');
+SELECT throws_ok($$SELECT otan_enbek.run_attendance(9401, NULL)$$, '22004',
+                 'the month of the attendance run must not be null',
+                 'run_attendance rejects a null first day');
 
 -- Timesheets and submissions: 9501 with two queued parts never attempted,
 -- 9502 queued after one attempt, 9503 sent, 9504 accepted.

@@ -34,6 +34,14 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'List the kinds with SELECT * FROM otan_enbek.job_kinds().';
     END IF;
+    -- A step of a month would otherwise fail later with a message about a
+    -- null month, such as a timesheet "for <NULL>" that does not exist.
+    IF first_day IS NULL
+       AND kind IN ('attendance', 'timesheet_build', 'timesheet_submit', 'timesheet_resubmit') THEN
+        RAISE EXCEPTION 'the month of the % run must not be null', kind
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Give a date in the month, such as date_trunc(''month'', now())::date.';
+    END IF;
     -- The step reads with the caller's row-level security, so it would
     -- report another organization's rows as missing.
     IF org IS NOT NULL THEN
