@@ -94,7 +94,7 @@ SELECT ok(otan_enbek.timesheet_html(4901, :sheet_id) NOT LIKE '%class="edits"%',
           'lines without day marks list no edits');
 
 -- Errors.
-SELECT throws_ok('SELECT otan_enbek.timesheet_html(4901, 999999)', '42704',
+SELECT throws_ok('SELECT otan_enbek.timesheet_html(4901, 999999)', 'P0002',
                  'timesheet 999999 of organization 4901 does not exist',
                  'an unknown timesheet is rejected');
 SELECT throws_ok('SELECT otan_enbek.timesheet_html(NULL::integer)', '22004', NULL,

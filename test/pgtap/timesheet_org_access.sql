@@ -80,7 +80,7 @@ SELECT is(pg_temp.error_as_operator('SELECT * FROM otan_enbek.sign_timesheet(759
           'P0002 timesheet 759999 does not exist | ',
           'sign_timesheet: a missing id does not exist');
 SELECT is(pg_temp.error_as_operator('SELECT otan_enbek.timesheet_html(759999)'),
-          '42704 timesheet 759999 does not exist | ',
+          'P0002 timesheet 759999 does not exist | ',
           'timesheet_html: a missing id does not exist');
 SELECT is(pg_temp.error_as_operator($$SELECT * FROM otan_enbek.resubmit_timesheet(7599, '2025-11-01')$$),
           '42501 role "otan_tap_ts_operator" has no access to organization 7599 | ',

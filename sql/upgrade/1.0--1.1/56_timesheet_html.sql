@@ -35,7 +35,7 @@ BEGIN
                    WHERE t.org_id = timesheet_html.org
                      AND t.timesheet_id = timesheet_html.timesheet_id) THEN
         RAISE EXCEPTION 'timesheet % of organization % does not exist', timesheet_id, org
-            USING ERRCODE = 'undefined_object',
+            USING ERRCODE = 'no_data_found',
                   HINT = 'Use the org_id and timesheet_id of a row of otan_enbek.timesheet, such as the value build_timesheet returned.';
     END IF;
 
@@ -300,7 +300,7 @@ BEGIN
     IF orgs IS NULL THEN
         PERFORM otan_enbek.require_timesheet_access(timesheet_id);
         RAISE EXCEPTION 'timesheet % does not exist', timesheet_id
-            USING ERRCODE = 'undefined_object',
+            USING ERRCODE = 'no_data_found',
                   HINT = 'Use the timesheet_id of a row of otan_enbek.timesheet, such as the value build_timesheet returned.';
     ELSIF cardinality(orgs) > 1 THEN
         RAISE EXCEPTION 'timesheet id % exists in several organizations', timesheet_id
