@@ -156,14 +156,24 @@ WITH settings AS (
            attendance_plans.first_day - 2 + g.i AS day
     FROM generate_series(0, attendance_plans.last_day - attendance_plans.first_day + 4) AS g(i)
 ), employed AS (
+    -- Two branches, every employee or those of employee_ids, so that a
+    -- plan made without knowing employee_ids (the generic plan of a
+    -- prepared statement) still finds a few employees by the primary key.
     SELECT e.employee_id, e.schedule_id,
            greatest(attendance_plans.first_day, e.contract_start) AS emit_from,
            least(attendance_plans.last_day, e.dismissed_on, e.contract_end) AS emit_to
-    FROM otan_enbek.employee e
-    WHERE e.org_id = attendance_plans.org
-      AND (attendance_plans.employee_ids IS NULL
-           OR e.employee_id = ANY (attendance_plans.employee_ids))
-      AND (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+    FROM (SELECT x.employee_id, x.schedule_id, x.contract_start, x.dismissed_on,
+                 x.contract_end
+          FROM otan_enbek.employee x
+          WHERE attendance_plans.employee_ids IS NULL
+            AND x.org_id = attendance_plans.org
+          UNION ALL
+          SELECT x.employee_id, x.schedule_id, x.contract_start, x.dismissed_on,
+                 x.contract_end
+          FROM otan_enbek.employee x
+          WHERE x.org_id = attendance_plans.org
+            AND x.employee_id = ANY (attendance_plans.employee_ids)) e
+    WHERE (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
           >= attendance_plans.first_day
 ), dated AS (

@@ -32,13 +32,18 @@ CREATE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NULL)
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
+<<refresh>>
 DECLARE
     -- How long after an entry an exit outside every window may still pair
     -- with it (MAX_UNSCHEDULED_PAIR_SEC in src/attendance/engine.c).
     unscheduled_pair_sec constant integer := 16 * 3600;
+    -- the flags that attendance_flag_overtime_limits sets
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
     current_org integer;
     zone text;
     dedup_sec integer;
+    unresolved boolean;
     reach_before integer;
     reach_after integer;
     max_skew_sec integer;
@@ -49,6 +54,12 @@ DECLARE
     last_day date;
     fetch_from timestamptz;
     fetch_to timestamptz;
+    written_employees integer[];
+    overtime_changed boolean;
+    flags_carried boolean;
+    has_ambiguous boolean;
+    has_absence boolean;
+    has_rounding boolean;
     n integer;
     written integer := 0;
 BEGIN
@@ -59,53 +70,52 @@ BEGIN
     LOOP
         -- the lock of compute_attendance, which writes the same rows
         PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), current_org);
-        SELECT o.time_zone, o.dedup_window_sec INTO zone, dedup_sec
+        -- One statement reads the settings, the reach of the windows (as
+        -- compute_attendance reads events), the largest clock skew, and
+        -- whether some event has no employee.  A partial index finds those
+        -- events; without the test, resolve_credentials would plan its
+        -- reassignment even when there is nothing to assign.
+        SELECT o.time_zone, o.dedup_window_sec,
+               EXISTS (SELECT FROM otan_enbek.skud_event e
+                       WHERE e.org_id = o.org_id AND e.employee_id IS NULL),
+               w.reach_before, w.reach_after, s.max_skew_sec
+          INTO zone, dedup_sec, unresolved, reach_before, reach_after, max_skew_sec
         FROM otan_enbek.organization o
+        CROSS JOIN LATERAL (
+            SELECT coalesce(max(ws.window_before_min * 60
+                                - extract(epoch FROM r.start_time)), 0) AS reach_before,
+                   coalesce(max(extract(epoch FROM r.end_time)
+                                + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
+                                + ws.window_after_min * 60 - 86400), 0) AS reach_after
+            FROM otan_enbek.work_schedule_rule r
+            JOIN otan_enbek.work_schedule ws
+              ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
+            WHERE r.org_id = o.org_id) w
+        CROSS JOIN LATERAL (
+            SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) AS max_skew_sec
+            FROM otan_enbek.access_point ap
+            WHERE ap.org_id = o.org_id) s
         WHERE o.org_id = current_org;
         IF NOT FOUND THEN
             DELETE FROM otan_enbek.attendance_pending p WHERE p.org_id = current_org;
             CONTINUE;
         END IF;
-        -- A partial index finds the events without an employee.  Without
-        -- this test, resolve_credentials would plan its reassignment even
-        -- when there is nothing to assign: about 2 ms in a new session.
-        IF EXISTS (SELECT FROM otan_enbek.skud_event e
-                   WHERE e.org_id = current_org AND e.employee_id IS NULL) THEN
+        IF unresolved THEN
             PERFORM otan_enbek.resolve_credentials(current_org);
         END IF;
 
-        -- the reach of the windows, as compute_attendance reads events
-        SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
-               coalesce(max(extract(epoch FROM r.end_time)
-                            + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
-                            + ws.window_after_min * 60 - 86400), 0)
-          INTO reach_before, reach_after
-        FROM otan_enbek.work_schedule_rule r
-        JOIN otan_enbek.work_schedule ws
-          ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id
-        WHERE r.org_id = current_org;
-        SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
-        FROM otan_enbek.access_point ap
-        WHERE ap.org_id = current_org;
-
-        FOR month_start IN
-            SELECT DISTINCT date_trunc('month', p.work_day)::date
-            FROM otan_enbek.attendance_pending p
-            WHERE p.org_id = current_org
-            ORDER BY 1
-        LOOP
+        FOR month_start, pending_employees, pending_days, first_day, last_day IN
             WITH taken AS (
                 DELETE FROM otan_enbek.attendance_pending p
                 WHERE p.org_id = current_org
-                  AND p.work_day >= month_start
-                  AND p.work_day < (month_start + interval '1 month')::date
                 RETURNING p.employee_id, p.work_day
             )
-            SELECT array_agg(t.employee_id), array_agg(t.work_day),
-                   min(t.work_day) - 1, max(t.work_day) + 1
-              INTO pending_employees, pending_days, first_day, last_day
-            FROM taken t;
-
+            SELECT date_trunc('month', t.work_day)::date, array_agg(t.employee_id),
+                   array_agg(t.work_day), min(t.work_day) - 1, max(t.work_day) + 1
+            FROM taken t
+            GROUP BY 1
+            ORDER BY 1
+        LOOP
             fetch_from := timezone(zone, first_day::timestamp)
                 - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
                                         + max_skew_sec);
@@ -113,63 +123,122 @@ BEGIN
                 + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
                                         + max_skew_sec);
 
-            INSERT INTO otan_enbek.attendance_day
-                (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
-                 shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
-                 late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
-                 punch_count, anomalies, event_ids, norm_sec)
-            SELECT current_org, f.employee_id, f.work_day, f.schedule_id,
-                   f.day_kind, f.is_final, f.shift_start, f.shift_end, f.first_in,
-                   f.last_out, f.present_sec, f.worked_sec, f.late_sec, f.early_leave_sec,
-                   f.early_arrival_sec, f.overtime_sec, f.night_sec, f.punch_count,
-                   f.anomalies, f.event_ids, f.norm_sec
-            FROM otan_enbek.attendance_compute_days(current_org, first_day, last_day,
-                                                    fetch_from, fetch_to,
-                                                    pending_employees) f
-            LEFT JOIN otan_enbek.attendance_day old
-                   ON old.org_id = current_org
-                  AND old.employee_id = f.employee_id
-                  AND old.work_day = f.work_day
-            WHERE (f.employee_id, f.work_day) IN (SELECT x.employee_id, x.work_day
-                                                  FROM unnest(pending_employees, pending_days)
-                                                       AS x(employee_id, work_day))
-               OR (old.work_day IS NULL AND f.punch_count > 0)
-               OR (old.work_day IS NOT NULL
-                   AND (old.schedule_id, old.day_kind, old.is_final, old.shift_start,
-                        old.shift_end, old.first_in, old.last_out, old.present_sec,
-                        old.worked_sec, old.late_sec, old.early_leave_sec,
-                        old.early_arrival_sec, old.overtime_sec, old.night_sec,
-                        old.punch_count, old.event_ids, old.norm_sec)
-                       IS DISTINCT FROM
-                       (f.schedule_id, f.day_kind, f.is_final, f.shift_start, f.shift_end,
-                        f.first_in, f.last_out, f.present_sec, f.worked_sec, f.late_sec,
-                        f.early_leave_sec, f.early_arrival_sec, f.overtime_sec, f.night_sec,
-                        f.punch_count, f.event_ids, f.norm_sec))
-            ON CONFLICT (org_id, employee_id, work_day) DO UPDATE
-            SET schedule_id = excluded.schedule_id, day_kind = excluded.day_kind,
-                is_final = excluded.is_final, shift_start = excluded.shift_start,
-                shift_end = excluded.shift_end, first_in = excluded.first_in,
-                last_out = excluded.last_out, present_sec = excluded.present_sec,
-                worked_sec = excluded.worked_sec, late_sec = excluded.late_sec,
-                early_leave_sec = excluded.early_leave_sec,
-                early_arrival_sec = excluded.early_arrival_sec,
-                overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
-                punch_count = excluded.punch_count, anomalies = excluded.anomalies,
-                event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
-                absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
-                computed_at = excluded.computed_at;
-            GET DIAGNOSTICS n = ROW_COUNT;
+            -- A written day whose overtime and schedule are as before
+            -- keeps its overtime limit flags, because the totals of its
+            -- month and year are as before too.
+            WITH computed AS (
+                SELECT f.*,
+                       coalesce(old.overtime_sec, 0) = f.overtime_sec
+                       AND (f.overtime_sec = 0
+                            OR old.schedule_id IS NOT DISTINCT FROM f.schedule_id)
+                           AS same_overtime,
+                       ARRAY(SELECT l.flag
+                             FROM unnest(limit_flags) WITH ORDINALITY AS l(flag, i)
+                             WHERE l.flag = ANY (old.anomalies)
+                             ORDER BY l.i) AS old_limit_flags
+                FROM otan_enbek.attendance_compute_days(current_org, first_day, last_day,
+                                                        fetch_from, fetch_to,
+                                                        pending_employees) f
+                LEFT JOIN otan_enbek.attendance_day old
+                       ON old.org_id = current_org
+                      AND old.employee_id = f.employee_id
+                      AND old.work_day = f.work_day
+                WHERE (f.employee_id, f.work_day) IN (SELECT x.employee_id, x.work_day
+                                                      FROM unnest(pending_employees, pending_days)
+                                                           AS x(employee_id, work_day))
+                   OR (old.work_day IS NULL AND f.punch_count > 0)
+                   OR (old.work_day IS NOT NULL
+                       AND (old.schedule_id, old.day_kind, old.is_final, old.shift_start,
+                            old.shift_end, old.first_in, old.last_out, old.present_sec,
+                            old.worked_sec, old.late_sec, old.early_leave_sec,
+                            old.early_arrival_sec, old.overtime_sec, old.night_sec,
+                            old.punch_count, old.event_ids, old.norm_sec)
+                           IS DISTINCT FROM
+                           (f.schedule_id, f.day_kind, f.is_final, f.shift_start, f.shift_end,
+                            f.first_in, f.last_out, f.present_sec, f.worked_sec, f.late_sec,
+                            f.early_leave_sec, f.early_arrival_sec, f.overtime_sec, f.night_sec,
+                            f.punch_count, f.event_ids, f.norm_sec))
+            ), upserted AS (
+                INSERT INTO otan_enbek.attendance_day
+                    (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
+                     shift_start, shift_end, first_in, last_out, present_sec, worked_sec,
+                     late_sec, early_leave_sec, early_arrival_sec, overtime_sec, night_sec,
+                     punch_count, anomalies, event_ids, norm_sec)
+                SELECT current_org, c.employee_id, c.work_day, c.schedule_id,
+                       c.day_kind, c.is_final, c.shift_start, c.shift_end, c.first_in,
+                       c.last_out, c.present_sec, c.worked_sec, c.late_sec, c.early_leave_sec,
+                       c.early_arrival_sec, c.overtime_sec, c.night_sec, c.punch_count,
+                       CASE WHEN c.same_overtime THEN c.anomalies || c.old_limit_flags
+                            ELSE c.anomalies END,
+                       c.event_ids, c.norm_sec
+                FROM computed c
+                ON CONFLICT (org_id, employee_id, work_day) DO UPDATE
+                SET schedule_id = excluded.schedule_id, day_kind = excluded.day_kind,
+                    is_final = excluded.is_final, shift_start = excluded.shift_start,
+                    shift_end = excluded.shift_end, first_in = excluded.first_in,
+                    last_out = excluded.last_out, present_sec = excluded.present_sec,
+                    worked_sec = excluded.worked_sec, late_sec = excluded.late_sec,
+                    early_leave_sec = excluded.early_leave_sec,
+                    early_arrival_sec = excluded.early_arrival_sec,
+                    overtime_sec = excluded.overtime_sec, night_sec = excluded.night_sec,
+                    punch_count = excluded.punch_count, anomalies = excluded.anomalies,
+                    event_ids = excluded.event_ids, norm_sec = excluded.norm_sec,
+                    absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
+                    computed_at = excluded.computed_at
+                RETURNING employee_id, work_day
+            )
+            SELECT count(*), array_agg(DISTINCT u.employee_id),
+                   coalesce(bool_or(NOT c.same_overtime), false),
+                   coalesce(bool_or(c.same_overtime AND c.old_limit_flags <> '{}'), false)
+              INTO n, written_employees, overtime_changed, flags_carried
+            FROM upserted u
+            JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day;
             written := written + n;
+            IF n = 0 THEN
+                CONTINUE;
+            END IF;
 
-            PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day, last_day,
-                                                               fetch_from, fetch_to,
-                                                               pending_employees);
-            PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day, last_day,
-                                                               pending_employees);
-            PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
-                                                         pending_employees);
-            PERFORM otan_enbek.attendance_round_times(current_org, first_day, last_day,
-                                                      pending_employees);
+            -- The steps below run for the employees just written, and only
+            -- when a row was written, because the days left as they were
+            -- keep the flags, codes and rounded times they had.  Each step
+            -- runs only when its result can differ.  The three tests are
+            -- the first statements of their functions, read in one
+            -- statement.
+            SELECT EXISTS (SELECT FROM otan_enbek.skud_event e
+                           WHERE e.org_id = current_org
+                             AND e.local_time_ambiguous
+                             AND e.occurred_at >= fetch_from
+                             AND e.occurred_at < fetch_to),
+                   EXISTS (SELECT FROM otan_enbek.absence ab
+                           WHERE ab.org_id = current_org
+                             AND ab.first_day <= refresh.last_day
+                             AND ab.last_day >= refresh.first_day),
+                   EXISTS (SELECT FROM otan_enbek.work_schedule ws
+                           WHERE ws.org_id = current_org AND ws.rounding_min > 0)
+              INTO has_ambiguous, has_absence, has_rounding;
+            IF has_ambiguous THEN
+                PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day,
+                                                                   last_day, fetch_from,
+                                                                   fetch_to,
+                                                                   written_employees);
+            END IF;
+            -- When no written day changed its overtime or schedule, every
+            -- day keeps its overtime limit flags.  The function still runs
+            -- after ambiguous_time was added to a day with carried flags,
+            -- to put the limit flags last, as a full computation does.
+            IF overtime_changed OR (has_ambiguous AND flags_carried) THEN
+                PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day,
+                                                                   last_day,
+                                                                   written_employees);
+            END IF;
+            IF has_absence THEN
+                PERFORM otan_enbek.attendance_apply_absences(current_org, first_day, last_day,
+                                                             written_employees);
+            END IF;
+            IF has_rounding THEN
+                PERFORM otan_enbek.attendance_round_times(current_org, first_day, last_day,
+                                                          written_employees);
+            END IF;
         END LOOP;
     END LOOP;
     RETURN written;

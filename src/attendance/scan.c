@@ -24,7 +24,10 @@
  * With employee_ids the events are found through the credential index, as
  * refresh_attendance reads the few employees it recomputes.  lo and hi
  * limit the employees by id, so that a caller can take the employees in
- * chunks and bound the punches held in memory.
+ * chunks and bound the punches held in memory.  The queries of a list of
+ * employees without lo and hi, which refresh_attendance runs, keep their
+ * plans for the session (saved_plan.c).  The others are planned on every
+ * call, with their parameters as constants.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +49,7 @@
 #include "utils/tuplestore.h"
 
 #include "attendance/attendance.h"
+#include "attendance/saved_plan.h"
 #include "attendance/scan.h"
 #include "progress.h"
 
@@ -294,6 +298,13 @@ employee_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Whether args name a list of employees and no range of ids */
+static bool
+few_employees(const AttScanArgs *args)
+{
+	return args->employee_ids != NULL && !args->has_lo && !args->has_hi;
+}
+
 /*
  * Reads the plans of the employees, sorts them by employee id and makes
  * the table from employee id to its place.
@@ -333,11 +344,23 @@ read_plans(AttScan *scan, const AttScanArgs *args)
 	opts.params = make_params(6, types, values, nulls);
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
-	rc = SPI_execute_extended(
-							  "SELECT p.employee_id, p.plan, p.emit_from, p.emit_to"
-							  " FROM otan_enbek.attendance_plans($1, $2, $3, now(), $4) p"
-							  " WHERE ($5 IS NULL OR p.employee_id >= $5)"
-							  "   AND ($6 IS NULL OR p.employee_id <= $6)", &opts);
+	/*
+	 * TODO: in a new session, planning and first running this query take
+	 * about half of a refresh of one employee, as the catalogs it needs are
+	 * read for the first time.  Building the plans of a few employees in C,
+	 * from a few single-table reads, would avoid most of it.
+	 */
+	if (few_employees(args))
+		rc = att_execute_saved("SELECT p.employee_id, p.plan, p.emit_from,"
+							   " p.emit_to"
+							   " FROM otan_enbek.attendance_plans($1, $2, $3,"
+							   " now(), $4) p", 6, types, &opts);
+	else
+		rc = SPI_execute_extended(
+								  "SELECT p.employee_id, p.plan, p.emit_from, p.emit_to"
+								  " FROM otan_enbek.attendance_plans($1, $2, $3, now(), $4) p"
+								  " WHERE ($5 IS NULL OR p.employee_id >= $5)"
+								  "   AND ($6 IS NULL OR p.employee_id <= $6)", &opts);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the attendance plans failed: %s",
 			 SPI_result_code_string(rc));
@@ -372,11 +395,10 @@ read_points(AttScan *scan, Datum org)
 	memset(&opts, 0, sizeof(opts));
 	opts.params = make_params(1, types, &org, &isnull);
 	opts.read_only = true;
-	rc = SPI_execute_extended(
-							  "SELECT ap.source_id, ap.device, ap.direction,"
-							  " ap.counts_for_attendance, ap.clock_skew_sec"
-							  " FROM otan_enbek.access_point ap"
-							  " WHERE ap.org_id = $1", &opts);
+	rc = att_execute_saved("SELECT ap.source_id, ap.device, ap.direction,"
+						   " ap.counts_for_attendance, ap.clock_skew_sec"
+						   " FROM otan_enbek.access_point ap"
+						   " WHERE ap.org_id = $1", 1, types, &opts);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the access points failed: %s",
 			 SPI_result_code_string(rc));
@@ -473,9 +495,12 @@ scan_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* The event query: by credential for a list of employees, else by time. */
+/*
+ * The event query: by credential for a list of employees, else by time.
+ * by_range adds the limits of employee ids lo and hi.
+ */
 static const char *
-event_query(bool by_employees, bool with_points)
+event_query(bool by_employees, bool by_range, bool with_points)
 {
 	StringInfoData sql;
 
@@ -490,9 +515,11 @@ event_query(bool by_employees, bool with_points)
 						   " WHERE e.org_id = $1"
 						   "   AND e.occurred_at >= $2 AND e.occurred_at < $3"
 						   "   AND e.counts_for_attendance"
-						   "   AND e.employee_id IS NOT NULL"
-						   "   AND ($5 IS NULL OR e.employee_id >= $5)"
-						   "   AND ($6 IS NULL OR e.employee_id <= $6)");
+						   "   AND e.employee_id IS NOT NULL");
+	if (by_range)
+		appendStringInfoString(&sql,
+							   "   AND ($5 IS NULL OR e.employee_id >= $5)"
+							   "   AND ($6 IS NULL OR e.employee_id <= $6)");
 	if (by_employees)
 		appendStringInfoString(&sql,
 							   "   AND e.employee_id = ANY ($4)"
@@ -535,8 +562,13 @@ read_events(AttScan *scan, const AttScanArgs *args)
 	opts.params = make_params(6, types, values, nulls);
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
-	rc = SPI_execute_extended(event_query(!nulls[3], scan->has_points),
-							  &opts);
+	if (few_employees(args))
+		rc = att_execute_saved(event_query(true, false, scan->has_points),
+							   6, types, &opts);
+	else
+		rc = SPI_execute_extended(event_query(!nulls[3], true,
+											  scan->has_points),
+								  &opts);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the events failed: %s",
 			 SPI_result_code_string(rc));
@@ -598,12 +630,6 @@ att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/*
-	 * TODO: both queries are planned on every call, as one-shot queries.
-	 * For a refresh of one employee this call took about half of the
-	 * refresh in a warm session.  Prepared plans would help only within a
-	 * session, not in the new session of a scheduled refresh.
-	 */
 	read_plans(scan, args);
 	if (scan->nemployees > 0)
 	{
