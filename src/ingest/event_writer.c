@@ -407,10 +407,20 @@ partition_buffer(EventWriter *w, TupleTableSlot *slot)
 	return pb;
 }
 
-/* True when the unique index of the partition has the event key of slot. */
+/*
+ * True when the unique index of the partition has the event key of slot.
+ *
+ * The lookup runs in the writer's memory context, because the index scan
+ * lives as long as the writer and allocates some of its state on first
+ * use.  A btree scan that steps over a dead entry (a row of an aborted
+ * transaction or of a subtransaction rolled back to a savepoint) allocates
+ * its array of killed items then, and writes to it in later lookups.  The
+ * caller's context is reset after every record.
+ */
 static bool
-key_in_index(PartitionBuffer *pb, TupleTableSlot *slot)
+key_in_index(EventWriter *w, PartitionBuffer *pb, TupleTableSlot *slot)
 {
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 	bool		found;
 	int			i;
 
@@ -420,6 +430,7 @@ key_in_index(PartitionBuffer *pb, TupleTableSlot *slot)
 	found = index_getnext_slot(pb->scan, ForwardScanDirection,
 							   pb->found_slot);
 	ExecClearTuple(pb->found_slot);
+	MemoryContextSwitchTo(old);
 	return found;
 }
 
@@ -438,9 +449,9 @@ key_is_stored(EventWriter *w, PartitionBuffer *pb, TupleTableSlot *slot,
 	bool		seen_before;
 
 	if (!pb->was_empty)
-		return key_in_index(pb, slot);
+		return key_in_index(w, pb, slot);
 	seen_insert(w->seen, hash, &seen_before);
-	return seen_before && key_in_index(pb, slot);
+	return seen_before && key_in_index(w, pb, slot);
 }
 
 /* Hash of a row's external_id and occurred_at */
@@ -603,13 +614,13 @@ event_writer_close(EventWriter *w)
 	int			i;
 
 	flush_batch(w);
-	PopActiveSnapshot();
 	for (i = 0; i < WRITER_BATCH; i++)
 		ExecDropSingleTupleTableSlot(w->rows[i]);
 	for (p = 0; p < w->nparts; p++)
 	{
 		PartitionBuffer *pb = w->parts[p];
 
+		/* the scan was begun with the snapshot popped below */
 		index_endscan(pb->scan);
 		ExecDropSingleTupleTableSlot(pb->found_slot);
 		for (i = 0; i < WRITER_BATCH && pb->converted[i] != NULL; i++)
@@ -617,6 +628,7 @@ event_writer_close(EventWriter *w)
 		FreeBulkInsertState(pb->bistate);
 		table_finish_bulk_insert(pb->rri->ri_RelationDesc, 0);
 	}
+	PopActiveSnapshot();
 	ExecCleanupTupleRouting(w->mtstate, w->proute);
 	ExecCloseResultRelations(w->estate);
 	ExecCloseRangeTableRelations(w->estate);
