@@ -6,10 +6,10 @@
  *	  of its events before they are stored.  invalid_utf8_offset and
  *	  invalid_utf8_reason locate and describe bytes that are not UTF-8.
  *
- * This is the only file of src/ingest that includes PostgreSQL headers; the
- * parsers themselves are plain C (see ingest.h).  The parsers call back for
- * every record, and the callbacks here may raise an error: that is safe,
- * because the parsers hold no resources.
+ * The parsers themselves are plain C (see ingest.h); the helpers of
+ * ingest_pg.h that run them inside the server are here.  The parsers call
+ * back for every record, and the callbacks here may raise an error: that is
+ * safe, because the parsers hold no resources.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "ingest/ingest.h"
+#include "ingest/ingest_pg.h"
 #include "message_value.h"
 #include "progress.h"
 
@@ -200,8 +201,8 @@ call_with_progress(const IngestRecord *record, void *arg)
  * the content as a whole cannot be read.  The bytes read are reported as
  * the named phase of the backend's progress.
  */
-static void
-run_parser(text *format_name, const char *buf, size_t len,
+void
+ingest_run_parser(text *format_name, const char *buf, size_t len,
 		   IngestRecordCallback callback, void *arg, const char *phase)
 {
 	IngestFormat format = lookup_format(format_name);
@@ -221,8 +222,8 @@ run_parser(text *format_name, const char *buf, size_t len,
 }
 
 /* Converts a record's local date-time to a timestamp; false if out of range. */
-static bool
-record_local_time(const IngestRecord *record, Timestamp *result)
+bool
+ingest_record_local_time(const IngestRecord *record, Timestamp *result)
 {
 	struct pg_tm tm;
 
@@ -242,8 +243,8 @@ record_local_time(const IngestRecord *record, Timestamp *result)
  * to REJECT_RAW_MAX_BYTES at a character boundary; NUL bytes, which text
  * cannot hold, become U+FFFD.
  */
-static Datum
-raw_text(const IngestRecord *record, bool rejected)
+Datum
+ingest_raw_text(const IngestRecord *record, bool rejected)
 {
 	size_t		len = record->raw_len;
 	StringInfoData buf;
@@ -323,12 +324,12 @@ put_record(const IngestRecord *record, void *arg)
 
 	for (i = 0; i < PARSE_EVENTS_COLUMNS; i++)
 		nulls[i] = true;
-	if (reason[0] == '\0' && !record_local_time(record, &local_time))
+	if (reason[0] == '\0' && !ingest_record_local_time(record, &local_time))
 		reason = "The date-time is outside the range of a timestamp.";
 
 	values[COL_RECORD_NO] = Int32GetDatum(record->record_no);
 	nulls[COL_RECORD_NO] = false;
-	values[COL_RAW] = raw_text(record, reason[0] != '\0');
+	values[COL_RAW] = ingest_raw_text(record, reason[0] != '\0');
 	nulls[COL_RAW] = false;
 	if (reason[0] != '\0')
 	{
@@ -360,7 +361,8 @@ parse_events(FunctionCallInfo fcinfo, const char *buf, size_t len)
 											  "parse_events row",
 											  ALLOCSET_DEFAULT_SIZES);
 
-	run_parser(PG_GETARG_TEXT_PP(0), buf, len, put_record, &state, "parsing");
+	ingest_run_parser(PG_GETARG_TEXT_PP(0), buf, len, put_record, &state,
+					  "parsing");
 
 	MemoryContextDelete(state.row_context);
 	return (Datum) 0;
@@ -382,8 +384,8 @@ otan_enbek_parse_events_text(PG_FUNCTION_ARGS)
 }
 
 /* Raises an error unless content is UTF-8 (NUL bytes aside). */
-static void
-check_utf8(const char *buf, size_t len)
+void
+ingest_check_utf8(const char *buf, size_t len)
 {
 	char		detail[INGEST_REASON_SIZE];
 
@@ -406,7 +408,7 @@ otan_enbek_parse_events_bytea(PG_FUNCTION_ARGS)
 {
 	bytea	   *content = PG_GETARG_BYTEA_PP(1);
 
-	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	ingest_check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	return parse_events(fcinfo, VARDATA_ANY(content),
 						VARSIZE_ANY_EXHDR(content));
 }
@@ -453,7 +455,7 @@ mark_event_month(const IngestRecord *record, void *arg)
 
 	CHECK_FOR_INTERRUPTS();
 	if (record->reject_reason[0] != '\0' ||
-		!record_local_time(record, &local_time))
+		!ingest_record_local_time(record, &local_time))
 		return;
 	if (record->time.has_offset)
 		at = local_time - (TimestampTz) record->time.utc_offset_sec * USECS_PER_SEC;
@@ -514,8 +516,8 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	state.seen = palloc0(sizeof(bool) * Max(state.month_count, 1));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
-	run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
+	ingest_check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
+	ingest_run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
 			   VARSIZE_ANY_EXHDR(content), mark_event_month, &state,
 			   "checking");
 

@@ -664,6 +664,7 @@ DECLARE
     ambiguous_to timestamp[];
     ambiguous_offset interval[];
     batch otan_enbek.ingest_batch;
+    stream record;
     counts record;
 BEGIN
     IF ingest_bytes.source_id IS NULL THEN
@@ -699,7 +700,9 @@ BEGIN
     not_after := now() + interval '1 day';
 
     -- This first pass also raises the errors of unreadable content, so
-    -- that such content stores nothing, not even a batch row.
+    -- that such content stores nothing, not even a batch row.  NOTE: so
+    -- the content is parsed twice, which was about 2% of a large ingest in
+    -- a profile.  ingest_events could create the partitions as it meets them.
     months := ARRAY(SELECT m.month
                     FROM otan_enbek.event_months(fmt, content, src.time_zone,
                                                  not_before, not_after) AS m(month));
@@ -719,125 +722,148 @@ BEGIN
     CROSS JOIN LATERAL otan_enbek.ambiguous_local_times(src.time_zone, m.month,
                                                         m.month + interval '1 month') AS a;
 
-    -- TODO: the tuplestore of parse_events, the CTE parsed and the sort of
-    -- DISTINCT ON each hold every record of the file and spill to disk above
-    -- work_mem (973 MiB for 2.5 million events).  Streaming the records from
-    -- the parser into skud_event in C would avoid that.
-    WITH parsed AS (
-        SELECT p.record_no, p.external_id, t.occurred_at,
-               t.first_offset IS NOT NULL AS local_time_ambiguous,
-               (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
-               p.device,
-               p.credential_kind, p.credential, p.direction, p.device_state,
-               p.counts_for_attendance, p.raw,
-               CASE
-                   WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
-                   WHEN t.occurred_at < not_before THEN
-                       format('The time %s is before 2001-01-01.',
-                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
-                   WHEN t.occurred_at > not_after THEN
-                       format('The time %s is more than one day in the future.',
-                              to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
-               END AS reason,
-               -- a boolean, because the planner estimates a half of the rows
-               -- for it, against 0.5% for reason IS NULL
-               p.reject_reason IS NULL
-                   AND t.occurred_at BETWEEN not_before AND not_after AS accepted
-        FROM otan_enbek.parse_events(fmt, content) AS p
-        CROSS JOIN LATERAL (
-            -- the offset of the first occurrence, for an ambiguous local time
-            SELECT CASE
-                       WHEN p.utc_offset IS NULL AND ambiguous_from IS NOT NULL THEN
-                           (SELECT a.first_offset
-                            FROM unnest(ambiguous_from, ambiguous_to, ambiguous_offset)
-                                 AS a(local_from, local_to, first_offset)
-                            WHERE p.local_time >= a.local_from AND p.local_time < a.local_to
-                            LIMIT 1)
-                   END AS first_offset
-        ) AS amb
-        CROSS JOIN LATERAL (
-            SELECT CASE
-                       WHEN amb.first_offset IS NOT NULL THEN
-                           (p.local_time - amb.first_offset) AT TIME ZONE 'UTC'
-                       WHEN p.utc_offset IS NULL THEN p.local_time AT TIME ZONE src.time_zone
-                       ELSE (p.local_time - make_interval(secs => p.utc_offset)) AT TIME ZONE 'UTC'
-                   END AS occurred_at,
-                   amb.first_offset
-        ) AS t
-    ),
-    stored AS (
-        -- A plain INSERT of the new events only, because ON CONFLICT costs a
-        -- speculative insertion for every row.  The events already stored
-        -- are found through the unique key.  Of the events repeated within
-        -- the file the first one is kept, and the others count as
-        -- duplicates.  Ingests wait for each other on the advisory lock of
-        -- ensure_event_partitions (taken above, held until commit), so no
-        -- other ingest stores the same event between this statement's
-        -- snapshot and its insert.  An INSERT into skud_event by another
-        -- path that commits the same key in that time makes this statement
-        -- fail with unique_violation and store nothing.  The unique key
-        -- never lets an event be stored twice.
-        INSERT INTO otan_enbek.skud_event AS e
-               (org_id, occurred_at, source_id, external_id, batch_id, line_no,
-                device, credential_kind, credential, employee_id, direction,
-                device_state, counts_for_attendance, raw, local_time_ambiguous)
-        SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
-               batch.batch_id, p.record_no, p.device, p.credential_kind,
-               p.credential, p.employee_id, p.direction, p.device_state,
-               p.counts_for_attendance, p.raw, p.local_time_ambiguous
-        FROM (SELECT DISTINCT ON (q.external_id, q.occurred_at)
-                     q.*, coalesce(own.employee_id, every.employee_id) AS employee_id
-              FROM parsed AS q
-              -- The credential rule of reassign_credential_events: valid on
-              -- the event's local date, and one limited to this source wins
-              -- over one for all sources.  With the row estimate of
-              -- parse_events the planner joins a large file by hash, which
-              -- reads the organization's credentials once.
-              LEFT JOIN otan_enbek.credential AS own
-                ON own.org_id = src.org_id
-               AND own.kind = q.credential_kind
-               AND own.value = q.credential
-               AND own.source_id = ingest_bytes.source_id
-               AND (own.valid_from IS NULL OR own.valid_from <= q.local_date)
-               AND (own.valid_to IS NULL OR own.valid_to >= q.local_date)
-              LEFT JOIN otan_enbek.credential AS every
-                ON every.org_id = src.org_id
-               AND every.kind = q.credential_kind
-               AND every.value = q.credential
-               AND every.source_id IS NULL
-               AND (every.valid_from IS NULL OR every.valid_from <= q.local_date)
-               AND (every.valid_to IS NULL OR every.valid_to >= q.local_date)
-              WHERE q.accepted
-              ORDER BY q.external_id, q.occurred_at, q.record_no) AS p
-        WHERE NOT EXISTS (SELECT FROM otan_enbek.skud_event AS x
-                          WHERE x.org_id = src.org_id
-                            AND x.source_id = ingest_bytes.source_id
-                            AND x.external_id = p.external_id
-                            AND x.occurred_at = p.occurred_at)
-        RETURNING e.employee_id, e.counts_for_attendance, e.occurred_at
-    ),
-    pending AS (
+    -- ingest_events streams the records into skud_event without holding
+    -- them, with the rules of the statement below, unless the table has
+    -- triggers or row-level security or the caller lacks INSERT or SELECT.
+    SELECT * INTO stream
+    FROM otan_enbek.ingest_events(src.org_id, ingest_bytes.source_id, batch.batch_id,
+                                  fmt, content, src.time_zone, not_before, not_after,
+                                  ambiguous_from, ambiguous_to, ambiguous_offset);
+    IF stream.streamed THEN
+        -- unnest in the select list walks the arrays in step, without the
+        -- tuplestore (spilled above work_mem) that unnest in FROM fills
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
-        SELECT DISTINCT src.org_id, s.employee_id,
-               (s.occurred_at AT TIME ZONE src.time_zone)::date
-        FROM stored s
-        WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
-        ON CONFLICT DO NOTHING
-    ),
-    rejected AS (
+        SELECT src.org_id, unnest(stream.pending_employee_ids),
+               unnest(stream.pending_work_days)
+        ON CONFLICT DO NOTHING;
         INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
-        SELECT src.org_id, batch.batch_id, p.record_no, p.reason, p.raw
-        FROM parsed AS p
-        WHERE p.reason IS NOT NULL
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM parsed) AS read,
-           (SELECT count(*) FROM stored) AS inserted,
-           (SELECT count(*) FROM rejected) AS rejected,
-           (SELECT count(*) FROM stored s
-            WHERE s.employee_id IS NULL AND s.counts_for_attendance) AS unknown_credential,
-           (SELECT count(*) FROM stored s WHERE NOT s.counts_for_attendance) AS non_attendance
-    INTO counts;
+        SELECT src.org_id, batch.batch_id, unnest(stream.reject_line_nos),
+               unnest(stream.reject_reasons), unnest(stream.reject_raws);
+        SELECT stream.read_count AS read, stream.inserted_count AS inserted,
+               stream.rejected_count AS rejected,
+               stream.unknown_credential_count AS unknown_credential,
+               stream.non_attendance_count AS non_attendance
+        INTO counts;
+    ELSE
+        -- The tuplestore of parse_events, the CTE parsed and the sort of
+        -- DISTINCT ON each hold every record of the file and spill to disk
+        -- above work_mem (973 MiB for 2.5 million events).
+        WITH parsed AS (
+            SELECT p.record_no, p.external_id, t.occurred_at,
+                   t.first_offset IS NOT NULL AS local_time_ambiguous,
+                   (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
+                   p.device,
+                   p.credential_kind, p.credential, p.direction, p.device_state,
+                   p.counts_for_attendance, p.raw,
+                   CASE
+                       WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
+                       WHEN t.occurred_at < not_before THEN
+                           format('The time %s is before 2001-01-01.',
+                                  to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+                       WHEN t.occurred_at > not_after THEN
+                           format('The time %s is more than one day in the future.',
+                                  to_char(p.local_time, 'YYYY-MM-DD HH24:MI:SS'))
+                   END AS reason,
+                   -- a boolean, because the planner estimates a half of the rows
+                   -- for it, against 0.5% for reason IS NULL
+                   p.reject_reason IS NULL
+                       AND t.occurred_at BETWEEN not_before AND not_after AS accepted
+            FROM otan_enbek.parse_events(fmt, content) AS p
+            CROSS JOIN LATERAL (
+                -- the offset of the first occurrence, for an ambiguous local time
+                SELECT CASE
+                           WHEN p.utc_offset IS NULL AND ambiguous_from IS NOT NULL THEN
+                               (SELECT a.first_offset
+                                FROM unnest(ambiguous_from, ambiguous_to, ambiguous_offset)
+                                     AS a(local_from, local_to, first_offset)
+                                WHERE p.local_time >= a.local_from AND p.local_time < a.local_to
+                                LIMIT 1)
+                       END AS first_offset
+            ) AS amb
+            CROSS JOIN LATERAL (
+                SELECT CASE
+                           WHEN amb.first_offset IS NOT NULL THEN
+                               (p.local_time - amb.first_offset) AT TIME ZONE 'UTC'
+                           WHEN p.utc_offset IS NULL THEN p.local_time AT TIME ZONE src.time_zone
+                           ELSE (p.local_time - make_interval(secs => p.utc_offset)) AT TIME ZONE 'UTC'
+                       END AS occurred_at,
+                       amb.first_offset
+            ) AS t
+        ),
+        stored AS (
+            -- A plain INSERT of the new events only, because ON CONFLICT costs a
+            -- speculative insertion for every row.  The events already stored
+            -- are found through the unique key.  Of the events repeated within
+            -- the file the first one is kept, and the others count as
+            -- duplicates.  Ingests wait for each other on the advisory lock of
+            -- ensure_event_partitions (taken above, held until commit), so no
+            -- other ingest stores the same event between this statement's
+            -- snapshot and its insert.  An INSERT into skud_event by another
+            -- path that commits the same key in that time makes this statement
+            -- fail with unique_violation and store nothing.  The unique key
+            -- never lets an event be stored twice.
+            INSERT INTO otan_enbek.skud_event AS e
+                   (org_id, occurred_at, source_id, external_id, batch_id, line_no,
+                    device, credential_kind, credential, employee_id, direction,
+                    device_state, counts_for_attendance, raw, local_time_ambiguous)
+            SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
+                   batch.batch_id, p.record_no, p.device, p.credential_kind,
+                   p.credential, p.employee_id, p.direction, p.device_state,
+                   p.counts_for_attendance, p.raw, p.local_time_ambiguous
+            FROM (SELECT DISTINCT ON (q.external_id, q.occurred_at)
+                         q.*, coalesce(own.employee_id, every.employee_id) AS employee_id
+                  FROM parsed AS q
+                  -- The credential rule of reassign_credential_events: valid on
+                  -- the event's local date, and one limited to this source wins
+                  -- over one for all sources.  With the row estimate of
+                  -- parse_events the planner joins a large file by hash, which
+                  -- reads the organization's credentials once.
+                  LEFT JOIN otan_enbek.credential AS own
+                    ON own.org_id = src.org_id
+                   AND own.kind = q.credential_kind
+                   AND own.value = q.credential
+                   AND own.source_id = ingest_bytes.source_id
+                   AND (own.valid_from IS NULL OR own.valid_from <= q.local_date)
+                   AND (own.valid_to IS NULL OR own.valid_to >= q.local_date)
+                  LEFT JOIN otan_enbek.credential AS every
+                    ON every.org_id = src.org_id
+                   AND every.kind = q.credential_kind
+                   AND every.value = q.credential
+                   AND every.source_id IS NULL
+                   AND (every.valid_from IS NULL OR every.valid_from <= q.local_date)
+                   AND (every.valid_to IS NULL OR every.valid_to >= q.local_date)
+                  WHERE q.accepted
+                  ORDER BY q.external_id, q.occurred_at, q.record_no) AS p
+            WHERE NOT EXISTS (SELECT FROM otan_enbek.skud_event AS x
+                              WHERE x.org_id = src.org_id
+                                AND x.source_id = ingest_bytes.source_id
+                                AND x.external_id = p.external_id
+                                AND x.occurred_at = p.occurred_at)
+            RETURNING e.employee_id, e.counts_for_attendance, e.occurred_at
+        ),
+        pending AS (
+            INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+            SELECT DISTINCT src.org_id, s.employee_id,
+                   (s.occurred_at AT TIME ZONE src.time_zone)::date
+            FROM stored s
+            WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
+            ON CONFLICT DO NOTHING
+        ),
+        rejected AS (
+            INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
+            SELECT src.org_id, batch.batch_id, p.record_no, p.reason, p.raw
+            FROM parsed AS p
+            WHERE p.reason IS NOT NULL
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM parsed) AS read,
+               (SELECT count(*) FROM stored) AS inserted,
+               (SELECT count(*) FROM rejected) AS rejected,
+               (SELECT count(*) FROM stored s
+                WHERE s.employee_id IS NULL AND s.counts_for_attendance) AS unknown_credential,
+               (SELECT count(*) FROM stored s WHERE NOT s.counts_for_attendance) AS non_attendance
+        INTO counts;
+    END IF;
 
     UPDATE otan_enbek.ingest_batch b
     SET read_count = counts.read,
