@@ -439,8 +439,11 @@ scan_receive(TupleTableSlot *slot, DestReceiver *self)
 		return true;
 	entry = emptab_lookup(scan->by_id,
 						  DatumGetInt32(slot->tts_values[EV_EMPLOYEE]));
-	/* events of employees not employed in the period do not count */
-	if (entry == NULL)
+	/*
+	 * Events of employees not employed in the period do not count, and
+	 * those of a parallel worker's employees are the worker's.
+	 */
+	if (entry == NULL || entry->index >= scan->nemployees)
 		return true;
 
 	if (scan->has_points && !slot->tts_isnull[EV_DEVICE])
@@ -547,7 +550,7 @@ read_events(AttScan *scan, const AttScanArgs *args)
  * engine's memory of one employee is freed before the next.
  */
 static void
-emit_days(AttScan *scan, AttDaySink sink, void *arg)
+emit_days(AttScan *scan, AttDaySink sink, void *arg, AttParallel *par)
 {
 	MemoryContext per_employee;
 	MemoryContext old;
@@ -573,10 +576,44 @@ emit_days(AttScan *scan, AttDaySink sink, void *arg)
 		pfree(emp->state.punches);
 		emp->state.punches = NULL;
 		MemoryContextReset(per_employee);
+		if (par != NULL)
+			att_parallel_drain(par);
 		progress_add_done(1);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(per_employee);
+}
+
+/*
+ * Starts a parallel worker for the upper part of the employees when one
+ * may be used.  The leader then keeps the lower part: own's id range and
+ * scan's employees shrink to it.  Returns NULL when there is no worker.
+ */
+static AttParallel *
+start_worker(AttScan *scan, AttScanArgs *own)
+{
+	AttParallel *par;
+	MemoryContext old;
+	int32		nworker;
+	int32		split;
+
+	nworker = (int32) ((int64) scan->nemployees * own->worker_percent / 100);
+	split = scan->nemployees - nworker;
+	if (nworker <= 0 || split <= 0)
+		return NULL;
+	/* the worker's state must outlive SPI's memory */
+	old = MemoryContextSwitchTo(scan->cxt);
+	par = att_parallel_begin(own, scan->nemployees,
+							 scan->employees[split].employee_id, nworker);
+	MemoryContextSwitchTo(old);
+	if (par == NULL)
+		return NULL;
+
+	/* ids are distinct and sorted, so this stays within lo */
+	own->has_hi = true;
+	own->hi = scan->employees[split].employee_id - 1;
+	scan->nemployees = split;
+	return par;
 }
 
 /*
@@ -588,6 +625,7 @@ void
 att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 {
 	AttScan    *scan;
+	AttParallel *par = NULL;
 	MemoryContext cxt;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "attendance scan",
@@ -607,11 +645,16 @@ att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 	read_plans(scan, args);
 	if (scan->nemployees > 0)
 	{
+		AttScanArgs own = *args;
+
+		par = start_worker(scan, &own);
 		read_points(scan, Int32GetDatum(args->org));
-		read_events(scan, args);
+		read_events(scan, &own);
 	}
 	SPI_finish();
 
-	emit_days(scan, sink, arg);
+	emit_days(scan, sink, arg, par);
+	if (par != NULL)
+		att_parallel_finish(par, sink, arg);
 	MemoryContextDelete(cxt);
 }

@@ -48,6 +48,12 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_write_days);
 #define WRITE_BATCH		1000
 
 /*
+ * Share of the employees that a parallel worker computes.  The leader
+ * writes every row, so the worker takes the larger part.
+ */
+#define WRITE_WORKER_PERCENT	65
+
+/*
  * Columns of attendance_day that the function fills, in the order of
  * att_day_values after the two key columns.
  */
@@ -245,6 +251,7 @@ otan_enbek_attendance_write_days(PG_FUNCTION_ARGS)
 	DayWriter  *w;
 
 	att_scan_args(fcinfo, &args);
+	args.worker_percent = WRITE_WORKER_PERCENT;
 	w = palloc0(sizeof(DayWriter));
 	open_writer(w, args.org);
 	att_scan_days(&args, write_day, w);
