@@ -1,23 +1,28 @@
 /*-------------------------------------------------------------------------
  *
  * parallel.c
- *	  A parallel worker that computes the days of the upper part of the
- *	  employees for att_scan_days.
+ *	  A parallel worker that shares the reading of the events with the
+ *	  leader and computes the days of the upper part of the employees.
  *
- * att_scan_days splits the employees by id: the leader computes the lower
- * ids and one parallel worker the upper ones.  Each process reads the
- * period's events of its own employees, so the appending and the engine
- * run on two cores, while each process still reads every event of the
- * period (the filter by employee id drops the other part).  The worker
- * sends each day to the leader through a shared memory queue, as the
- * employee id, the day's figures and its kept event ids.
+ * For a period of every employee whose events att_scan_days reads from the
+ * heap, the leader and one parallel worker each read part of the blocks of
+ * every partition (a parallel table scan) into the punch arrays of all
+ * employees.  Then they exchange punches: the worker sends the punches it
+ * read of the leader's employees (the lower employee ids), and the leader
+ * sends those it read of the worker's.  Each then runs the engine for its
+ * own employees.  The worker sends each day to the leader through a shared
+ * memory queue, as the employee id, the day's figures and its kept event
+ * ids.
  *
  * The leader alone hands the days to the sink, which may write a table
- * (parallel workers may not).  While it computes its own part, it drains
- * the queue into local memory after each employee, so that the worker does
- * not wait on a full queue.  When its own days are done, it hands on the
- * worker's days, buffered and then still arriving.  The sink thus sees the
- * days in employee id order, as without a worker.
+ * (parallel workers may not).  While it computes its own employees, it
+ * drains the queue into local memory after each employee, so that the
+ * worker does not wait on a full queue.  When its own days are done, it
+ * hands on the worker's days, buffered and then still arriving.  The sink
+ * thus sees the days in employee id order, as without a worker.
+ *
+ * The exchange runs in two phases, worker to leader and then leader to
+ * worker, so that neither waits to send while the other waits to send.
  *
  * A worker is used only for a scan of every employee in an id range (not a
  * list of employee ids), of at least otan_enbek.attendance_parallel_min_
@@ -29,6 +34,8 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "optimizer/cost.h"
@@ -36,19 +43,25 @@
 #include "storage/shm_toc.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "attendance/attendance.h"
 #include "attendance/scan.h"
-#include "otan_enbek.h"
+#include "attendance/scan_state.h"
 #include "progress.h"
 
 /* Keys of the shared memory table of contents */
 #define KEY_ARGS		UINT64CONST(0x0A7E000000000001)
-#define KEY_QUEUE		UINT64CONST(0x0A7E000000000002)
+#define KEY_TO_LEADER	UINT64CONST(0x0A7E000000000002)
+#define KEY_TO_WORKER	UINT64CONST(0x0A7E000000000003)
+#define KEY_SCAN_BASE	UINT64CONST(0x0A7E000000001000)
+
+/* Partitions that one parallel computation may read */
+#define MAX_PARTS		64
 
 /*
- * Size of the queue.  It holds a few thousand days, and the leader drains
- * it after each of its own employees.
+ * Size of each queue.  The worker's queue holds a few thousand days, and
+ * the leader drains it after each of its own employees.
  */
 #define QUEUE_SIZE		(4 * 1024 * 1024)
 
@@ -58,7 +71,7 @@
 /* Replayed days between two resets of the sink's memory */
 #define REPLAY_RESET_EVERY	1000
 
-/* Arguments that the worker gets, without the list of employee ids */
+/* What the worker reads and computes */
 typedef struct SharedArgs
 {
 	int32		org;
@@ -66,10 +79,26 @@ typedef struct SharedArgs
 	DateADT		last_day;
 	TimestampTz fetch_from;
 	TimestampTz fetch_to;
+	bool		has_lo;
 	bool		has_hi;
 	int32		lo;
 	int32		hi;
+	int32		split_id;		/* the worker's employees have ids from here */
+	int32		nparts;
+	Oid			parts[MAX_PARTS];
 } SharedArgs;
+
+/*
+ * Header of a message of punches of one employee, followed by the punches,
+ * whose times count from base.  A message with npunches -1 ends the
+ * punches of the sender.
+ */
+typedef struct PunchMessage
+{
+	int32		employee_id;
+	int32		npunches;
+	int64		base;
+} PunchMessage;
 
 /* Header of a day message; the day's event ids follow it */
 typedef struct DayMessage
@@ -90,7 +119,9 @@ typedef struct BufferBlock
 struct AttParallel
 {
 	ParallelContext *pcxt;
-	shm_mq_handle *mqh;
+	shm_mq_handle *from_worker;
+	shm_mq_handle *to_worker;
+	ParallelTableScanDesc pscans[MAX_PARTS];
 	bool		detached;		/* the worker has sent its last day */
 	int32		nemployees;		/* employees the worker computes */
 	MemoryContext cxt;			/* holds the blocks */
@@ -116,23 +147,29 @@ att_parallel_define_settings(void)
 }
 
 /*
- * Starts a worker for the employees from the id split on, when one may be
- * used for a scan of nemployees employees.  Returns NULL when the leader
- * must compute every employee itself.  The caller must have read its
- * plans already, and leaves parallel mode with att_parallel_finish.
+ * Starts a worker for the employees from place split on, when one may be
+ * used, and sets up the parallel scans of parts.  Returns NULL when the
+ * leader must read and compute everything itself.  The caller leaves
+ * parallel mode with att_parallel_finish.
  */
 AttParallel *
-att_parallel_begin(const AttScanArgs *args, int32 nemployees, int32 split,
-				   int32 worker_employees)
+att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
+				   int32 split)
 {
 	ParallelContext *pcxt;
 	SharedArgs *shared;
-	shm_mq	   *mq;
+	shm_mq	   *to_leader;
+	shm_mq	   *to_worker;
 	AttParallel *par;
+	Snapshot	snapshot = GetActiveSnapshot();
+	Size		pscan_size[MAX_PARTS];
+	ListCell   *lc;
+	int			i;
 
 	if (args->employee_ids != NULL ||
-		nemployees < otan_enbek_attendance_parallel_min_employees ||
-		worker_employees <= 0 ||
+		scan->nemployees < otan_enbek_attendance_parallel_min_employees ||
+		list_length(parts) > MAX_PARTS || split <= 0 ||
+		split >= scan->nemployees ||
 		max_parallel_workers_per_gather <= 0 ||
 		IsInParallelMode() || !IsUnderPostmaster)
 		return NULL;
@@ -148,7 +185,18 @@ att_parallel_begin(const AttScanArgs *args, int32 nemployees, int32 split,
 								 "otan_enbek_attendance_scan_worker", 1);
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(SharedArgs));
 	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
-	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
+	i = 0;
+	foreach(lc, parts)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+
+		pscan_size[i] = table_parallelscan_estimate(rel, snapshot);
+		shm_toc_estimate_chunk(&pcxt->estimator, pscan_size[i]);
+		table_close(rel, NoLock);
+		i++;
+	}
+	shm_toc_estimate_keys(&pcxt->estimator, 3 + list_length(parts));
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
@@ -158,39 +206,177 @@ att_parallel_begin(const AttScanArgs *args, int32 nemployees, int32 split,
 		return NULL;
 	}
 
+	par = palloc0(sizeof(AttParallel));
 	shared = shm_toc_allocate(pcxt->toc, sizeof(SharedArgs));
+	memset(shared, 0, sizeof(SharedArgs));
 	shared->org = args->org;
 	shared->first_day = args->first_day;
 	shared->last_day = args->last_day;
 	shared->fetch_from = args->fetch_from;
 	shared->fetch_to = args->fetch_to;
-	shared->lo = split;
+	shared->has_lo = args->has_lo;
 	shared->has_hi = args->has_hi;
+	shared->lo = args->lo;
 	shared->hi = args->hi;
+	shared->split_id = scan->employees[split].employee_id;
+	shared->nparts = list_length(parts);
+	i = 0;
+	foreach(lc, parts)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+
+		shared->parts[i] = lfirst_oid(lc);
+		par->pscans[i] = shm_toc_allocate(pcxt->toc, pscan_size[i]);
+		table_parallelscan_initialize(rel, par->pscans[i], snapshot);
+		shm_toc_insert(pcxt->toc, KEY_SCAN_BASE + i, par->pscans[i]);
+		table_close(rel, NoLock);
+		i++;
+	}
 	shm_toc_insert(pcxt->toc, KEY_ARGS, shared);
 
-	mq = shm_mq_create(shm_toc_allocate(pcxt->toc, QUEUE_SIZE), QUEUE_SIZE);
-	shm_toc_insert(pcxt->toc, KEY_QUEUE, mq);
-	shm_mq_set_receiver(mq, MyProc);
+	to_leader = shm_mq_create(shm_toc_allocate(pcxt->toc, QUEUE_SIZE),
+							  QUEUE_SIZE);
+	shm_toc_insert(pcxt->toc, KEY_TO_LEADER, to_leader);
+	shm_mq_set_receiver(to_leader, MyProc);
+	to_worker = shm_mq_create(shm_toc_allocate(pcxt->toc, QUEUE_SIZE),
+							  QUEUE_SIZE);
+	shm_toc_insert(pcxt->toc, KEY_TO_WORKER, to_worker);
+	shm_mq_set_sender(to_worker, MyProc);
 
 	LaunchParallelWorkers(pcxt);
 	if (pcxt->nworkers_launched == 0)
 	{
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
+		pfree(par);
 		return NULL;
 	}
 
-	par = palloc0(sizeof(AttParallel));
+	ereport(DEBUG1,
+			(errmsg_internal("a parallel worker computes the attendance of %d of %d employees",
+							 scan->nemployees - split, scan->nemployees)));
 	par->pcxt = pcxt;
-	par->mqh = shm_mq_attach(mq, pcxt->seg, pcxt->worker[0].bgwhandle);
-	par->nemployees = worker_employees;
+	par->from_worker = shm_mq_attach(to_leader, pcxt->seg,
+									 pcxt->worker[0].bgwhandle);
+	par->to_worker = shm_mq_attach(to_worker, pcxt->seg,
+								   pcxt->worker[0].bgwhandle);
+	par->nemployees = scan->nemployees - split;
 	par->cxt = AllocSetContextCreate(CurrentMemoryContext,
 									 "attendance days of the parallel worker",
 									 ALLOCSET_DEFAULT_SIZES);
 	return par;
 }
 
+/* Returns the parallel scan of the part-th partition. */
+ParallelTableScanDesc
+att_parallel_scan_desc(AttParallel *par, int part)
+{
+	return par->pscans[part];
+}
+
+/* Sends the punches of the employees from place from up to place to. */
+static void
+send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
+{
+	int32		i;
+
+	for (i = from; i < to; i++)
+	{
+		ScanEmployee *emp = &scan->employees[i];
+		PunchMessage msg;
+		shm_mq_iovec iov[2];
+
+		if (emp->state.npunches == 0)
+			continue;
+		msg.employee_id = emp->employee_id;
+		msg.npunches = emp->state.npunches;
+		msg.base = emp->state.base;
+		iov[0].data = (const char *) &msg;
+		iov[0].len = sizeof(msg);
+		iov[1].data = (const char *) emp->state.punches;
+		iov[1].len = (Size) emp->state.npunches * sizeof(AttPunch);
+		if (shm_mq_sendv(mqh, iov, 2, false, false) != SHM_MQ_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("the other process of the attendance computation detached from its queue")));
+		/* the other process computes this employee */
+		emp->state.npunches = 0;
+	}
+}
+
+/* Ends the punches sent on a queue. */
+static void
+send_punches_end(shm_mq_handle *mqh)
+{
+	PunchMessage msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.npunches = -1;
+	if (shm_mq_send(mqh, sizeof(msg), &msg, false, true) != SHM_MQ_SUCCESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the other process of the attendance computation detached from its queue")));
+}
+
+/*
+ * Appends the punches received on a queue to their employees, up to the
+ * end of the punches or until the sender detaches.  Returns false when the
+ * sender detached before the end.
+ */
+static bool
+receive_punches(shm_mq_handle *mqh, AttScan *scan)
+{
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		PunchMessage msg;
+		const AttPunch *punches;
+		ScanEmployee *emp;
+		int32		place;
+		int32		k;
+
+		if (shm_mq_receive(mqh, &nbytes, &data, false) != SHM_MQ_SUCCESS)
+			return false;
+		if (nbytes < sizeof(PunchMessage))
+			elog(ERROR, "punch message of %zu bytes is too short", nbytes);
+		memcpy(&msg, data, sizeof(msg));
+		if (msg.npunches < 0)
+			return true;
+		if (nbytes != sizeof(msg) + (Size) msg.npunches * sizeof(AttPunch))
+			elog(ERROR, "punch message of %zu bytes is malformed", nbytes);
+		place = att_scan_find_employee(scan, msg.employee_id);
+		if (place < 0)
+			elog(ERROR, "punches of employee %d, who has no plan",
+				 msg.employee_id);
+		emp = &scan->employees[place];
+		punches = (const AttPunch *) ((const char *) data + sizeof(msg));
+		for (k = 0; k < msg.npunches; k++)
+			att_state_append(&emp->state, msg.base + punches[k].t,
+							 punches[k].dir, punches[k].event_id);
+	}
+}
+
+/*
+ * Exchanges punches with the worker once both have read their blocks: the
+ * worker's punches of the leader's employees come first, then the leader
+ * sends its punches of the worker's employees.
+ */
+void
+att_parallel_exchange(AttParallel *par, AttScan *scan)
+{
+	int32		split = scan->nemployees - par->nemployees;
+
+	if (!receive_punches(par->from_worker, scan))
+	{
+		/* raises the worker's error, if it had one */
+		WaitForParallelWorkersToFinish(par->pcxt);
+		elog(ERROR, "the parallel worker of the attendance computation ended before sending its punches");
+	}
+	send_punches(par->to_worker, scan, split, scan->nemployees);
+	shm_mq_detach(par->to_worker);
+	par->to_worker = NULL;
+}
 /* Copies one received day into the blocks. */
 static void
 buffer_message(AttParallel *par, const void *data, Size nbytes)
@@ -228,7 +414,7 @@ att_parallel_drain(AttParallel *par)
 	{
 		Size		nbytes;
 		void	   *data;
-		shm_mq_result res = shm_mq_receive(par->mqh, &nbytes, &data, true);
+		shm_mq_result res = shm_mq_receive(par->from_worker, &nbytes, &data, true);
 
 		if (res == SHM_MQ_WOULD_BLOCK)
 			break;
@@ -301,7 +487,7 @@ att_parallel_finish(AttParallel *par, AttDaySink sink, void *arg)
 		Size		nbytes;
 		void	   *data;
 
-		if (shm_mq_receive(par->mqh, &nbytes, &data, false) ==
+		if (shm_mq_receive(par->from_worker, &nbytes, &data, false) ==
 			SHM_MQ_DETACHED)
 		{
 			par->detached = true;
@@ -347,19 +533,27 @@ send_day(void *arg, int32 employee_id, const AttDayResult *r,
 }
 
 /*
- * Entry point of the parallel worker: computes the days of the employees
+ * Entry point of the parallel worker: reads its blocks of the events,
+ * exchanges punches with the leader, computes the days of the employees
  * from the leader's split on and sends them to the leader.
  */
 void
 otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 {
 	SharedArgs *shared = shm_toc_lookup(toc, KEY_ARGS, false);
-	shm_mq	   *mq = shm_toc_lookup(toc, KEY_QUEUE, false);
-	shm_mq_handle *mqh;
+	shm_mq	   *to_leader = shm_toc_lookup(toc, KEY_TO_LEADER, false);
+	shm_mq	   *from_leader = shm_toc_lookup(toc, KEY_TO_WORKER, false);
+	shm_mq_handle *out;
+	shm_mq_handle *in;
 	AttScanArgs args;
+	AttScan    *scan;
+	int32		split;
+	int			i;
 
-	shm_mq_set_sender(mq, MyProc);
-	mqh = shm_mq_attach(mq, seg, NULL);
+	shm_mq_set_sender(to_leader, MyProc);
+	out = shm_mq_attach(to_leader, seg, NULL);
+	shm_mq_set_receiver(from_leader, MyProc);
+	in = shm_mq_attach(from_leader, seg, NULL);
 
 	memset(&args, 0, sizeof(args));
 	args.org = shared->org;
@@ -368,12 +562,28 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	args.fetch_from = shared->fetch_from;
 	args.fetch_to = shared->fetch_to;
 	args.employee_ids = NULL;
-	args.has_lo = true;
+	args.has_lo = shared->has_lo;
 	args.lo = shared->lo;
 	args.has_hi = shared->has_hi;
 	args.hi = shared->hi;
-	att_scan_days(&args, send_day, mqh);
+
+	/* the same snapshot as the leader's gives the same plans */
+	scan = att_scan_begin(&args);
+	split = att_scan_find_employee(scan, shared->split_id);
+	if (split < 0)
+		elog(ERROR, "the parallel worker of the attendance computation found no plan of employee %d",
+			 shared->split_id);
+	for (i = 0; i < shared->nparts; i++)
+		att_read_heap_events(scan, &args, shared->parts[i],
+							 shm_toc_lookup(toc, KEY_SCAN_BASE + i, false));
+
+	send_punches(out, scan, 0, split);
+	send_punches_end(out);
+	(void) receive_punches(in, scan);
+
+	att_scan_emit(scan, split, scan->nemployees, send_day, out, NULL);
+	att_scan_end(scan);
 
 	/* sends what is still pending and tells the leader that this is all */
-	shm_mq_detach(mqh);
+	shm_mq_detach(out);
 }

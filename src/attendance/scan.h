@@ -41,12 +41,6 @@ extern PGDLLIMPORT int otan_enbek_attendance_parallel_min_employees;
 
 /* parallel.c */
 extern void att_parallel_define_settings(void);
-extern AttParallel *att_parallel_begin(const AttScanArgs *args,
-									   int32 nemployees, int32 split,
-									   int32 worker_employees);
-extern void att_parallel_drain(AttParallel *par);
-extern void att_parallel_finish(AttParallel *par, AttDaySink sink,
-								void *arg);
 
 /* scan.c */
 extern void att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args);
