@@ -89,16 +89,9 @@ typedef struct SharedArgs
 } SharedArgs;
 
 /*
- * Header of a message of punches of one employee, followed by the punches,
- * whose times count from base.  A message with npunches -1 ends the
- * punches of the sender.
+ * The exchange of punches sends messages of an int32 count followed by
+ * that many StagedPunch; a count of -1 ends the punches of the sender.
  */
-typedef struct PunchMessage
-{
-	int32		employee_id;
-	int32		npunches;
-	int64		base;
-} PunchMessage;
 
 /* Header of a day message; the day's event ids follow it */
 typedef struct DayMessage
@@ -274,54 +267,60 @@ att_parallel_scan_desc(AttParallel *par, int part)
 	return par->pscans[part];
 }
 
-/* Sends the punches of the employees from place from up to place to. */
+/* Punches in one message of the exchange */
+#define EXCHANGE_BATCH	8192
+
+/* Sends a message of n staged punches; n is -1 for the end. */
 static void
-send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
+send_staged(shm_mq_handle *mqh, const StagedPunch *punches, int32 n)
 {
-	int32		i;
+	shm_mq_iovec iov[2];
 
-	for (i = from; i < to; i++)
-	{
-		ScanEmployee *emp = &scan->employees[i];
-		PunchMessage msg;
-		shm_mq_iovec iov[2];
-
-		if (emp->state.npunches == 0)
-			continue;
-		msg.employee_id = emp->employee_id;
-		msg.npunches = emp->state.npunches;
-		msg.base = emp->state.base;
-		iov[0].data = (const char *) &msg;
-		iov[0].len = sizeof(msg);
-		iov[1].data = (const char *) emp->state.punches;
-		iov[1].len = (Size) emp->state.npunches * sizeof(AttPunch);
-		if (shm_mq_sendv(mqh, iov, 2, false, false) != SHM_MQ_SUCCESS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("the other process of the attendance computation detached from its queue")));
-		/* the other process computes this employee */
-		emp->state.npunches = 0;
-	}
-}
-
-/* Ends the punches sent on a queue. */
-static void
-send_punches_end(shm_mq_handle *mqh)
-{
-	PunchMessage msg;
-
-	memset(&msg, 0, sizeof(msg));
-	msg.npunches = -1;
-	if (shm_mq_send(mqh, sizeof(msg), &msg, false, true) != SHM_MQ_SUCCESS)
+	iov[0].data = (const char *) &n;
+	iov[0].len = sizeof(int32);
+	iov[1].data = (const char *) punches;
+	iov[1].len = (Size) Max(n, 0) * sizeof(StagedPunch);
+	if (shm_mq_sendv(mqh, iov, 2, false, n < 0) != SHM_MQ_SUCCESS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("the other process of the attendance computation detached from its queue")));
 }
 
 /*
- * Appends the punches received on a queue to their employees, up to the
- * end of the punches or until the sender detaches.  Returns false when the
- * sender detached before the end.
+ * Sends the kept punches of the employees from place from up to place to,
+ * then the end of the punches.
+ */
+static void
+send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
+{
+	StagedPunch *batch = palloc(EXCHANGE_BATCH * sizeof(StagedPunch));
+	int32		n = 0;
+	StageBlock *block;
+	int32		i;
+
+	for (block = scan->stage_head; block != NULL; block = block->next)
+		for (i = 0; i < block->n; i++)
+		{
+			const StagedPunch *p = &block->punches[i];
+
+			if (p->place < from || p->place >= to)
+				continue;
+			batch[n++] = *p;
+			if (n == EXCHANGE_BATCH)
+			{
+				send_staged(mqh, batch, n);
+				n = 0;
+			}
+		}
+	if (n > 0)
+		send_staged(mqh, batch, n);
+	send_staged(mqh, NULL, -1);
+	pfree(batch);
+}
+
+/*
+ * Keeps the punches received on a queue, up to the end of the punches.
+ * Returns false when the sender detached before the end.
  */
 static bool
 receive_punches(shm_mq_handle *mqh, AttScan *scan)
@@ -330,30 +329,27 @@ receive_punches(shm_mq_handle *mqh, AttScan *scan)
 	{
 		Size		nbytes;
 		void	   *data;
-		PunchMessage msg;
-		const AttPunch *punches;
-		ScanEmployee *emp;
-		int32		place;
-		int32		k;
+		int32		n;
 
 		if (shm_mq_receive(mqh, &nbytes, &data, false) != SHM_MQ_SUCCESS)
 			return false;
-		if (nbytes < sizeof(PunchMessage))
+		if (nbytes < sizeof(int32))
 			elog(ERROR, "punch message of %zu bytes is too short", nbytes);
-		memcpy(&msg, data, sizeof(msg));
-		if (msg.npunches < 0)
+		memcpy(&n, data, sizeof(int32));
+		if (n < 0)
 			return true;
-		if (nbytes != sizeof(msg) + (Size) msg.npunches * sizeof(AttPunch))
+		if (nbytes != sizeof(int32) + (Size) n * sizeof(StagedPunch))
 			elog(ERROR, "punch message of %zu bytes is malformed", nbytes);
-		place = att_scan_find_employee(scan, msg.employee_id);
-		if (place < 0)
-			elog(ERROR, "punches of employee %d, who has no plan",
-				 msg.employee_id);
-		emp = &scan->employees[place];
-		punches = (const AttPunch *) ((const char *) data + sizeof(msg));
-		for (k = 0; k < msg.npunches; k++)
-			att_state_append(&emp->state, msg.base + punches[k].t,
-							 punches[k].dir, punches[k].event_id);
+		/* the punches may be unaligned in the queue */
+		if (n > 0)
+		{
+			StagedPunch *copy = palloc((Size) n * sizeof(StagedPunch));
+
+			memcpy(copy, (const char *) data + sizeof(int32),
+				   (Size) n * sizeof(StagedPunch));
+			att_stage_append(scan, copy, n);
+			pfree(copy);
+		}
 	}
 }
 
@@ -374,8 +370,6 @@ att_parallel_exchange(AttParallel *par, AttScan *scan)
 		elog(ERROR, "the parallel worker of the attendance computation ended before sending its punches");
 	}
 	send_punches(par->to_worker, scan, split, scan->nemployees);
-	shm_mq_detach(par->to_worker);
-	par->to_worker = NULL;
 }
 /* Copies one received day into the blocks. */
 static void
@@ -573,13 +567,15 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	if (split < 0)
 		elog(ERROR, "the parallel worker of the attendance computation found no plan of employee %d",
 			 shared->split_id);
+	scan->staging = true;
 	for (i = 0; i < shared->nparts; i++)
 		att_read_heap_events(scan, &args, shared->parts[i],
 							 shm_toc_lookup(toc, KEY_SCAN_BASE + i, false));
 
 	send_punches(out, scan, 0, split);
-	send_punches_end(out);
-	(void) receive_punches(in, scan);
+	if (!receive_punches(in, scan))
+		elog(ERROR, "the leader of the attendance computation detached before sending its punches");
+	att_stage_place(scan, split, scan->nemployees);
 
 	att_scan_emit(scan, split, scan->nemployees, send_day, out, NULL);
 	att_scan_end(scan);

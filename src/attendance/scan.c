@@ -402,8 +402,12 @@ att_scan_add_event(AttScan *scan, int32 employee_id, TimestampTz ts,
 				 errmsg("punch at %s has a null event id",
 						timestamptz_to_str(ts))));
 
-	att_state_append(&scan->employees[entry->index].state,
-					 att_timestamp_seconds(ts), dir, event_id);
+	if (scan->staging)
+		att_stage_punch(scan, entry->index, att_timestamp_seconds(ts), dir,
+						event_id);
+	else
+		att_state_append(&scan->employees[entry->index].state,
+						 att_timestamp_seconds(ts), dir, event_id);
 }
 
 /* Returns the place of an employee in the scan, or -1 for none. */
@@ -539,7 +543,8 @@ att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
 		for (k = 0; k < result.ndays; k++)
 			sink(arg, emp->employee_id, &result.days[k], result.event_ids);
 		/* the punches are no longer needed */
-		pfree(emp->state.punches);
+		if (scan->placed == NULL)
+			pfree(emp->state.punches);
 		emp->state.punches = NULL;
 		MemoryContextReset(per_employee);
 		if (par != NULL)
@@ -632,6 +637,7 @@ read_all_events(AttScan *scan, const AttScanArgs *args, int32 *split)
 		}
 	}
 
+	scan->staging = true;
 	i = 0;
 	foreach(lc, parts)
 		att_read_heap_events(scan, args, lfirst_oid(lc),
@@ -639,6 +645,7 @@ read_all_events(AttScan *scan, const AttScanArgs *args, int32 *split)
 							 NULL);
 	if (par != NULL)
 		att_parallel_exchange(par, scan);
+	att_stage_place(scan, 0, *split);
 	list_free(parts);
 	return par;
 }

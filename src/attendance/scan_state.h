@@ -67,6 +67,28 @@ typedef struct ScanPlan
 
 #define PLAN_BUCKETS	64
 
+/*
+ * A punch read from the heap, kept in reading order until every punch is
+ * read (stage.c).  place is the employee's place in AttScan.employees.
+ */
+typedef struct StagedPunch
+{
+	int32		place;
+	int16		dir;
+	int16		pad;
+	int64		t;				/* seconds since 2000 UTC */
+	int64		event_id;
+} StagedPunch;
+
+#define STAGE_BLOCK_PUNCHES	65536
+
+typedef struct StageBlock
+{
+	struct StageBlock *next;
+	int32		n;
+	StagedPunch punches[STAGE_BLOCK_PUNCHES];
+} StageBlock;
+
 typedef struct AttScan
 {
 	MemoryContext cxt;			/* holds everything below */
@@ -76,6 +98,12 @@ typedef struct AttScan
 	ScanPlan   *plans[PLAN_BUCKETS];
 	ScanPoint  *points[POINT_BUCKETS];
 	bool		has_points;
+	bool		staging;		/* punches go to the blocks below */
+	StageBlock *stage_head;
+	StageBlock *stage_tail;
+	int64		nstaged;
+	AttPunch   *placed;			/* the punches of every employee, when
+								 * placed from the blocks */
 } AttScan;
 
 /* scan.c */
@@ -88,6 +116,13 @@ extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
 extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
 						  AttDaySink sink, void *arg, AttParallel *par);
 extern void att_scan_end(AttScan *scan);
+
+/* stage.c */
+extern void att_stage_punch(AttScan *scan, int32 place, int64 t, int16 dir,
+							int64 event_id);
+extern void att_stage_append(AttScan *scan, const StagedPunch *punches,
+							 int32 n);
+extern void att_stage_place(AttScan *scan, int32 from, int32 to);
 
 /* heap_events.c */
 extern bool att_event_partitions(TimestampTz from, TimestampTz to,
