@@ -19,7 +19,7 @@
  * drains the queue into local memory after each employee, so that the
  * worker does not wait on a full queue.  When its own days are done, it
  * hands on the worker's days, buffered and then still arriving.  The sink
- * thus sees the days in employee id order, as without a worker.
+ * thus receives the days in employee id order, as without a worker.
  *
  * The exchange runs in two phases, worker to leader and then leader to
  * worker, so that neither waits to send while the other waits to send.
@@ -60,8 +60,8 @@
 #define MAX_PARTS		64
 
 /*
- * Size of each queue.  The worker's queue holds a few thousand days, and
- * the leader drains it after each of its own employees.
+ * Size of each queue.  The worker's queue has room for a few thousand days,
+ * and the leader drains it after each of its own employees.
  */
 #define QUEUE_SIZE		(4 * 1024 * 1024)
 
@@ -89,8 +89,8 @@ typedef struct SharedArgs
 } SharedArgs;
 
 /*
- * The exchange of punches sends messages of an int32 count followed by
- * that many StagedPunch; a count of -1 ends the punches of the sender.
+ * A message of the exchange of punches is an int32 count followed by that
+ * many StagedPunch.  A count of -1 ends the punches of the sender.
  */
 
 /* Header of a day message; the day's event ids follow it */
@@ -270,7 +270,7 @@ att_parallel_scan_desc(AttParallel *par, int part)
 /* Punches in one message of the exchange */
 #define EXCHANGE_BATCH	8192
 
-/* Sends a message of n staged punches; n is -1 for the end. */
+/* Sends a message of n staged punches, or the end when n is -1. */
 static void
 send_staged(shm_mq_handle *mqh, const StagedPunch *punches, int32 n)
 {
@@ -580,6 +580,6 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	att_scan_emit(scan, split, scan->nemployees, send_day, out, NULL);
 	att_scan_end(scan);
 
-	/* sends what is still pending and tells the leader that this is all */
+	/* flushes what is pending, and the leader takes the detach as the end */
 	shm_mq_detach(out);
 }
