@@ -907,7 +907,8 @@ CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_da
     RETURNS integer
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
-    -- compiling the scan of a month's days took longer than the JIT saved
+    -- JIT compilation delayed the first row by about 0.2 s on a month of
+    -- 20,000 employees (one measured run)
     SET jit = off
     AS $$
 DECLARE
