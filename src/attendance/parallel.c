@@ -168,11 +168,9 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		return NULL;
 
 	/*
-	 * Parallel mode forbids assigning a transaction id, and the caller's
-	 * sink may write.
+	 * Parallel mode forbids assigning a transaction id, so a sink that
+	 * writes must have one already (attendance_write_days does).
 	 */
-	(void) GetCurrentTransactionId();
-
 	EnterParallelMode();
 	pcxt = CreateParallelContext("otan_enbek",
 								 "otan_enbek_attendance_scan_worker", 1);

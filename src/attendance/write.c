@@ -214,6 +214,8 @@ open_writer(DayWriter *w, int32 org)
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	ExecOpenIndices(w->rri, false);
 
+	/* a parallel worker's computation runs in parallel mode, which cannot */
+	(void) GetCurrentTransactionId();
 	w->cid = GetCurrentCommandId(true);
 	w->bistate = GetBulkInsertState();
 	w->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
