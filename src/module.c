@@ -23,6 +23,7 @@
 #include "privacy.h"
 #include "progress.h"
 #include "pull/pull.h"
+#include "attendance/scan.h"
 
 PG_MODULE_MAGIC;
 
@@ -369,6 +370,7 @@ _PG_init(void)
 	pull_define_settings();
 	define_notification_settings();
 	directory_define_settings();
+	att_parallel_define_settings();
 	MarkGUCPrefixReserved("otan_enbek");
 	privacy_install_log_hook();
 

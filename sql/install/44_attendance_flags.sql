@@ -60,6 +60,9 @@ CREATE FUNCTION otan_enbek.attendance_flag_overtime_limits(org integer, first_da
     RETURNS integer
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- JIT compilation delayed the first row by about 0.2 s on a month of
+    -- 20,000 employees (one measured run)
+    SET jit = off
     AS $$
 DECLARE
     limit_flags constant text[] :=
@@ -68,6 +71,10 @@ DECLARE
     flagged_days date[];
     flagged_masks integer[];
     changed integer;
+    -- bounds of the years of the period, computed once instead of per row
+    year_from constant date := date_trunc('year', first_day::timestamp)::date;
+    year_to constant date := (date_trunc('year', last_day::timestamp)
+                              + interval '1 year')::date;
 BEGIN
     -- One scan reads the days with overtime.  Running totals are computed
     -- only for the employees whose month or year passes its limit, and only
@@ -89,23 +96,23 @@ BEGIN
         LEFT JOIN otan_enbek.work_schedule ws
                ON ws.org_id = a.org_id AND ws.schedule_id = a.schedule_id
         WHERE a.overtime_sec > 0
-          AND a.work_day >= date_trunc('year', first_day)::date
-          AND a.work_day < (date_trunc('year', last_day) + interval '1 year')::date
+          AND a.work_day >= year_from
+          AND a.work_day < year_to
     ), over_total AS (
         SELECT DISTINCT o.employee_id
         FROM overtime o
-        GROUP BY GROUPING SETS ((o.employee_id, date_trunc('month', o.work_day)),
-                                (o.employee_id, date_trunc('year', o.work_day)))
+        GROUP BY GROUPING SETS ((o.employee_id, date_trunc('month', o.work_day::timestamp)),
+                                (o.employee_id, date_trunc('year', o.work_day::timestamp)))
         HAVING sum(o.overtime_sec)
-               > CASE WHEN GROUPING(date_trunc('month', o.work_day)) = 0
+               > CASE WHEN GROUPING(date_trunc('month', o.work_day::timestamp)) = 0
                       THEN 12 * 3600 ELSE 120 * 3600 END
     ), running AS (
         SELECT o.employee_id, o.work_day, o.over_day, o.was_flagged,
                sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
-                                                      date_trunc('month', o.work_day)
+                                                      date_trunc('month', o.work_day::timestamp)
                                          ORDER BY o.work_day) > 12 * 3600 AS over_month,
                sum(o.overtime_sec) OVER (PARTITION BY o.employee_id,
-                                                      date_trunc('year', o.work_day)
+                                                      date_trunc('year', o.work_day::timestamp)
                                          ORDER BY o.work_day) > 120 * 3600 AS over_year
         FROM overtime o
         WHERE o.employee_id IN (SELECT t.employee_id FROM over_total t)

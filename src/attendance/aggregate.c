@@ -443,32 +443,75 @@ timestamp_datum(int64 seconds)
 	return TimestampTzGetDatum((TimestampTz) seconds * USECS_PER_SEC);
 }
 
-/* Builds the anomalies text[] of a day. */
+/*
+ * Returns the anomalies text[] of a day.  There are 2^ATT_ANOM_COUNT sets of
+ * anomalies, so each array is built once per backend and kept in
+ * TopMemoryContext; callers copy it into their tuples.
+ */
 static Datum
 anomalies_datum(uint32 anomalies)
 {
+	static Datum cache[1 << ATT_ANOM_COUNT];
 	Datum		names[ATT_ANOM_COUNT];
+	MemoryContext old;
 	int			n = 0;
 	int			bit;
 
+	anomalies &= (1u << ATT_ANOM_COUNT) - 1;
+	if (cache[anomalies] != (Datum) 0)
+		return cache[anomalies];
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
 	for (bit = 0; bit < ATT_ANOM_COUNT; bit++)
 		if (anomalies & (1u << bit))
 			names[n++] = CStringGetTextDatum(att_anomaly_name(bit));
-	return PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
-										   TYPALIGN_INT));
+	cache[anomalies] = PointerGetDatum(construct_array(names, n, TEXTOID, -1,
+													   false, TYPALIGN_INT));
+	MemoryContextSwitchTo(old);
+	return cache[anomalies];
 }
 
-/* Builds the event_ids bigint[] of a day. */
+/*
+ * Builds the event_ids bigint[] of a day.  The elements of a bigint array
+ * without nulls are the int64 values one after the other, so they are
+ * copied at once.
+ */
 static Datum
 event_ids_datum(const int64 *ids, int32 n)
 {
-	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
-	int32		i;
+	ArrayType  *array;
+	Size		size;
 
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(elems, n, INT8OID, 8,
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(INT8OID));
+	size = ARR_OVERHEAD_NONULLS(1) + (Size) n * sizeof(int64);
+	array = (ArrayType *) palloc0(size);
+	SET_VARSIZE(array, size);
+	array->ndim = 1;
+	array->dataoffset = 0;
+	array->elemtype = INT8OID;
+	*ARR_DIMS(array) = n;
+	*ARR_LBOUND(array) = 1;
+	memcpy(ARR_DATA_PTR(array), ids, (Size) n * sizeof(int64));
+	return PointerGetDatum(array);
+}
+
+/* Returns the day_kind text of a day kind, built once per backend. */
+static Datum
+kind_datum(int16 kind)
+{
+	static Datum cache[ATT_KIND_DAY_OFF + 1];
+	MemoryContext old;
+
+	if (kind < 0 || kind > ATT_KIND_DAY_OFF)
+		return CStringGetTextDatum(att_kind_name(kind));
+	if (cache[kind] == (Datum) 0)
+	{
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		cache[kind] = CStringGetTextDatum(att_kind_name(kind));
+		MemoryContextSwitchTo(old);
+	}
+	return cache[kind];
 }
 
 /*
@@ -483,7 +526,7 @@ att_day_values(const AttDayResult *r, const int64 *ids, Datum *values,
 	values[0] = DateADTGetDatum(r->work_day);
 	values[1] = Int32GetDatum(r->schedule_id);
 	nulls[1] = r->schedule_id == 0;
-	values[2] = CStringGetTextDatum(att_kind_name(r->kind));
+	values[2] = kind_datum(r->kind);
 	values[3] = BoolGetDatum(r->is_final);
 	values[4] = timestamp_datum(r->shift_start);
 	nulls[4] = !r->has_shift;

@@ -24,6 +24,13 @@
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
 
+/*
+ * Share of the employees that a parallel worker computes.  The leader
+ * also puts every row into the tuplestore, so the worker takes a little
+ * more than half.
+ */
+#define COMPUTE_WORKER_PERCENT	55
+
 /* Reads the arguments of the SQL functions that share att_scan_days. */
 void
 att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
@@ -45,6 +52,7 @@ att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
 	args->lo = args->has_lo ? PG_GETARG_INT32(6) : 0;
 	args->has_hi = !PG_ARGISNULL(7);
 	args->hi = args->has_hi ? PG_GETARG_INT32(7) : 0;
+	args->worker_percent = 0;
 }
 
 /* Puts one day row into the tuplestore of attendance_compute_days. */
@@ -74,6 +82,7 @@ otan_enbek_attendance_compute_days(PG_FUNCTION_ARGS)
 	AttScanArgs args;
 
 	att_scan_args(fcinfo, &args);
+	args.worker_percent = COMPUTE_WORKER_PERCENT;
 	InitMaterializedSRF(fcinfo, 0);
 	if (rsinfo->setDesc->natts != 1 + ATT_FIGURES_NATTS)
 		elog(ERROR, "attendance_compute_days must return %d columns",

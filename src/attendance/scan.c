@@ -7,11 +7,14 @@
  * period, as the attendance_days aggregate grouped by employee computes
  * them, without the aggregate.  The plans come first, through a receiver
  * that keeps one copy of each distinct plan, and are sorted by employee id.
- * Then one query reads the events of the period and hands each row to a
- * receiver that appends the punch to its employee's array, found in a hash
- * table by employee id.  Only the employee, time, direction, event id and,
- * when the organization has access points, source and device of each event
- * are read.  The engine then runs once per employee, in employee id order,
+ * Then the events of the period are read, and each punch is appended to
+ * its employee's array, found in a hash table by employee id.  Only the
+ * employee, time, direction, event id and, when the organization has
+ * access points, source and device of each event are read.  For every
+ * employee of an id range, heap_events.c reads them from the heap of the
+ * partitions, shared with a parallel worker when there are many employees
+ * (parallel.c).  Otherwise one query reads them and hands each row to a
+ * receiver.  The engine then runs once per employee, in employee id order,
  * and each day goes to the caller's sink: a tuplestore for
  * attendance_compute_days (compute_days.c), the table for
  * attendance_write_days (write.c).
@@ -51,70 +54,9 @@
 #include "attendance/attendance.h"
 #include "attendance/saved_plan.h"
 #include "attendance/scan.h"
+#include "attendance/scan_state.h"
 #include "progress.h"
 
-
-/* An employee with a plan, and the punches read so far */
-typedef struct ScanEmployee
-{
-	int32		employee_id;
-	AttState	state;
-} ScanEmployee;
-
-/* Entry of the hash table from employee id to ScanEmployee */
-typedef struct EmployeeEntry
-{
-	int32		employee_id;
-	int32		index;
-	char		status;
-} EmployeeEntry;
-
-#define SH_PREFIX		emptab
-#define SH_ELEMENT_TYPE	EmployeeEntry
-#define SH_KEY_TYPE		int32
-#define SH_KEY			employee_id
-#define SH_HASH_KEY(tb, key)	murmurhash32((uint32) (key))
-#define SH_EQUAL(tb, a, b)	((a) == (b))
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
-/* An access point of the organization */
-typedef struct ScanPoint
-{
-	int32		source_id;
-	uint32		hash;
-	char	   *device;
-	int			device_len;
-	int16		direction;		/* ATT_DIR_IN, ATT_DIR_OUT or ATT_DIR_NONE */
-	bool		counts;
-	int32		skew_sec;
-	struct ScanPoint *next;
-} ScanPoint;
-
-#define POINT_BUCKETS	256
-
-/* A plan read once and shared by the employees that have the same bytes */
-typedef struct ScanPlan
-{
-	uint32		hash;
-	AttPlanHeader *plan;
-	struct ScanPlan *next;
-} ScanPlan;
-
-#define PLAN_BUCKETS	64
-
-typedef struct AttScan
-{
-	MemoryContext cxt;			/* holds everything below */
-	ScanEmployee *employees;	/* in employee id order */
-	int32		nemployees;
-	emptab_hash *by_id;
-	ScanPlan   *plans[PLAN_BUCKETS];
-	ScanPoint  *points[POINT_BUCKETS];
-	bool		has_points;
-} AttScan;
 
 /* Receiver of the event rows */
 typedef struct ScanReceiver
@@ -445,53 +387,81 @@ find_point(const AttScan *scan, int32 source_id, text *device)
 	return NULL;
 }
 
-/* Appends one event row to its employee's punches. */
-static bool
-scan_receive(TupleTableSlot *slot, DestReceiver *self)
+/*
+ * Appends one event to its employee's punches, unless the employee has no
+ * plan or the event's access point does not count.  direction and device
+ * are NULL when the event has none.
+ */
+void
+att_scan_add_event(AttScan *scan, int32 employee_id, TimestampTz ts,
+				   text *direction, bool has_event_id, int64 event_id,
+				   int32 source_id, text *device)
 {
-	AttScan	   *scan = ((ScanReceiver *) self)->scan;
 	EmployeeEntry *entry;
 	const ScanPoint *point = NULL;
-	TimestampTz ts;
 	int16		dir = ATT_DIR_NONE;
-	int64		event_id;
 
-	slot_getallattrs(slot);
-	if (slot->tts_isnull[EV_EMPLOYEE])
-		return true;
-	entry = emptab_lookup(scan->by_id,
-						  DatumGetInt32(slot->tts_values[EV_EMPLOYEE]));
+	entry = emptab_lookup(scan->by_id, employee_id);
 	/* events of employees not employed in the period do not count */
 	if (entry == NULL)
-		return true;
+		return;
 
-	if (scan->has_points && !slot->tts_isnull[EV_DEVICE])
-		point = find_point(scan,
-						   DatumGetInt32(slot->tts_values[EV_SOURCE]),
-						   DatumGetTextPP(slot->tts_values[EV_DEVICE]));
+	if (scan->has_points && device != NULL)
+		point = find_point(scan, source_id, device);
 	if (point != NULL && !point->counts)
-		return true;
+		return;
 
-	ts = DatumGetTimestampTz(slot->tts_values[EV_OCCURRED_AT]);
 	if (point != NULL && point->skew_sec != 0)
 		ts += (TimestampTz) point->skew_sec * USECS_PER_SEC;
-	if (!slot->tts_isnull[EV_DIRECTION])
-	{
-		text	   *d = DatumGetTextPP(slot->tts_values[EV_DIRECTION]);
-
-		dir = direction_of(VARDATA_ANY(d), VARSIZE_ANY_EXHDR(d));
-	}
+	if (direction != NULL)
+		dir = direction_of(VARDATA_ANY(direction),
+						   VARSIZE_ANY_EXHDR(direction));
 	else if (point != NULL)
 		dir = point->direction;
-	if (slot->tts_isnull[EV_EVENT_ID])
+	if (!has_event_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("punch at %s has a null event id",
 						timestamptz_to_str(ts))));
-	event_id = DatumGetInt64(slot->tts_values[EV_EVENT_ID]);
 
-	att_state_append(&scan->employees[entry->index].state,
-					 att_timestamp_seconds(ts), dir, event_id);
+	if (scan->staging)
+		att_stage_punch(scan, entry->index, att_timestamp_seconds(ts), dir,
+						event_id);
+	else
+		att_state_append(&scan->employees[entry->index].state,
+						 att_timestamp_seconds(ts), dir, event_id);
+}
+
+/* Returns the place of an employee in the scan, or -1 for none. */
+int32
+att_scan_find_employee(const AttScan *scan, int32 employee_id)
+{
+	EmployeeEntry *entry = emptab_lookup(scan->by_id, employee_id);
+
+	return entry == NULL ? -1 : entry->index;
+}
+
+/* Appends one event row of the query to its employee's punches. */
+static bool
+scan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	AttScan    *scan = ((ScanReceiver *) self)->scan;
+	bool		with_device;
+
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[EV_EMPLOYEE])
+		return true;
+	with_device = scan->has_points && !slot->tts_isnull[EV_DEVICE];
+	att_scan_add_event(scan, DatumGetInt32(slot->tts_values[EV_EMPLOYEE]),
+					   DatumGetTimestampTz(slot->tts_values[EV_OCCURRED_AT]),
+					   slot->tts_isnull[EV_DIRECTION] ? NULL :
+					   DatumGetTextPP(slot->tts_values[EV_DIRECTION]),
+					   !slot->tts_isnull[EV_EVENT_ID],
+					   DatumGetInt64(slot->tts_values[EV_EVENT_ID]),
+					   with_device ?
+					   DatumGetInt32(slot->tts_values[EV_SOURCE]) : 0,
+					   with_device ?
+					   DatumGetTextPP(slot->tts_values[EV_DEVICE]) : NULL);
 	return true;
 }
 
@@ -575,11 +545,14 @@ read_events(AttScan *scan, const AttScanArgs *args)
 }
 
 /*
- * Runs the engine for each employee and hands each day to the sink.  The
- * engine's memory of one employee is freed before the next.
+ * Runs the engine for the employees from place from up to place to and
+ * hands each day to the sink.  The engine's memory of one employee is freed
+ * before the next.  With par, the days that the parallel worker has sent
+ * are drained after each employee.
  */
-static void
-emit_days(AttScan *scan, AttDaySink sink, void *arg)
+void
+att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
+			  void *arg, AttParallel *par)
 {
 	MemoryContext per_employee;
 	MemoryContext old;
@@ -590,7 +563,7 @@ emit_days(AttScan *scan, AttDaySink sink, void *arg)
 										 "attendance of one employee",
 										 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(per_employee);
-	for (i = 0; i < scan->nemployees; i++)
+	for (i = from; i < to; i++)
 	{
 		ScanEmployee *emp = &scan->employees[i];
 		AttResult	result;
@@ -602,9 +575,12 @@ emit_days(AttScan *scan, AttDaySink sink, void *arg)
 		for (k = 0; k < result.ndays; k++)
 			sink(arg, emp->employee_id, &result.days[k], result.event_ids);
 		/* the punches are no longer needed */
-		pfree(emp->state.punches);
+		if (scan->placed == NULL)
+			pfree(emp->state.punches);
 		emp->state.punches = NULL;
 		MemoryContextReset(per_employee);
+		if (par != NULL)
+			att_parallel_drain(par);
 		progress_add_done(1);
 	}
 	MemoryContextSwitchTo(old);
@@ -612,12 +588,11 @@ emit_days(AttScan *scan, AttDaySink sink, void *arg)
 }
 
 /*
- * Computes the days of the employees that args selects and hands each to
- * sink, in employee id and date order.  The sink is called in a short-lived
- * memory context, outside SPI.
+ * Reads the plans of the employees that args selects and the access
+ * points of the organization, in a memory context of the scan's own.
  */
-void
-att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
+AttScan *
+att_scan_begin(const AttScanArgs *args)
 {
 	AttScan    *scan;
 	MemoryContext cxt;
@@ -632,12 +607,92 @@ att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 
 	read_plans(scan, args);
 	if (scan->nemployees > 0)
-	{
 		read_points(scan, Int32GetDatum(args->org));
-		read_events(scan, args);
-	}
 	SPI_finish();
+	return scan;
+}
 
-	emit_days(scan, sink, arg);
-	MemoryContextDelete(cxt);
+void
+att_scan_end(AttScan *scan)
+{
+	MemoryContextDelete(scan->cxt);
+}
+
+/*
+ * Reads the events of the scan's employees: from the heap when the caller
+ * may, with a parallel worker for the upper part of the employees when one
+ * is worth it, else through the event query.  Returns the worker, or NULL.
+ * The worker's employees start at place *split.
+ */
+static AttParallel *
+read_all_events(AttScan *scan, const AttScanArgs *args, int32 *split)
+{
+	AttParallel *par = NULL;
+	MemoryContext old;
+	List	   *parts = NIL;
+	bool		direct;
+	ListCell   *lc;
+	int			i;
+
+	*split = scan->nemployees;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	direct = args->employee_ids == NULL &&
+		att_event_partitions(args->fetch_from, args->fetch_to, scan->cxt,
+							 &parts);
+	if (!direct)
+		read_events(scan, args);
+	SPI_finish();
+	if (!direct)
+		return NULL;
+
+	if (args->worker_percent > 0)
+	{
+		int32		nworker = (int32) ((int64) scan->nemployees *
+									   args->worker_percent / 100);
+
+		if (nworker > 0 && nworker < scan->nemployees)
+		{
+			/* the worker's state lives as long as the scan */
+			old = MemoryContextSwitchTo(scan->cxt);
+			par = att_parallel_begin(scan, args, parts,
+									 scan->nemployees - nworker);
+			MemoryContextSwitchTo(old);
+			if (par != NULL)
+				*split = scan->nemployees - nworker;
+		}
+	}
+
+	scan->staging = true;
+	i = 0;
+	foreach(lc, parts)
+		att_read_heap_events(scan, args, lfirst_oid(lc),
+							 par != NULL ? att_parallel_scan_desc(par, i++) :
+							 NULL);
+	if (par != NULL)
+		att_parallel_exchange(par, scan);
+	att_stage_place(scan, 0, *split);
+	list_free(parts);
+	return par;
+}
+
+/*
+ * Computes the days of the employees that args selects and hands each to
+ * sink, in employee id and date order.  The sink is called in a short-lived
+ * memory context, outside SPI.
+ */
+void
+att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
+{
+	AttScan    *scan = att_scan_begin(args);
+	AttParallel *par = NULL;
+	int32		split = 0;
+
+	if (scan->nemployees > 0)
+		par = read_all_events(scan, args, &split);
+	att_scan_emit(scan, 0, par != NULL ? split : scan->nemployees, sink, arg,
+				  par);
+	if (par != NULL)
+		att_parallel_finish(par, sink, arg);
+	att_scan_end(scan);
 }

@@ -26,11 +26,21 @@ typedef struct AttScanArgs
 	bool		has_hi;			/* employee ids up to hi */
 	int32		lo;
 	int32		hi;
+	int			worker_percent; /* share of the employees that a parallel
+								 * worker may compute, 0 for none */
 } AttScanArgs;
 
 /* Receives one computed day of an employee */
 typedef void (*AttDaySink) (void *arg, int32 employee_id,
 							const AttDayResult *r, const int64 *ids);
+
+/* A parallel worker computing part of the employees (parallel.c) */
+typedef struct AttParallel AttParallel;
+
+extern PGDLLIMPORT int otan_enbek_attendance_parallel_min_employees;
+
+/* parallel.c */
+extern void att_parallel_define_settings(void);
 
 /* scan.c */
 extern void att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args);

@@ -48,6 +48,12 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_write_days);
 #define WRITE_BATCH		1000
 
 /*
+ * Share of the employees that a parallel worker computes.  The leader
+ * writes every row, so the worker takes the larger part.
+ */
+#define WRITE_WORKER_PERCENT	65
+
+/*
  * Columns of attendance_day that the function fills, in the order of
  * att_day_values after the two key columns.
  */
@@ -208,6 +214,8 @@ open_writer(DayWriter *w, int32 org)
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	ExecOpenIndices(w->rri, false);
 
+	/* a parallel worker's computation runs in parallel mode, which cannot */
+	(void) GetCurrentTransactionId();
 	w->cid = GetCurrentCommandId(true);
 	w->bistate = GetBulkInsertState();
 	w->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -245,6 +253,7 @@ otan_enbek_attendance_write_days(PG_FUNCTION_ARGS)
 	DayWriter  *w;
 
 	att_scan_args(fcinfo, &args);
+	args.worker_percent = WRITE_WORKER_PERCENT;
 	w = palloc0(sizeof(DayWriter));
 	open_writer(w, args.org);
 	att_scan_days(&args, write_day, w);

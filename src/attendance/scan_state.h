@@ -1,0 +1,144 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan_state.h
+ *	  The employees, plans and access points of one att_scan_days call,
+ *	  shared by the ways of reading events and the parallel worker.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OTAN_ENBEK_ATTENDANCE_SCAN_STATE_H
+#define OTAN_ENBEK_ATTENDANCE_SCAN_STATE_H
+
+#include "access/relscan.h"
+#include "common/hashfn.h"
+#include "nodes/pg_list.h"
+
+#include "attendance/attendance.h"
+#include "attendance/scan.h"
+
+/* An employee with a plan, and the punches read so far */
+typedef struct ScanEmployee
+{
+	int32		employee_id;
+	AttState	state;
+} ScanEmployee;
+
+/* Entry of the hash table from employee id to ScanEmployee */
+typedef struct EmployeeEntry
+{
+	int32		employee_id;
+	int32		index;
+	char		status;
+} EmployeeEntry;
+
+#define SH_PREFIX		emptab
+#define SH_ELEMENT_TYPE	EmployeeEntry
+#define SH_KEY_TYPE		int32
+#define SH_KEY			employee_id
+#define SH_HASH_KEY(tb, key)	murmurhash32((uint32) (key))
+#define SH_EQUAL(tb, a, b)	((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* An access point of the organization */
+typedef struct ScanPoint
+{
+	int32		source_id;
+	uint32		hash;
+	char	   *device;
+	int			device_len;
+	int16		direction;		/* ATT_DIR_IN, ATT_DIR_OUT or ATT_DIR_NONE */
+	bool		counts;
+	int32		skew_sec;
+	struct ScanPoint *next;
+} ScanPoint;
+
+#define POINT_BUCKETS	256
+
+/* A plan read once and shared by the employees that have the same bytes */
+typedef struct ScanPlan
+{
+	uint32		hash;
+	AttPlanHeader *plan;
+	struct ScanPlan *next;
+} ScanPlan;
+
+#define PLAN_BUCKETS	64
+
+/*
+ * A punch read from the heap, kept in reading order until every punch is
+ * read (stage.c).  place is the employee's place in AttScan.employees.
+ */
+typedef struct StagedPunch
+{
+	int32		place;
+	int16		dir;
+	int16		pad;
+	int64		t;				/* seconds since 2000 UTC */
+	int64		event_id;
+} StagedPunch;
+
+#define STAGE_BLOCK_PUNCHES	65536
+
+typedef struct StageBlock
+{
+	struct StageBlock *next;
+	int32		n;
+	StagedPunch punches[STAGE_BLOCK_PUNCHES];
+} StageBlock;
+
+typedef struct AttScan
+{
+	MemoryContext cxt;			/* holds everything below */
+	ScanEmployee *employees;	/* in employee id order */
+	int32		nemployees;
+	emptab_hash *by_id;
+	ScanPlan   *plans[PLAN_BUCKETS];
+	ScanPoint  *points[POINT_BUCKETS];
+	bool		has_points;
+	bool		staging;		/* punches go to the blocks below */
+	StageBlock *stage_head;
+	StageBlock *stage_tail;
+	int64		nstaged;
+	AttPunch   *placed;			/* the punches of every employee, when
+								 * placed from the blocks */
+} AttScan;
+
+/* scan.c */
+extern void att_scan_add_event(AttScan *scan, int32 employee_id,
+							   TimestampTz ts, text *direction,
+							   bool has_event_id, int64 event_id,
+							   int32 source_id, text *device);
+extern AttScan *att_scan_begin(const AttScanArgs *args);
+extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
+extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
+						  AttDaySink sink, void *arg, AttParallel *par);
+extern void att_scan_end(AttScan *scan);
+
+/* stage.c */
+extern void att_stage_punch(AttScan *scan, int32 place, int64 t, int16 dir,
+							int64 event_id);
+extern void att_stage_append(AttScan *scan, const StagedPunch *punches,
+							 int32 n);
+extern void att_stage_place(AttScan *scan, int32 from, int32 to);
+
+/* heap_events.c */
+extern bool att_event_partitions(TimestampTz from, TimestampTz to,
+								 MemoryContext cxt, List **parts);
+extern void att_read_heap_events(AttScan *scan, const AttScanArgs *args,
+								 Oid relid, ParallelTableScanDesc pscan);
+
+/* parallel.c */
+extern AttParallel *att_parallel_begin(AttScan *scan,
+									   const AttScanArgs *args,
+									   List *parts, int32 split);
+extern ParallelTableScanDesc att_parallel_scan_desc(AttParallel *par,
+													int part);
+extern void att_parallel_exchange(AttParallel *par, AttScan *scan);
+extern void att_parallel_drain(AttParallel *par);
+extern void att_parallel_finish(AttParallel *par, AttDaySink sink,
+								void *arg);
+
+#endif							/* OTAN_ENBEK_ATTENDANCE_SCAN_STATE_H */
