@@ -35,7 +35,7 @@ SELECT otan_enbek.ingest(4703, 'zkteco',
              (VALUES (time '09:00', 0), (time '19:30', 1)) v(t, s)));
 SELECT otan_enbek.compute_attendance(4703, '2026-02-01', '2026-02-28');
 SELECT ok(NOT 'overtime_day_limit' = ANY (pg_temp.flags('2026-02-03')),
-          '1.5 hours of overtime pass no daily limit of an ordinary schedule');
+          'ordinary schedule: no daily limit flag');
 
 -- The schedule becomes heavy work, then a late lunch break on 3 February
 -- is ingested: the day's overtime stays 1.5 hours.
@@ -44,7 +44,7 @@ SELECT otan_enbek.ingest(4703, 'zkteco',
        pg_temp.zk('2026-02-03 12:00', 1) || E'\n' || pg_temp.zk('2026-02-03 12:10', 0));
 SELECT otan_enbek.refresh_attendance(4703);
 SELECT ok('overtime_day_limit' = ANY (pg_temp.flags('2026-02-03')),
-          'a refreshed day of heavy work with 1.5 hours of overtime passes the daily limit');
+          'heavy work: refreshed day flagged');
 
 CREATE TEMP TABLE refreshed AS
 SELECT work_day, overtime_sec, anomalies FROM otan_enbek.attendance_day
@@ -53,7 +53,7 @@ SELECT otan_enbek.compute_attendance(4703, '2026-02-01', '2026-02-28');
 SELECT set_eq($$SELECT * FROM refreshed$$,
               $$SELECT work_day, overtime_sec, anomalies FROM otan_enbek.attendance_day
                 WHERE org_id = 4703 AND work_day = '2026-02-03'$$,
-              'the refreshed day is the one a full computation writes');
+              'refreshed day equals full computation');
 
 SELECT * FROM finish();
 ROLLBACK;
