@@ -22,12 +22,13 @@
  * then fails with unique_violation in the unique index, as a plain INSERT
  * would.
  *
- * The rows bypass the executor's INSERT, so event_writer_open returns NULL
- * when skud_event or one of its partitions has triggers, when row-level
- * security is in force for the caller, or when the caller lacks the INSERT
- * or SELECT privilege on skud_event; the caller then stores the events
- * with SQL.  Columns left NULL by the caller get their defaults, and the
- * CHECK constraints are checked on every row.
+ * The rows bypass the executor's INSERT and the rewriter, so
+ * event_writer_open returns NULL when skud_event or one of its partitions
+ * has triggers, when skud_event has rules or stored generated columns,
+ * when row-level security is in force for the caller, or when the caller
+ * lacks the INSERT or SELECT privilege on skud_event; the caller then
+ * stores the events with SQL.  Columns left NULL by the caller get their
+ * defaults, and the CHECK constraints are checked on every row.
  *
  *-------------------------------------------------------------------------
  */
@@ -168,9 +169,28 @@ partitions_have_triggers(Oid relid)
 }
 
 /*
+ * True when an INSERT into relid needs more than the writer does: a rule
+ * that the rewriter would apply, or a stored generated column, whose
+ * expression the writer would take for a default and evaluate without the
+ * row.
+ */
+static bool
+root_needs_executor(Oid relid)
+{
+	Relation	rel = table_open(relid, NoLock);
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	bool		needs = rel->rd_rules != NULL ||
+		(constr != NULL && constr->has_generated_stored);
+
+	table_close(rel, NoLock);
+	return needs;
+}
+
+/*
  * Returns true when the caller may insert into skud_event through this
  * writer: INSERT and SELECT privileges, no row-level security in force, no
- * triggers and only plain tables as partitions.
+ * rules, generated columns or triggers, and only plain tables as
+ * partitions.
  */
 static bool
 writer_applies(Oid relid)
@@ -181,6 +201,8 @@ writer_applies(Oid relid)
 		pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK)
 		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	if (root_needs_executor(relid))
 		return false;
 	return !partitions_have_triggers(relid);
 }
@@ -630,6 +652,8 @@ event_writer_close(EventWriter *w)
 	}
 	PopActiveSnapshot();
 	ExecCleanupTupleRouting(w->mtstate, w->proute);
+	/* the routing's slots of partitions whose columns differ */
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
 	ExecCloseResultRelations(w->estate);
 	ExecCloseRangeTableRelations(w->estate);
 	FreeExecutorState(w->estate);

@@ -6,10 +6,10 @@
 -- unique key.  Returns the counts, the employee-days for
 -- attendance_pending and the rejected records, which ingest_bytes stores.
 -- Returns streamed false, and stores nothing, when skud_event or one of
--- its partitions has triggers, when row-level security is in force for the
--- caller, or when the caller lacks INSERT or SELECT on skud_event: the
--- rows would bypass those, so ingest_bytes then stores the events with
--- SQL.  The caller must hold the lock of ensure_event_partitions and have
+-- its partitions has triggers, when skud_event has rules or stored
+-- generated columns, when row-level security is in force for the caller,
+-- or when the caller lacks INSERT or SELECT on skud_event: the rows would
+-- bypass those, so ingest_bytes then stores the events with SQL.  The caller must hold the lock of ensure_event_partitions and have
 -- created the partitions of the events' months.
 CREATE FUNCTION otan_enbek.ingest_events(org_id integer, source_id integer,
         batch_id bigint, format text, content bytea, time_zone text,

@@ -1304,12 +1304,18 @@ BEGIN
 
             -- A written day whose overtime and schedule are as before
             -- keeps its overtime limit flags, because the totals of its
-            -- month and year are as before too.
+            -- month and year are as before too.  Its daily limit flag must
+            -- also agree with the schedule's daily limit, which changes
+            -- with work_schedule.heavy_work (as in
+            -- attendance_flag_overtime_limits).
             WITH computed AS (
                 SELECT f.*,
                        coalesce(old.overtime_sec, 0) = f.overtime_sec
                        AND (f.overtime_sec = 0
-                            OR old.schedule_id IS NOT DISTINCT FROM f.schedule_id)
+                            OR (old.schedule_id IS NOT DISTINCT FROM f.schedule_id
+                                AND coalesce('overtime_day_limit' = ANY (old.anomalies), false)
+                                    = (f.overtime_sec > CASE WHEN ws.heavy_work THEN 3600
+                                                             ELSE 7200 END)))
                            AS same_overtime,
                        ARRAY(SELECT l.flag
                              FROM unnest(limit_flags) WITH ORDINALITY AS l(flag, i)
@@ -1322,6 +1328,8 @@ BEGIN
                        ON old.org_id = current_org
                       AND old.employee_id = f.employee_id
                       AND old.work_day = f.work_day
+                LEFT JOIN otan_enbek.work_schedule ws
+                       ON ws.org_id = current_org AND ws.schedule_id = f.schedule_id
                 WHERE (f.employee_id, f.work_day) IN (SELECT x.employee_id, x.work_day
                                                       FROM unnest(pending_employees, pending_days)
                                                            AS x(employee_id, work_day))
