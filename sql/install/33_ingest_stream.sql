@@ -26,4 +26,4 @@ CREATE FUNCTION otan_enbek.ingest_events(org_id integer, source_id integer,
     AS 'MODULE_PATHNAME', 'otan_enbek_ingest_events';
 COMMENT ON FUNCTION otan_enbek.ingest_events(integer, integer, bigint, text, bytea, text,
         timestamptz, timestamptz, timestamp[], timestamp[], interval[]) IS
-    'Stores the new events of a file in skud_event in batches, for ingest_bytes; returns streamed false, storing nothing, when the table has triggers or row-level security or the caller lacks INSERT or SELECT on it';
+    'Stores the new events of a file in skud_event in batches, for ingest_bytes; returns streamed false, storing nothing, when the table has triggers, rules, stored generated columns or row-level security, or the caller lacks INSERT or SELECT on it';
