@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -86,6 +87,7 @@ att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
 	ParamListInfo params;
 	uint64		i;
 	int			rc;
+	int			save_nestlevel;
 	MemoryContext old;
 
 	*parts = NIL;
@@ -117,8 +119,15 @@ att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
 
 	/*
 	 * A range partition's bound reads FROM ('...') TO ('...'), with
-	 * MINVALUE or MAXVALUE for an open end, or DEFAULT.
+	 * MINVALUE or MAXVALUE for an open end, or DEFAULT.  The bounds make a
+	 * round trip through text, so the query runs in the ISO date style,
+	 * which prints numeric UTC offsets.  The other styles print a zone
+	 * abbreviation, which the input may read as another zone's ('CST' of
+	 * Asia/Shanghai as US Central time).
 	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	rc = SPI_execute_extended(
 							  "SELECT p.oid, p.relkind = 'p'"
 							  " FROM (SELECT c.oid, c.relkind,"
@@ -135,6 +144,7 @@ att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the partitions of skud_event failed: %s",
 			 SPI_result_code_string(rc));
+	AtEOXact_GUC(true, save_nestlevel);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
