@@ -5,7 +5,7 @@
 BEGIN;
 SELECT plan(9);
 
-INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4703, '090440004707', 'Stats');
+INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4703, '090440004716', 'Stats');
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name)
 SELECT 4703, row_number() OVER (ORDER BY c), c, 'Stats', 'Employee'
 FROM (SELECT c FROM (SELECT lpad((860101300000 + n)::text, 12, '0') AS c
@@ -54,10 +54,10 @@ UPDATE pg_class SET reltuples = 0 WHERE oid = 'otan_enbek.attendance_day'::regcl
 SELECT is(otan_enbek.attendance_flag_overtime_limits(4703, '2026-02-01', '2026-02-28',
                                                      ARRAY[1, 2]),
           11, 'a refresh of two employees changes their eleven wrong rows');
-SELECT is((SELECT array_agg(anomalies ORDER BY work_day)::text
+SELECT is((SELECT array_agg(anomalies::text ORDER BY work_day)::text
            FROM otan_enbek.attendance_day
            WHERE org_id = 4703 AND employee_id = 1 AND overtime_sec > 0),
-          (SELECT array_agg(anomalies ORDER BY work_day)::text
+          (SELECT array_agg(anomalies::text ORDER BY work_day)::text
            FROM otan_enbek.attendance_day
            WHERE org_id = 4703 AND employee_id = 3 AND overtime_sec > 0),
           'the refreshed employee has the flags of an employee with the same days');
