@@ -31,8 +31,10 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "partitioning/partdesc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -69,11 +71,34 @@ event_table_oid(void)
 }
 
 /*
+ * Whether the snapshot's pg_inherits lists partition oid as outside the
+ * fetch window.  A partition that the snapshot does not list, attached
+ * since, is read.
+ */
+static bool
+outside_window(Oid oid, const Oid *listed, const bool *overlaps, int nlisted)
+{
+	int			i;
+
+	for (i = 0; i < nlisted; i++)
+		if (listed[i] == oid)
+			return !overlaps[i];
+	return false;
+}
+
+/*
  * Finds the partitions of skud_event that may hold events of [from, to) and
- * stores their oids in parts, allocated in cxt.  Returns false when the events must be read
- * through the query instead: row-level security is in force for the
- * caller, the caller lacks the SELECT privilege on the table, or a
- * partition is partitioned itself.  Must be called inside SPI.
+ * stores their oids in parts, allocated in cxt.  Returns false when the
+ * events must be read through the query instead: row-level security is in
+ * force for the caller, the caller lacks the SELECT privilege on the table,
+ * or a partition is partitioned itself.  Must be called inside SPI.
+ *
+ * The partitions are those of the relation cache once skud_event is
+ * locked, as the planner finds them for the event query.  A partition
+ * dropped or detached by a transaction that committed while this one
+ * waited for the lock is thus not read, although the snapshot's
+ * pg_inherits still lists it.  The query of pg_inherits only decides which
+ * partitions lie outside the window.
  */
 bool
 att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
@@ -81,19 +106,29 @@ att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
 {
 	static const Oid types[] = {OIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Oid			relid = event_table_oid();
+	Relation	parent;
+	PartitionDesc partdesc;
+	Oid		   *listed;
+	bool	   *overlaps;
+	int			nlisted;
 	Datum		values[3];
 	SPIExecuteOptions opts;
 	ParamListInfo params;
 	uint64		i;
 	int			rc;
+	int			save_nestlevel;
 	MemoryContext old;
 
 	*parts = NIL;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
-	if (get_rel_relkind(relid) == RELKIND_RELATION)
+
+	/* kept until the end of the transaction, as the event query keeps it */
+	parent = table_open(relid, AccessShareLock);
+	if (parent->rd_rel->relkind == RELKIND_RELATION)
 	{
+		table_close(parent, NoLock);
 		old = MemoryContextSwitchTo(cxt);
 		*parts = list_make1_oid(relid);
 		MemoryContextSwitchTo(old);
@@ -117,44 +152,65 @@ att_event_partitions(TimestampTz from, TimestampTz to, MemoryContext cxt,
 
 	/*
 	 * A range partition's bound reads FROM ('...') TO ('...'), with
-	 * MINVALUE or MAXVALUE for an open end, or DEFAULT.
+	 * MINVALUE or MAXVALUE for an open end, or DEFAULT.  The bounds make a
+	 * round trip through text, so the query runs in the ISO date style,
+	 * which prints numeric UTC offsets.  The other styles print a zone
+	 * abbreviation, which the input may read as another zone's ('CST' of
+	 * Asia/Shanghai as US Central time).
 	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	rc = SPI_execute_extended(
-							  "SELECT p.oid, p.relkind = 'p'"
-							  " FROM (SELECT c.oid, c.relkind,"
+							  "SELECT p.oid, p.bound = 'DEFAULT'"
+							  "    OR ((b.lower IS NULL OR b.lower < $3)"
+							  "        AND (b.upper IS NULL OR b.upper > $2))"
+							  " FROM (SELECT c.oid,"
 							  "         pg_get_expr(c.relpartbound, c.oid) AS bound"
 							  "       FROM pg_catalog.pg_inherits i"
 							  "       JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
 							  "       WHERE i.inhparent = $1) p,"
 							  " LATERAL (SELECT substring(p.bound from 'FROM \\(''([^'']*)''\\)')::timestamptz AS lower,"
-							  "                 substring(p.bound from 'TO \\(''([^'']*)''\\)')::timestamptz AS upper) b"
-							  " WHERE p.bound = 'DEFAULT'"
-							  "    OR ((b.lower IS NULL OR b.lower < $3)"
-							  "        AND (b.upper IS NULL OR b.upper > $2))"
-							  " ORDER BY p.oid", &opts);
+							  "                 substring(p.bound from 'TO \\(''([^'']*)''\\)')::timestamptz AS upper) b",
+							  &opts);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the partitions of skud_event failed: %s",
 			 SPI_result_code_string(rc));
+	AtEOXact_GUC(true, save_nestlevel);
+	nlisted = (int) SPI_processed;
+	listed = palloc(Max(nlisted, 1) * sizeof(Oid));
+	overlaps = palloc(Max(nlisted, 1) * sizeof(bool));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 
-		if (DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull)))
+		listed[i] = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+		overlaps[i] = DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* as the planner does, omits a partition whose detach is pending */
+	partdesc = RelationGetPartitionDesc(parent, true);
+	for (i = 0; i < (uint64) partdesc->nparts; i++)
+	{
+		if (outside_window(partdesc->oids[i], listed, overlaps, nlisted))
+			continue;
+		if (!partdesc->is_leaf[i])
 		{
 			list_free(*parts);
 			*parts = NIL;
-			return false;
+			break;
 		}
 		old = MemoryContextSwitchTo(cxt);
-		*parts = lappend_oid(*parts,
-							 DatumGetObjectId(SPI_getbinval(tuple, desc, 1,
-															&isnull)));
+		*parts = lappend_oid(*parts, partdesc->oids[i]);
 		MemoryContextSwitchTo(old);
 	}
-	SPI_freetuptable(SPI_tuptable);
-	return true;
+	table_close(parent, NoLock);
+	pfree(listed);
+	pfree(overlaps);
+	return i == (uint64) partdesc->nparts;
 }
 
 /* Returns the number of a column of a partition, checking its type. */
