@@ -155,7 +155,7 @@ BEGIN
     END IF;
 
     IF cardinality(flagged_employees) <= few_rows THEN
-        -- each row is found by the primary key, whatever the statistics say
+        -- each row is found by the primary key, whatever the statistics estimate
         changed := 0;
         FOR k IN 1 .. cardinality(flagged_employees) LOOP
             new_flags := ARRAY(SELECT l.flag

@@ -6,8 +6,8 @@
  *
  * The event query of scan.c costs a pass of the executor per event: the
  * scan node, the qualifications and a projection.  For a period of every
- * employee, att_read_heap_events reads the heap of each partition that
- * overlaps the fetch window with a table scan instead, deforms only the
+ * employee, att_read_heap_events instead reads the heap of each partition
+ * that overlaps the fetch window with a table scan.  It deforms only the
  * columns up to the last one needed and tests the conditions of the query
  * in C.  The scan keeps the pages in shared buffers (no ring buffer of a
  * bulk read), because a computation usually reads the same month again.

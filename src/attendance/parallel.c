@@ -24,10 +24,11 @@
  * The exchange runs in two phases, worker to leader and then leader to
  * worker, so that neither waits to send while the other waits to send.
  *
- * A worker is used only for a scan of every employee in an id range (not a
- * list of employee ids), of at least otan_enbek.attendance_parallel_min_
- * employees employees, while max_parallel_workers_per_gather is above zero
- * and the backend is not in parallel mode already.
+ * A worker is used only for a scan of every employee in an id range, not
+ * for a list of employee ids.  The range must have at least
+ * otan_enbek.attendance_parallel_min_employees employees,
+ * max_parallel_workers_per_gather must be above zero, and the backend must
+ * not be in parallel mode already.
  *
  *-------------------------------------------------------------------------
  */
@@ -406,7 +407,9 @@ att_parallel_drain(AttParallel *par)
 	{
 		Size		nbytes;
 		void	   *data;
-		shm_mq_result res = shm_mq_receive(par->from_worker, &nbytes, &data, true);
+		shm_mq_result res;
+
+		res = shm_mq_receive(par->from_worker, &nbytes, &data, true);
 
 		if (res == SHM_MQ_WOULD_BLOCK)
 			break;

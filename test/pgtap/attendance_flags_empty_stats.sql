@@ -1,5 +1,5 @@
--- The overtime limit flags when the statistics of attendance_day say that
--- the table is empty, as an ANALYZE leaves them when it runs while the
+-- The overtime limit flags when the statistics of attendance_day record
+-- the table as empty, as an ANALYZE leaves them when it runs while the
 -- rows are being written in another transaction.  The flags must be those
 -- of any other run, and the caller's planner settings must come back.
 -- NOTE: the plans chosen inside the function are not visible from here, so
@@ -26,7 +26,7 @@ INSERT INTO otan_enbek.attendance_day (org_id, employee_id, work_day, day_kind, 
 SELECT 4704, e, date '2026-02-14' + d, 'work', true
 FROM generate_series(1, 200) e, generate_series(1, 10) d;
 
--- What an ANALYZE records when it sees none of the rows.
+-- What an ANALYZE records when none of the rows are visible to it.
 UPDATE pg_class SET reltuples = 0 WHERE oid = 'otan_enbek.attendance_day'::regclass;
 SET LOCAL enable_nestloop = on;
 

@@ -31,7 +31,7 @@ SELECT otan_enbek.ensure_event_partitions('2026-02-01', '2026-02-28') >= 0 AS pa
 
 -- Each employee enters and leaves on five days, through doors that vary by
 -- employee: a slow clock, a door without direction, and a door that does
--- not count.  Every ninth employee forgets to leave, every seventh enters
+-- not count.  Every ninth employee has no exit punch, every seventh enters
 -- twice, and the events are inserted in time order, not by employee.
 INSERT INTO otan_enbek.skud_event (org_id, event_id, occurred_at, source_id, external_id, device,
         credential_kind, credential, employee_id, direction)

@@ -5,12 +5,14 @@
 -- the events are inserted in batches of 1,000 after a lookup of their
 -- unique key.  Returns the counts, the employee-days for
 -- attendance_pending and the rejected records, which ingest_bytes stores.
--- Returns streamed false, and stores nothing, when skud_event or one of
--- its partitions has triggers, when skud_event has rules or stored
--- generated columns, when row-level security is in force for the caller,
--- or when the caller lacks INSERT or SELECT on skud_event: the rows would
--- bypass those, so ingest_bytes then stores the events with SQL.  The caller must hold the lock of ensure_event_partitions and have
--- created the partitions of the events' months.
+-- The rows bypass the executor's INSERT and the rewriter.  So the function
+-- returns streamed false, and stores nothing, in these cases: skud_event
+-- or one of its partitions has triggers; skud_event has rules or stored
+-- generated columns; row-level security is in force for the caller; or the
+-- caller lacks INSERT or SELECT on skud_event.  ingest_bytes then stores
+-- the events with SQL.  The caller must hold the lock of
+-- ensure_event_partitions and have created the partitions of the events'
+-- months.
 CREATE FUNCTION otan_enbek.ingest_events(org_id integer, source_id integer,
         batch_id bigint, format text, content bytea, time_zone text,
         not_before timestamptz, not_after timestamptz,
