@@ -67,8 +67,16 @@ is(wait_for($db, "SELECT $requeued > 0", 't'), 't',
 my $requeued_after_kill = psql($db, "SELECT $requeued");
 
 # Immediate stop of the whole server while the new worker is sending.
+# The service holds the next responses for 3 s, so that submissions are
+# still claimed when the server stops, however busy the machine is.
 is(wait_for($db, sprintf($progress, 120), 't'), 't',
 	'the worker is sending after 120 submissions');
+control_post('fault', { mode => 'delay', delay => 3, count => 10,
+	service => 'timesheet' });
+is(wait_for($db, q{
+	SELECT count(*) FILTER (WHERE status = 'sending') > 0
+	FROM otan_enbek.submission}, 't'), 't',
+	'submissions are sending during the delay');
 ok(stop_immediate(), 'immediate shutdown');
 ok(start_server(), 'server started again');
 ok(wait_for_server(), 'the server accepts connections');
