@@ -173,11 +173,15 @@ write_day(void *arg, int32 employee_id, const AttDayResult *r,
 	}
 	ExecStoreVirtualTuple(slot);
 
-	/* the values live in the engine's memory of one employee */
+	/*
+	 * The constraints are checked on the values before they are formed
+	 * into a heap tuple, which would have to be deformed again to read them.
+	 */
 	old = MemoryContextSwitchTo(w->batch_cxt);
-	ExecMaterializeSlot(slot);
 	if (w->rel->rd_att->constr != NULL)
 		ExecConstraints(w->rri, slot, w->estate);
+	/* the values live in the engine's memory of one employee */
+	ExecMaterializeSlot(slot);
 	MemoryContextSwitchTo(old);
 
 	if (++w->nslots == WRITE_BATCH)
