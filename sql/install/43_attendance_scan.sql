@@ -45,14 +45,18 @@ COMMENT ON FUNCTION otan_enbek.attendance_compute_days(integer, date, date, time
 -- on attendance_day.  The function raises an error while row-level security
 -- applies to the caller or the table has triggers, because it would bypass
 -- them; an INSERT ... SELECT from attendance_compute_days does the same work.
+-- With flag_overtime_limits, each row gets the overtime limit flags that
+-- attendance_flag_overtime_limits would set on it, counting the overtime
+-- stored earlier in the month and year of first_day.  Stored days after
+-- the period keep their flags.
 CREATE FUNCTION otan_enbek.attendance_write_days(org integer, first_day date,
         last_day date, fetch_from timestamptz, fetch_to timestamptz,
         employee_ids integer[] DEFAULT NULL, lo integer DEFAULT NULL,
-        hi integer DEFAULT NULL)
+        hi integer DEFAULT NULL, flag_overtime_limits boolean DEFAULT false)
     RETURNS bigint
     LANGUAGE C VOLATILE
     SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_write_days';
 COMMENT ON FUNCTION otan_enbek.attendance_write_days(integer, date, date, timestamptz,
-        timestamptz, integer[], integer, integer) IS
-    'Inserts the rows of attendance_compute_days into attendance_day in batches, as COPY writes, and returns the number of rows written; raises an error while row-level security applies to the caller';
+        timestamptz, integer[], integer, integer, boolean) IS
+    'Inserts the rows of attendance_compute_days into attendance_day in batches, as COPY writes, and returns the number of rows written; with flag_overtime_limits the rows get their overtime limit flags; raises an error while row-level security applies to the caller';

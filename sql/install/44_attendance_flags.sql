@@ -19,6 +19,8 @@ CREATE FUNCTION otan_enbek.attendance_flag_ambiguous_times(org integer, first_da
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
     ambiguous_ids bigint[];
     changed integer;
 BEGIN
@@ -31,8 +33,14 @@ BEGIN
     IF ambiguous_ids IS NULL THEN
         RETURN 0;
     END IF;
+    -- ambiguous_time goes before the overtime limit flags, which come last
+    -- as attendance_flag_overtime_limits appends them
     UPDATE otan_enbek.attendance_day a
-    SET anomalies = a.anomalies || '{ambiguous_time}'::text[]
+    SET anomalies = ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                          WHERE y <> ALL (limit_flags) ORDER BY i)
+                    || '{ambiguous_time}'::text[]
+                    || ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                             WHERE y = ANY (limit_flags) ORDER BY i)
     WHERE a.org_id = attendance_flag_ambiguous_times.org
       AND a.work_day BETWEEN first_day AND last_day
       AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))

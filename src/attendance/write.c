@@ -40,6 +40,7 @@
 #include "utils/rls.h"
 
 #include "attendance/attendance.h"
+#include "attendance/overtime_limits.h"
 #include "attendance/scan.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_write_days);
@@ -71,6 +72,9 @@ static const Oid figure_types[ATT_FIGURES_NATTS] = {
 	INT4OID, INT4OID, TEXTARRAYOID, INT8ARRAYOID, INT4OID
 };
 
+/* Index of anomalies in figure_columns */
+#define ANOMALIES_FIGURE	16
+
 typedef struct DayWriter
 {
 	Relation	rel;
@@ -87,6 +91,8 @@ typedef struct DayWriter
 	AttrNumber	computed_at_att;
 	AttrNumber	figure_att[ATT_FIGURES_NATTS];
 	int64		written;
+	bool		flag_limits;	/* set the overtime limit flags */
+	AttOvertimeLimits limits;
 } DayWriter;
 
 /* Returns the number of a column of attendance_day, checking its type. */
@@ -139,6 +145,18 @@ write_day(void *arg, int32 employee_id, const AttDayResult *r,
 	int			i;
 
 	att_day_values(r, ids, values, nulls);
+	if (w->flag_limits)
+	{
+		uint32		limit_mask = att_limits_next(&w->limits, employee_id, r);
+
+		if (limit_mask != 0)
+		{
+			old = MemoryContextSwitchTo(w->batch_cxt);
+			values[ANOMALIES_FIGURE] = att_limits_anomalies(r->anomalies,
+															limit_mask);
+			MemoryContextSwitchTo(old);
+		}
+	}
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, natts * sizeof(bool));
 	slot->tts_values[w->org_att - 1] = Int32GetDatum(w->org);
@@ -155,11 +173,15 @@ write_day(void *arg, int32 employee_id, const AttDayResult *r,
 	}
 	ExecStoreVirtualTuple(slot);
 
-	/* the values live in the engine's memory of one employee */
+	/*
+	 * The constraints are checked on the values before they are formed
+	 * into a heap tuple, which would have to be deformed again to read them.
+	 */
 	old = MemoryContextSwitchTo(w->batch_cxt);
-	ExecMaterializeSlot(slot);
 	if (w->rel->rd_att->constr != NULL)
 		ExecConstraints(w->rri, slot, w->estate);
+	/* the values live in the engine's memory of one employee */
+	ExecMaterializeSlot(slot);
 	MemoryContextSwitchTo(old);
 
 	if (++w->nslots == WRITE_BATCH)
@@ -243,8 +265,11 @@ close_writer(DayWriter *w)
 
 /*
  * attendance_write_days(org, first_day, last_day, fetch_from, fetch_to,
- * employee_ids, lo, hi): inserts the rows that attendance_compute_days
- * returns into attendance_day and returns their number.
+ * employee_ids, lo, hi, flag_overtime_limits): inserts the rows that
+ * attendance_compute_days returns into attendance_day and returns their
+ * number.  With flag_overtime_limits, the rows carry the overtime limit
+ * flags that attendance_flag_overtime_limits would set on them, counting
+ * the overtime stored earlier in the month and year of first_day.
  */
 Datum
 otan_enbek_attendance_write_days(PG_FUNCTION_ARGS)
@@ -255,6 +280,9 @@ otan_enbek_attendance_write_days(PG_FUNCTION_ARGS)
 	att_scan_args(fcinfo, &args);
 	args.worker_percent = WRITE_WORKER_PERCENT;
 	w = palloc0(sizeof(DayWriter));
+	w->flag_limits = PG_NARGS() > 8 && !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
+	if (w->flag_limits)
+		att_limits_init(&w->limits, &args);
 	open_writer(w, args.org);
 	att_scan_days(&args, write_day, w);
 	close_writer(w);

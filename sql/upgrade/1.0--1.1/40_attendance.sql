@@ -371,6 +371,10 @@ DECLARE
     lo integer;
     hi integer;
     written integer := 0;
+    -- whether attendance_write_days wrote every row with its overtime
+    -- limit flags
+    limits_written boolean := true;
+    later_employees integer[];
     n integer;
     i integer;
     missing_year integer;
@@ -478,6 +482,16 @@ BEGIN
     WHERE d.org_id = compute_attendance.org
       AND d.work_day BETWEEN first_day AND last_day;
 
+    -- Stored days with overtime after the period, in the year of last_day,
+    -- have month and year totals that include the period's overtime.
+    -- Their employees' limit flags are set again below.
+    SELECT array_agg(DISTINCT d.employee_id) INTO later_employees
+    FROM otan_enbek.attendance_day d
+    WHERE d.org_id = compute_attendance.org
+      AND d.work_day > last_day
+      AND d.work_day < (date_trunc('year', last_day::timestamp) + interval '1 year')::date
+      AND d.overtime_sec > 0;
+
     chunk_size := greatest(chunk_employee_days / (last_day - first_day + 1), 100);
     SELECT array_agg(x.employee_id ORDER BY x.employee_id) INTO bounds
     FROM (SELECT e.employee_id, row_number() OVER (ORDER BY e.employee_id) AS rn
@@ -492,7 +506,8 @@ BEGIN
         -- The rows come in key order, so that the B-tree takes its fast
         -- path for insertions at the right end.  attendance_write_days
         -- writes them in batches, as COPY does; a role under row-level
-        -- security inserts them through its policies instead.
+        -- security inserts them through its policies instead, without the
+        -- overtime limit flags, which are then set on the stored rows.
         IF row_security_active('otan_enbek.attendance_day') THEN
             INSERT INTO otan_enbek.attendance_day
                 (org_id, employee_id, work_day, schedule_id, day_kind, is_final,
@@ -504,9 +519,11 @@ BEGIN
                                                     last_day, fetch_from, fetch_to, NULL,
                                                     lo, hi) d;
             GET DIAGNOSTICS n = ROW_COUNT;
+            limits_written := false;
         ELSE
             n := otan_enbek.attendance_write_days(compute_attendance.org, first_day, last_day,
-                                                  fetch_from, fetch_to, NULL, lo, hi);
+                                                  fetch_from, fetch_to, NULL, lo, hi,
+                                                  flag_overtime_limits => true);
         END IF;
         written := written + n;
     END LOOP;
@@ -517,8 +534,16 @@ BEGIN
       AND p.work_day BETWEEN first_day AND last_day;
     PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
                                                        last_day, fetch_from, fetch_to);
-    PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
-                                                       last_day, NULL);
+    -- NOTE: with the flags written by attendance_write_days, stored days
+    -- before the period keep their limit flags, even when they are stale
+    -- because work_schedule.heavy_work or a stored figure changed since.
+    IF NOT limits_written THEN
+        PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
+                                                           last_day, NULL);
+    ELSIF later_employees IS NOT NULL THEN
+        PERFORM otan_enbek.attendance_flag_overtime_limits(compute_attendance.org, first_day,
+                                                           last_day, later_employees);
+    END IF;
     PERFORM otan_enbek.attendance_apply_absences(compute_attendance.org, first_day, last_day,
                                                  NULL);
     PERFORM otan_enbek.attendance_round_times(compute_attendance.org, first_day, last_day,
@@ -902,6 +927,8 @@ CREATE FUNCTION otan_enbek.attendance_flag_ambiguous_times(org integer, first_da
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
     ambiguous_ids bigint[];
     changed integer;
 BEGIN
@@ -914,8 +941,14 @@ BEGIN
     IF ambiguous_ids IS NULL THEN
         RETURN 0;
     END IF;
+    -- ambiguous_time goes before the overtime limit flags, which come last
+    -- as attendance_flag_overtime_limits appends them
     UPDATE otan_enbek.attendance_day a
-    SET anomalies = a.anomalies || '{ambiguous_time}'::text[]
+    SET anomalies = ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                          WHERE y <> ALL (limit_flags) ORDER BY i)
+                    || '{ambiguous_time}'::text[]
+                    || ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                             WHERE y = ANY (limit_flags) ORDER BY i)
     WHERE a.org_id = attendance_flag_ambiguous_times.org
       AND a.work_day BETWEEN first_day AND last_day
       AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))

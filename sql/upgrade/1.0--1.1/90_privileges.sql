@@ -156,7 +156,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.attendance_compute_days(integer, date, date, timestamptz, timestamptz,
                                        integer[], integer, integer),
     otan_enbek.attendance_write_days(integer, date, date, timestamptz, timestamptz,
-                                     integer[], integer, integer),
+                                     integer[], integer, integer, boolean),
     otan_enbek.compute_attendance(integer, date, date),
     otan_enbek.attendance_final_at(integer, date),
     otan_enbek.absence_code(text),
