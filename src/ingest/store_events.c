@@ -371,24 +371,49 @@ find_columns(IngestState *state)
 													BOOLOID);
 }
 
-/* Returns the marked employee-days as two arrays. */
+/* Orders the keys of employee-days by employee, then date. */
+static int
+compare_pending_keys(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+	int32		employee_x = (int32) (x >> 32);
+	int32		employee_y = (int32) (y >> 32);
+	DateADT		day_x = (DateADT) (uint32) x;
+	DateADT		day_y = (DateADT) (uint32) y;
+
+	if (employee_x != employee_y)
+		return employee_x < employee_y ? -1 : 1;
+	return (day_x > day_y) - (day_x < day_y);
+}
+
+/*
+ * Returns the marked employee-days as two arrays, in the order of
+ * attendance_pending's primary key.  The hash table's order is random, and
+ * the INSERT ... ON CONFLICT of ingest_bytes then touches a different leaf
+ * page of the key's index for nearly every row.
+ */
 static void
 pending_arrays(IngestState *state, Datum *employees, Datum *days)
 {
 	pending_iterator it;
 	PendingEntry *entry;
 	uint32		n = state->pending->members;
+	uint64	   *keys = palloc(sizeof(uint64) * Max(n, 1));
 	Datum	   *employee_values = palloc(sizeof(Datum) * Max(n, 1));
 	Datum	   *day_values = palloc(sizeof(Datum) * Max(n, 1));
-	int			i = 0;
+	uint32		i = 0;
 
 	pending_start_iterate(state->pending, &it);
 	while ((entry = pending_iterate(state->pending, &it)) != NULL)
+		keys[i++] = entry->key;
+	qsort(keys, n, sizeof(uint64), compare_pending_keys);
+	for (i = 0; i < n; i++)
 	{
-		employee_values[i] = Int32GetDatum((int32) (entry->key >> 32));
-		day_values[i] = DateADTGetDatum((DateADT) (uint32) entry->key);
-		i++;
+		employee_values[i] = Int32GetDatum((int32) (keys[i] >> 32));
+		day_values[i] = DateADTGetDatum((DateADT) (uint32) keys[i]);
 	}
+	pfree(keys);
 	*employees = PointerGetDatum(construct_array(employee_values, i, INT4OID,
 												 4, true, TYPALIGN_INT));
 	*days = PointerGetDatum(construct_array(day_values, i, DATEOID,
