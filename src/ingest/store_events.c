@@ -121,7 +121,7 @@ typedef struct IngestState
 
 	EventWriter *writer;
 	EventColumns col;
-	HTAB	   *credentials;
+	CredentialMap *credentials;
 	pending_hash *pending;
 	Datum		kind_names[2];	/* person, card */
 	Datum		direction_names[3]; /* unused, in, out */
