@@ -40,6 +40,7 @@
 #include "ingest/event_writer.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_pg.h"
+#include "ingest/zone.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_ingest_events);
 
@@ -113,7 +114,7 @@ typedef struct IngestState
 	int32		org_id;
 	int32		source_id;
 	int64		batch_id;
-	text	   *time_zone;
+	IngestZone *zone;
 	TimestampTz not_before;
 	TimestampTz not_after;
 	AmbiguousRange *ambiguous;
@@ -176,20 +177,7 @@ record_utc_time(IngestState *state, const IngestRecord *record,
 			return local_time - range->first_offset;
 		}
 	}
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone,
-												   PointerGetDatum(state->time_zone),
-												   TimestampGetDatum(local_time)));
-}
-
-/* Returns the local date of a time in the organization's zone. */
-static DateADT
-local_date(IngestState *state, TimestampTz at)
-{
-	Datum		local = DirectFunctionCall2(timestamptz_zone,
-											PointerGetDatum(state->time_zone),
-											TimestampTzGetDatum(at));
-
-	return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+	return ingest_zone_to_utc(state->zone, local_time);
 }
 
 /* Sets a column of the writer's slot. */
@@ -264,7 +252,7 @@ store_event(IngestState *state, const IngestRecord *record,
 		return;
 	}
 
-	date = local_date(state, at);
+	date = ingest_zone_local_date(state->zone, at);
 	kind = ingest_credential_kind_name(record->credential_kind);
 	has_employee = credential_map_lookup(state->credentials, kind,
 										 record->credential, date,
@@ -471,7 +459,7 @@ otan_enbek_ingest_events(PG_FUNCTION_ARGS)
 	state.source_id = PG_GETARG_INT32(1);
 	state.batch_id = PG_GETARG_INT64(2);
 	content = PG_GETARG_BYTEA_PP(4);
-	state.time_zone = PG_GETARG_TEXT_PP(5);
+	state.zone = ingest_zone_open(PG_GETARG_TEXT_PP(5));
 	state.not_before = PG_GETARG_TIMESTAMPTZ(6);
 	state.not_after = PG_GETARG_TIMESTAMPTZ(7);
 	read_ambiguous(&state, fcinfo);
