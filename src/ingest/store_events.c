@@ -47,9 +47,9 @@ PG_FUNCTION_INFO_V1(otan_enbek_ingest_events);
 
 /*
  * The days of one employee marked for attendance_pending, in a block of 32
- * local dates.  One entry per employee and block keeps the table small
- * enough to stay in the CPU's caches: with an entry per employee-day
- * (432,547 in the large bench set) nearly every event missed them.
+ * local dates.  The large bench set needs about 40,000 such entries, a
+ * table that fits in the CPU's caches.  With an entry per employee-day
+ * (432,547) nearly every event missed the caches.
  */
 typedef struct PendingEntry
 {

@@ -10,7 +10,7 @@
  * name up on every call: first among the time zone abbreviations, then in
  * the time zone database.  That lookup was about half of their time in a
  * profiled ingest of 2.5 million events.  Here a name that is not an
- * abbreviation and that the time zone database knows, such as
+ * abbreviation and is found in the time zone database, such as
  * Asia/Almaty, is resolved once and converted with the same functions
  * that timestamp_zone and timestamptz_zone call then.  Any other name
  * (an abbreviation, or a name the database does not know) goes through
@@ -100,8 +100,9 @@ ingest_zone_local_date(IngestZone *zone, TimestampTz at)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
-		/* tm2timestamp and timestamp_date would check this range too */
-		if (tm2timestamp(&tm, fsec, NULL, &local) != 0)
+		/* the range checks of timestamptz_zone */
+		if (tm2timestamp(&tm, fsec, NULL, &local) != 0 ||
+			!IS_VALID_TIMESTAMP(local))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
