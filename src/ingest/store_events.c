@@ -438,8 +438,9 @@ pending_arrays(IngestState *state, Datum *employees, Datum *days)
 		day_values[i] = DateADTGetDatum((DateADT) (uint32) keys[i]);
 	}
 	pfree(keys);
-	*employees = PointerGetDatum(construct_array(employee_values, (int) n, INT4OID,
-												 4, true, TYPALIGN_INT));
+	*employees = PointerGetDatum(construct_array(employee_values, (int) n,
+												 INT4OID, 4, true,
+												 TYPALIGN_INT));
 	*days = PointerGetDatum(construct_array(day_values, (int) n, DATEOID,
 											4, true, TYPALIGN_INT));
 }
