@@ -13,9 +13,9 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/date.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "ingest/credential_map.h"
@@ -33,13 +33,41 @@ typedef struct CredentialRule
 	int32		employee_id;
 } CredentialRule;
 
+/* The rules of one kind and value */
 typedef struct CredentialEntry
 {
-	char		key[CREDENTIAL_KEY_SIZE];
+	const char *key;			/* the kind's letter, then the value */
+	uint32		hash;			/* hash of key */
+	char		status;
 	int			count;
 	int			size;
 	CredentialRule *rules;
 } CredentialEntry;
+
+/*
+ * Open addressing with each key's hash stored, so that a lookup compares
+ * strings only when the hashes are equal.  A dynahash table, with its
+ * chained buckets, took about 4% of a profiled ingest of 2.5 million
+ * events.
+ */
+#define SH_PREFIX credential_hash
+#define SH_ELEMENT_TYPE CredentialEntry
+#define SH_KEY_TYPE const char *
+#define SH_KEY key
+#define SH_HASH_KEY(tb, key) \
+	hash_bytes((const unsigned char *) (key), strlen(key))
+#define SH_EQUAL(tb, a, b) (strcmp((a), (b)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+struct CredentialMap
+{
+	credential_hash_hash *table;
+};
 
 /* Builds the credential table's key of a kind and a value. */
 static bool
@@ -59,21 +87,14 @@ credential_key(char *key, const char *kind, const char *value)
  * own and those for every source.  A value longer than a parser ever
  * returns cannot match and is left out.
  */
-HTAB *
+CredentialMap *
 credential_map_load(int32 org_id, int32 source_id)
 {
-	HASHCTL		ctl;
-	HTAB	   *table;
 	MemoryContext cxt = CurrentMemoryContext;
+	CredentialMap *map = palloc(sizeof(CredentialMap));
 	Oid			argtypes[2] = {INT4OID, INT4OID};
 	Datum		args[2] = {Int32GetDatum(org_id), Int32GetDatum(source_id)};
 	uint64		i;
-
-	ctl.keysize = CREDENTIAL_KEY_SIZE;
-	ctl.entrysize = sizeof(CredentialEntry);
-	ctl.hcxt = cxt;
-	table = hash_create("otan_enbek credentials", 1024, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT kind, value, source_id IS NOT NULL,"
@@ -84,6 +105,7 @@ credential_map_load(int32 org_id, int32 source_id)
 							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading the credentials of organization %d failed",
 			 org_id);
+	map->table = credential_hash_create(cxt, Max(SPI_processed, 16), NULL);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
@@ -99,9 +121,11 @@ credential_map_load(int32 org_id, int32 source_id)
 
 		if (!credential_key(key, kind, value))
 			continue;
-		entry = hash_search(table, key, HASH_ENTER, &found);
+		entry = credential_hash_insert(map->table, key, &found);
 		if (!found)
 		{
+			/* the table keeps the pointer, so the key moves to cxt */
+			entry->key = MemoryContextStrdup(cxt, key);
 			entry->count = 0;
 			entry->size = 2;
 			entry->rules = MemoryContextAlloc(cxt, sizeof(CredentialRule) * 2);
@@ -122,7 +146,7 @@ credential_map_load(int32 org_id, int32 source_id)
 														&isnull));
 	}
 	SPI_finish();
-	return table;
+	return map;
 }
 
 /*
@@ -131,7 +155,7 @@ credential_map_load(int32 org_id, int32 source_id)
  * source, as in reassign_credential_events.
  */
 bool
-credential_map_lookup(HTAB *map, const char *kind, const char *value,
+credential_map_lookup(CredentialMap *map, const char *kind, const char *value,
 					  DateADT local_date, int32 *employee_id)
 {
 	char		key[CREDENTIAL_KEY_SIZE];
@@ -141,7 +165,7 @@ credential_map_lookup(HTAB *map, const char *kind, const char *value,
 
 	if (!credential_key(key, kind, value))
 		return false;
-	entry = hash_search(map, key, HASH_FIND, NULL);
+	entry = credential_hash_lookup(map->table, key);
 	if (entry == NULL)
 		return false;
 	for (i = 0; i < entry->count; i++)

@@ -11,10 +11,12 @@
 #include "postgres.h"
 
 #include "utils/date.h"
-#include "utils/hsearch.h"
 
-extern HTAB *credential_map_load(int32 org_id, int32 source_id);
-extern bool credential_map_lookup(HTAB *map, const char *kind,
+/* The credentials of one ingest, by kind and value */
+typedef struct CredentialMap CredentialMap;
+
+extern CredentialMap *credential_map_load(int32 org_id, int32 source_id);
+extern bool credential_map_lookup(CredentialMap *map, const char *kind,
 								  const char *value, DateADT local_date,
 								  int32 *employee_id);
 

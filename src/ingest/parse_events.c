@@ -27,6 +27,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/ingest_pg.h"
+#include "ingest/zone.h"
 #include "message_value.h"
 #include "progress.h"
 
@@ -68,7 +69,7 @@ typedef struct ParseEventsState
 /* State of event_months while the parser runs */
 typedef struct EventMonthsState
 {
-	text	   *time_zone;
+	IngestZone *zone;
 	TimestampTz not_before;
 	TimestampTz not_after;
 	int			first_month;	/* UTC month of not_before, as year * 12 +
@@ -460,9 +461,7 @@ mark_event_month(const IngestRecord *record, void *arg)
 	if (record->time.has_offset)
 		at = local_time - (TimestampTz) record->time.utc_offset_sec * USECS_PER_SEC;
 	else
-		at = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone,
-													 PointerGetDatum(state->time_zone),
-													 TimestampGetDatum(local_time)));
+		at = ingest_zone_to_utc(state->zone, local_time);
 	if (at < state->not_before || at > state->not_after)
 		return;
 	state->seen[utc_month(at) - state->first_month] = true;
@@ -489,7 +488,7 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	TimestampTz latest;
 	int			i;
 
-	state.time_zone = PG_GETARG_TEXT_PP(2);
+	state.zone = ingest_zone_open(PG_GETARG_TEXT_PP(2));
 	state.not_before = PG_GETARG_TIMESTAMPTZ(3);
 	state.not_after = PG_GETARG_TIMESTAMPTZ(4);
 	if (state.not_after < state.not_before)
