@@ -11,6 +11,20 @@ CREATE TABLE otan_enbek.attendance_pending (
 COMMENT ON TABLE otan_enbek.attendance_pending IS
     'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
 
+-- The plans of a list of employees, as attendance_plans gives them, built
+-- in C from single-table reads without planning the SQL of
+-- attendance_plans.  attendance_compute_days builds its plans this way for
+-- a list of employees without a range of ids, as refresh_attendance calls
+-- it.
+CREATE FUNCTION otan_enbek.attendance_listed_plans(org integer, first_day date,
+        last_day date, as_of timestamptz, employee_ids integer[])
+    RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
+    LANGUAGE C STABLE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_listed_plans';
+COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, timestamptz,
+        integer[]) IS
+    'Work plans of the listed employees, with the rows of attendance_plans for the same arguments, built without its SQL; refresh_attendance uses them';
+
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
 -- Returns the number of attendance_day rows written.
