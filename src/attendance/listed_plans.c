@@ -15,18 +15,12 @@
  * the same C function that the SQL calls, so both paths pack and check
  * plans the same way.
  *
- * The rules of attendance_plans (sql/install/42_attendance.sql) are
- * repeated in classify_day: a change there must be made here too.  The
- * pgTAP test attendance_listed_plans compares the two for every kind of
- * schedule.
+ * The days are classified and the plans packed in listed_pack.c.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -34,24 +28,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
 
 #include "attendance/attendance.h"
 #include "attendance/listed_plans.h"
+#include "attendance/listed_plans_int.h"
 #include "attendance/saved_plan.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_listed_plans);
-
-/* plan.c */
-extern Datum otan_enbek_attendance_plan(PG_FUNCTION_ARGS);
-
-/* Days of context that a plan has before and after its period */
-#define PLAN_MARGIN_DAYS	2
-
-/* Fields of an attendance_plan_shift after work_day, as RULE_SQL selects */
-#define SHIFT_FIELDS		16
 
 /*
  * Shifts of the given schedules in seconds from midnight, with the
@@ -69,7 +52,8 @@ extern Datum otan_enbek_attendance_plan(PG_FUNCTION_ARGS);
 	" t.core_start_sec, t.core_end_sec, t.daily_norm_min * 60," \
 	" t.kind, t.rotation_anchor, t.rotation_days" \
 	" FROM (SELECT u.*," \
-	"   CASE WHEN u.bs0 IS NOT NULL THEN greatest(u.bs0, u.start_sec) END AS bs," \
+	"   CASE WHEN u.bs0 IS NOT NULL" \
+	"        THEN greatest(u.bs0, u.start_sec) END AS bs," \
 	"   CASE WHEN u.bs0 IS NOT NULL" \
 	"        THEN least(u.bs0 + u.break_len, u.end_sec) END AS be" \
 	" FROM (SELECT r.schedule_id, r.day_no::integer AS day_no," \
@@ -123,45 +107,6 @@ extern Datum otan_enbek_attendance_plan(PG_FUNCTION_ARGS);
 	"        ON oc.org_id = $1 AND oc.day = pd.day" \
 	" ORDER BY pd.day"
 
-/* Kinds of a calendar day */
-typedef enum CalendarKind
-{
-	CAL_NONE,					/* not listed: the Monday-to-Friday rule */
-	CAL_HOLIDAY,
-	CAL_DAY_OFF,
-	CAL_WORKING
-} CalendarKind;
-
-/* One plan day of the calendar */
-typedef struct PlanDate
-{
-	DateADT		day;
-	CalendarKind kind;
-	int32		iso_day;		/* 1 (Monday) to 7 */
-	int32		utc_offset;
-} PlanDate;
-
-/* One shift rule of a schedule */
-typedef struct ListedRule
-{
-	int32		day_no;
-	Datum		values[SHIFT_FIELDS];
-	bool		nulls[SHIFT_FIELDS];
-} ListedRule;
-
-/* A schedule with its rules, in day_no order */
-typedef struct ListedSchedule
-{
-	int32		schedule_id;
-	bool		rotation;
-	bool		has_cycle;		/* rotation_anchor and rotation_days set */
-	DateADT		anchor;
-	int32		cycle_days;
-	int32		first_day_no;
-	int			nrules;
-	ListedRule *rules;
-} ListedSchedule;
-
 /*
  * An employee and the schedule of each plan day.  A day without a schedule
  * has scheduled false and schedule 0.
@@ -175,29 +120,6 @@ typedef struct ListedEmployee
 	bool	   *scheduled;
 	bytea	   *plan;
 } ListedEmployee;
-
-/* What the plans of all listed employees share */
-typedef struct ListedContext
-{
-	int32		org;
-	DateADT		first_day;
-	DateADT		last_day;
-	TimestampTz as_of;
-	int32		ndays;
-	PlanDate   *dates;
-	int			nschedules;
-	ListedSchedule *schedules;
-	/* organization settings */
-	text	   *time_zone;
-	bool		has_default_schedule;
-	int32		default_schedule;
-	int32		dedup_window_sec;
-	bool		split_at_midnight;
-	bool		close_missing_exit;
-	/* the composite types that attendance_plan reads */
-	TupleDesc	day_desc;
-	TupleDesc	shift_desc;
-} ListedContext;
 
 /* Runs a saved query with the given parameters, none of them NULL. */
 static void
@@ -287,7 +209,8 @@ read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
 			  " FROM otan_enbek.employee x"
 			  " WHERE x.org_id = $1 AND x.employee_id = ANY ($4)"
 			  "   AND (x.contract_start IS NULL OR x.contract_start <= $3)"
-			  "   AND coalesce(least(x.dismissed_on, x.contract_end), $2) >= $2",
+			  "   AND coalesce(least(x.dismissed_on, x.contract_end), $2)"
+			  "       >= $2",
 			  4, types, values);
 
 	*nemployees = (int) SPI_processed;
@@ -369,18 +292,6 @@ apply_assignments(ListedContext *cxt, ArrayType *employee_ids,
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
-}
-
-/* Returns the schedule with the id, or NULL when it has no rules. */
-static const ListedSchedule *
-find_schedule(const ListedContext *cxt, int32 schedule_id)
-{
-	int			i;
-
-	for (i = 0; i < cxt->nschedules; i++)
-		if (cxt->schedules[i].schedule_id == schedule_id)
-			return &cxt->schedules[i];
-	return NULL;
 }
 
 /* Starts the entry of a schedule from the first row of its rules. */
@@ -498,158 +409,6 @@ read_calendar(ListedContext *cxt)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* Whether the schedule has a rule for the day number */
-static bool
-has_day_no(const ListedSchedule *s, int32 day_no)
-{
-	int			i;
-
-	for (i = 0; i < s->nrules; i++)
-		if (s->rules[i].day_no == day_no)
-			return true;
-	return false;
-}
-
-/*
- * Classifies a plan day as attendance_plans' classified CTE does.  Returns
- * its kind and sets *rule_day_no to the day number whose rules give its
- * shifts, or 0 for none.  s is the day's schedule, NULL when the day has
- * none or its schedule has no rules, and scheduled says whether the day has
- * a schedule.
- */
-static int16
-classify_day(const PlanDate *pd, const ListedSchedule *s, bool scheduled,
-			 int32 *rule_day_no)
-{
-	int32		cycle_day = 0;
-
-	*rule_day_no = 0;
-	if (s != NULL && s->rotation && s->has_cycle)
-	{
-		/* the day of the rotation cycle, 1 on the anchor, also before it */
-		cycle_day = 1 + ((pd->day - s->anchor) % s->cycle_days +
-						 s->cycle_days) % s->cycle_days;
-	}
-	if (s != NULL && s->rotation)
-	{
-		if (cycle_day > 0 && has_day_no(s, cycle_day))
-			*rule_day_no = cycle_day;
-	}
-	else if (s != NULL && has_day_no(s, pd->iso_day))
-		*rule_day_no = pd->iso_day;
-	else if (s != NULL && pd->kind == CAL_WORKING)
-		*rule_day_no = s->first_day_no;
-
-	if (pd->kind == CAL_HOLIDAY)
-		return ATT_KIND_HOLIDAY;
-	if (!scheduled)
-	{
-		/* calendar-day mode */
-		if (pd->kind == CAL_WORKING || (pd->kind == CAL_NONE && pd->iso_day <= 5))
-			return ATT_KIND_WORK;
-		return pd->kind == CAL_DAY_OFF ? ATT_KIND_DAY_OFF : ATT_KIND_WEEKEND;
-	}
-	if (s != NULL && s->rotation)
-		return *rule_day_no != 0 ? ATT_KIND_WORK : ATT_KIND_WEEKEND;
-	if (s != NULL && has_day_no(s, pd->iso_day))
-		return pd->kind == CAL_DAY_OFF ? ATT_KIND_DAY_OFF : ATT_KIND_WORK;
-	if (s != NULL && pd->kind == CAL_WORKING)
-		return ATT_KIND_WORK;
-	return ATT_KIND_WEEKEND;
-}
-
-/* Returns the row type descriptor of an otan_enbek composite type. */
-static TupleDesc
-composite_desc(const char *name)
-{
-	Oid			nsp = get_namespace_oid("otan_enbek", false);
-	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-									   CStringGetDatum(name),
-									   ObjectIdGetDatum(nsp));
-
-	if (!OidIsValid(type))
-		elog(ERROR, "type otan_enbek.%s not found", name);
-	return lookup_rowtype_tupdesc_copy(type, -1);
-}
-
-/* Returns an array of the composites of desc. */
-static Datum
-composite_array(TupleDesc desc, Datum *elems, int n)
-{
-	if (n == 0)
-		return PointerGetDatum(construct_empty_array(desc->tdtypeid));
-	return PointerGetDatum(construct_array(elems, n, desc->tdtypeid, -1,
-										   false, TYPALIGN_DOUBLE));
-}
-
-/* Packs the plan of one sequence of day schedules with attendance_plan. */
-static bytea *
-pack_plan(ListedContext *cxt, const int32 *schedules, const bool *scheduled)
-{
-	Datum	   *day_elems = palloc(cxt->ndays * sizeof(Datum));
-	Datum	   *shift_elems = NULL;
-	int			nshifts = 0;
-	int			max_shifts = 0;
-	int32		d;
-
-	for (d = 0; d < cxt->ndays; d++)
-	{
-		const PlanDate *pd = &cxt->dates[d];
-		const ListedSchedule *s = scheduled[d] ?
-			find_schedule(cxt, schedules[d]) : NULL;
-		int32		rule_day_no;
-		int16		kind = classify_day(pd, s, scheduled[d], &rule_day_no);
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		int			i;
-
-		values[0] = DateADTGetDatum(pd->day);
-		values[1] = CStringGetTextDatum(att_kind_name(kind));
-		values[2] = Int32GetDatum(schedules[d]);
-		nulls[2] = !scheduled[d];
-		values[3] = Int32GetDatum(pd->utc_offset);
-		day_elems[d] = HeapTupleGetDatum(heap_form_tuple(cxt->day_desc, values,
-														 nulls));
-
-		for (i = 0; rule_day_no != 0 && i < s->nrules; i++)
-		{
-			const ListedRule *r = &s->rules[i];
-			Datum		sv[1 + SHIFT_FIELDS];
-			bool		sn[1 + SHIFT_FIELDS];
-
-			if (r->day_no != rule_day_no)
-				continue;
-			sv[0] = DateADTGetDatum(pd->day);
-			sn[0] = false;
-			memcpy(sv + 1, r->values, sizeof(r->values));
-			memcpy(sn + 1, r->nulls, sizeof(r->nulls));
-			if (nshifts == max_shifts)
-			{
-				max_shifts = Max(16, max_shifts * 2);
-				shift_elems = shift_elems == NULL ?
-					palloc(max_shifts * sizeof(Datum)) :
-					repalloc(shift_elems, max_shifts * sizeof(Datum));
-			}
-			shift_elems[nshifts++] =
-				HeapTupleGetDatum(heap_form_tuple(cxt->shift_desc, sv, sn));
-		}
-	}
-
-	return DatumGetByteaP(DirectFunctionCall8(otan_enbek_attendance_plan,
-											  DateADTGetDatum(cxt->first_day),
-											  DateADTGetDatum(cxt->last_day),
-											  TimestampTzGetDatum(cxt->as_of),
-											  Int32GetDatum(cxt->dedup_window_sec),
-											  composite_array(cxt->day_desc,
-															  day_elems,
-															  cxt->ndays),
-											  composite_array(cxt->shift_desc,
-															  shift_elems,
-															  nshifts),
-											  BoolGetDatum(cxt->split_at_midnight),
-											  BoolGetDatum(cxt->close_missing_exit)));
-}
-
 /*
  * Reads the plans of the listed employees employed during first_day to
  * last_day, as attendance_plans(org, first_day, last_day, as_of,
@@ -675,11 +434,12 @@ att_listed_plans(int32 org, DateADT first_day, DateADT last_day,
 	cxt.last_day = last_day;
 	cxt.as_of = as_of;
 	if (DATE_NOT_FINITE(first_day) || DATE_NOT_FINITE(last_day) ||
-		last_day < first_day || last_day - first_day + 1 + 2 * PLAN_MARGIN_DAYS > ATT_PLAN_MAX_DAYS)
+		last_day < first_day ||
+		last_day - first_day + 1 > ATT_PLAN_MAX_DAYS - 2 * PLAN_MARGIN_DAYS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid period of attendance plans"),
-				 errdetail("The period must have finite dates, the first not after the last, and at most %d days.",
+				 errdetail("A period has finite dates, the first not after the last, and at most %d days.",
 						   ATT_PLAN_MAX_DAYS - 2 * PLAN_MARGIN_DAYS)));
 	cxt.ndays = last_day - first_day + 1 + 2 * PLAN_MARGIN_DAYS;
 	if (!read_organization(&cxt))
@@ -690,8 +450,7 @@ att_listed_plans(int32 org, DateADT first_day, DateADT last_day,
 	apply_assignments(&cxt, employee_ids, employees, nemployees);
 	read_rules(&cxt, employees, nemployees);
 	read_calendar(&cxt);
-	cxt.day_desc = composite_desc("attendance_plan_day");
-	cxt.shift_desc = composite_desc("attendance_plan_shift");
+	att_listed_read_types(&cxt);
 
 	for (i = 0; i < nemployees; i++)
 	{
@@ -704,7 +463,8 @@ att_listed_plans(int32 org, DateADT first_day, DateADT last_day,
 					   cxt.ndays * sizeof(bool)) == 0)
 				e->plan = employees[k].plan;
 		if (e->plan == NULL)
-			e->plan = pack_plan(&cxt, e->schedules, e->scheduled);
+			e->plan = att_listed_pack_plan(&cxt, e->schedules,
+										   e->scheduled);
 		emit(arg, e->employee_id, e->plan, e->emit_from, e->emit_to);
 	}
 }
