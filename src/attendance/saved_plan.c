@@ -14,8 +14,7 @@
  *
  * The kept statements are cached plans of PostgreSQL's plan cache, which
  * replans them whenever something they depend on changes: a table, index
- * or partition of skud_event, the statistics, or the definition of an SQL
- * function inlined into them, such as attendance_plans.
+ * or partition of skud_event, or the statistics.
  *
  *-------------------------------------------------------------------------
  */

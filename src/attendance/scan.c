@@ -37,6 +37,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -52,6 +53,7 @@
 #include "utils/tuplestore.h"
 
 #include "attendance/attendance.h"
+#include "attendance/listed_plans.h"
 #include "attendance/saved_plan.h"
 #include "attendance/scan.h"
 #include "attendance/scan_state.h"
@@ -187,22 +189,18 @@ typedef struct PlanReceiver
 } PlanReceiver;
 
 /*
- * Takes one row of attendance_plans: employee, plan, employment dates.
+ * Adds an employee with its plan and employment dates to the scan.
  * Employees with the same schedules share a plan and mostly come one after
- * the other, so the previous row's plan is compared first.
+ * the other, so the previous employee's plan is compared first.
  */
-static bool
-plan_receive(TupleTableSlot *slot, DestReceiver *self)
+static void
+add_plan_employee(PlanReceiver *r, int32 employee_id, bytea *bytes,
+				  DateADT emit_from, DateADT emit_to)
 {
-	PlanReceiver *r = (PlanReceiver *) self;
 	AttScan    *scan = r->scan;
 	ScanEmployee *emp;
-	bytea	   *bytes;
 	Size		len;
 
-	slot_getallattrs(slot);
-	if (slot->tts_isnull[0] || slot->tts_isnull[1])
-		elog(ERROR, "attendance_plans returned a null employee or plan");
 	if (scan->nemployees == r->capacity)
 	{
 		r->capacity *= 2;
@@ -210,21 +208,43 @@ plan_receive(TupleTableSlot *slot, DestReceiver *self)
 								   r->capacity * sizeof(ScanEmployee));
 	}
 	emp = &scan->employees[scan->nemployees++];
-	emp->employee_id = DatumGetInt32(slot->tts_values[0]);
+	emp->employee_id = employee_id;
 	att_state_init(&emp->state, scan->cxt);
 
-	bytes = DatumGetByteaPP(slot->tts_values[1]);
 	len = VARSIZE_ANY_EXHDR(bytes);
 	if (r->last_plan != NULL && VARSIZE(r->last_plan) == len + VARHDRSZ &&
 		memcmp(VARDATA(r->last_plan), VARDATA_ANY(bytes), len) == 0)
 		emp->state.plan = r->last_plan;
 	else
 		emp->state.plan = r->last_plan = plan_intern(scan, bytes);
-	emp->state.emit_from = slot->tts_isnull[2] ? DATEVAL_NOBEGIN :
-		DatumGetDateADT(slot->tts_values[2]);
-	emp->state.emit_to = slot->tts_isnull[3] ? DATEVAL_NOEND :
-		DatumGetDateADT(slot->tts_values[3]);
+	emp->state.emit_from = emit_from;
+	emp->state.emit_to = emit_to;
+}
+
+/* Takes one row of attendance_plans: employee, plan, employment dates. */
+static bool
+plan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[0] || slot->tts_isnull[1])
+		elog(ERROR, "attendance_plans returned a null employee or plan");
+	add_plan_employee((PlanReceiver *) self,
+					  DatumGetInt32(slot->tts_values[0]),
+					  DatumGetByteaPP(slot->tts_values[1]),
+					  slot->tts_isnull[2] ? DATEVAL_NOBEGIN :
+					  DatumGetDateADT(slot->tts_values[2]),
+					  slot->tts_isnull[3] ? DATEVAL_NOEND :
+					  DatumGetDateADT(slot->tts_values[3]));
 	return true;
+}
+
+/* Takes the plan of one listed employee from att_listed_plans. */
+static void
+listed_plan_receive(void *arg, int32 employee_id, bytea *plan,
+					DateADT emit_from, DateADT emit_to)
+{
+	add_plan_employee((PlanReceiver *) arg, employee_id, plan, emit_from,
+					  emit_to);
 }
 
 static int
@@ -287,25 +307,26 @@ read_plans(AttScan *scan, const AttScanArgs *args)
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
 	/*
-	 * TODO: in a new session, planning and first running this query take
-	 * about half of a refresh of one employee, as the catalogs it needs are
-	 * read for the first time.  Building the plans of a few employees in C,
-	 * from a few single-table reads, would avoid most of it.
+	 * A few listed employees, as refresh_attendance reads them, get their
+	 * plans from single-table reads (listed_plans.c).  In a new session,
+	 * planning the SQL of attendance_plans would cost more than the rest of
+	 * such a refresh.
 	 */
 	if (few_employees(args))
-		rc = att_execute_saved("SELECT p.employee_id, p.plan, p.emit_from,"
-							   " p.emit_to"
-							   " FROM otan_enbek.attendance_plans($1, $2, $3,"
-							   " now(), $4) p", 6, types, &opts);
+		att_listed_plans(args->org, args->first_day, args->last_day,
+						 GetCurrentTransactionStartTimestamp(),
+						 args->employee_ids, listed_plan_receive, &receiver);
 	else
+	{
 		rc = SPI_execute_extended(
 								  "SELECT p.employee_id, p.plan, p.emit_from, p.emit_to"
 								  " FROM otan_enbek.attendance_plans($1, $2, $3, now(), $4) p"
 								  " WHERE ($5 IS NULL OR p.employee_id >= $5)"
 								  "   AND ($6 IS NULL OR p.employee_id <= $6)", &opts);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading the attendance plans failed: %s",
-			 SPI_result_code_string(rc));
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "reading the attendance plans failed: %s",
+				 SPI_result_code_string(rc));
+	}
 
 	qsort(scan->employees, scan->nemployees, sizeof(ScanEmployee),
 		  employee_cmp);

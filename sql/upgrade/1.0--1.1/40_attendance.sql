@@ -1224,6 +1224,20 @@ CREATE TABLE otan_enbek.attendance_pending (
 COMMENT ON TABLE otan_enbek.attendance_pending IS
     'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
 
+-- The plans of a list of employees, as attendance_plans gives them, built
+-- in C from single-table reads without planning the SQL of
+-- attendance_plans.  attendance_compute_days builds its plans this way for
+-- a list of employees without a range of ids, as refresh_attendance calls
+-- it.
+CREATE FUNCTION otan_enbek.attendance_listed_plans(org integer, first_day date,
+        last_day date, as_of timestamptz, employee_ids integer[])
+    RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
+    LANGUAGE C STABLE
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_listed_plans';
+COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, timestamptz,
+        integer[]) IS
+    'Work plans of the listed employees, with the rows of attendance_plans for the same arguments, built without its SQL; refresh_attendance uses them';
+
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
 -- Returns the number of attendance_day rows written.
@@ -1244,6 +1258,11 @@ CREATE OR REPLACE FUNCTION otan_enbek.refresh_attendance(org integer DEFAULT NUL
     RETURNS integer
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- Generic plans from the first call: a custom plan of each statement
+    -- costs more than running it, and PostgreSQL makes custom plans for
+    -- the first five calls of a session before it compares them with the
+    -- generic one.
+    SET plan_cache_mode = force_generic_plan
     AS $$
 <<refresh>>
 DECLARE
@@ -1408,24 +1427,14 @@ BEGIN
                     computed_at = excluded.computed_at
                 RETURNING employee_id, work_day
             )
+            -- The last three columns test whether the flag steps below
+            -- can change anything: they are the first statements of those
+            -- functions, read here to save a statement.  The upsert does
+            -- not write the tables they read.
             SELECT count(*), array_agg(DISTINCT u.employee_id),
                    coalesce(bool_or(NOT c.same_overtime), false),
-                   coalesce(bool_or(c.same_overtime AND c.old_limit_flags <> '{}'), false)
-              INTO n, written_employees, overtime_changed, flags_carried
-            FROM upserted u
-            JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day;
-            written := written + n;
-            IF n = 0 THEN
-                CONTINUE;
-            END IF;
-
-            -- The steps below run for the employees just written, and only
-            -- when a row was written, because the days left as they were
-            -- keep the flags, codes and rounded times they had.  Each step
-            -- runs only when its result can differ.  The three tests are
-            -- the first statements of their functions, read in one
-            -- statement.
-            SELECT EXISTS (SELECT FROM otan_enbek.skud_event e
+                   coalesce(bool_or(c.same_overtime AND c.old_limit_flags <> '{}'), false),
+                   EXISTS (SELECT FROM otan_enbek.skud_event e
                            WHERE e.org_id = current_org
                              AND e.local_time_ambiguous
                              AND e.occurred_at >= fetch_from
@@ -1436,7 +1445,19 @@ BEGIN
                              AND ab.last_day >= refresh.first_day),
                    EXISTS (SELECT FROM otan_enbek.work_schedule ws
                            WHERE ws.org_id = current_org AND ws.rounding_min > 0)
-              INTO has_ambiguous, has_absence, has_rounding;
+              INTO n, written_employees, overtime_changed, flags_carried,
+                   has_ambiguous, has_absence, has_rounding
+            FROM upserted u
+            JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day;
+            written := written + n;
+
+            -- The steps below run for the employees just written, and only
+            -- when a row was written, because the days left as they were
+            -- keep the flags, codes and rounded times they had.  Each step
+            -- runs only when its result can differ.
+            IF n = 0 THEN
+                CONTINUE;
+            END IF;
             IF has_ambiguous THEN
                 PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day,
                                                                    last_day, fetch_from,
