@@ -15,6 +15,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -31,6 +32,13 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
  */
 #define COMPUTE_WORKER_PERCENT	55
 
+static char *
+date_text(DateADT day)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out,
+											   DateADTGetDatum(day)));
+}
+
 /* Reads the arguments of the SQL functions that share att_scan_days. */
 void
 att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
@@ -45,6 +53,22 @@ att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args)
 	args->org = PG_GETARG_INT32(0);
 	args->first_day = PG_GETARG_DATEADT(1);
 	args->last_day = PG_GETARG_DATEADT(2);
+
+	/*
+	 * Without these checks attendance_plans fails with errors about array
+	 * sizes or plan days, and the overtime limits of attendance_write_days
+	 * convert an infinite first_day to a calendar date.
+	 */
+	if (DATE_NOT_FINITE(args->first_day) || DATE_NOT_FINITE(args->last_day))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("attendance period must have finite dates")));
+	if (args->last_day < args->first_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attendance period: last_day %s is before first_day %s",
+						date_text(args->last_day), date_text(args->first_day)),
+				 errhint("Give the first and the last day of the period, in that order.")));
 	args->fetch_from = PG_GETARG_TIMESTAMPTZ(3);
 	args->fetch_to = PG_GETARG_TIMESTAMPTZ(4);
 	args->employee_ids = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);

@@ -1,7 +1,7 @@
 -- Errors of compute_attendance, the plan packer and the attendance_days
 -- aggregate.
 BEGIN;
-SELECT plan(20);
+SELECT plan(23);
 
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4301, '090440004210', 'School E');
 
@@ -26,6 +26,26 @@ SELECT throws_ok($$SELECT otan_enbek.compute_attendance(4301, '-infinity', '2026
 SELECT throws_ok($$SELECT otan_enbek.compute_attendance(999999, '2026-02-01', '2026-02-28')$$,
                  '42704', 'organization 999999 does not exist',
                  'compute_attendance rejects an unknown organization');
+
+-- attendance_compute_days and attendance_write_days arguments.  The
+-- organization gets an employee, so that a plan would be built for the
+-- period.
+INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name)
+SELECT 4301, 1, c, 'Errors', 'Employee'
+FROM (SELECT lpad((860101300000 + n)::text, 12, '0') AS c FROM generate_series(0, 500) n) x
+WHERE otan_enbek.is_valid_iin(c) ORDER BY c LIMIT 1;
+SELECT throws_ok($$SELECT count(*) FROM otan_enbek.attendance_compute_days(4301, '2026-02-28',
+                       '2026-02-01', '2026-01-30', '2026-03-02')$$,
+                 '22023', 'invalid attendance period: last_day 2026-02-01 is before first_day 2026-02-28',
+                 'attendance_compute_days rejects a reversed period');
+SELECT throws_ok($$SELECT otan_enbek.attendance_write_days(4301, '2026-02-03', '2026-02-02',
+                       '2026-01-30', '2026-03-02')$$,
+                 '22023', 'invalid attendance period: last_day 2026-02-02 is before first_day 2026-02-03',
+                 'attendance_write_days rejects a reversed period');
+SELECT throws_ok($$SELECT otan_enbek.attendance_write_days(4301, 'infinity', 'infinity',
+                       '2026-01-30', '2026-03-02', flag_overtime_limits => true)$$,
+                 '22023', 'attendance period must have finite dates',
+                 'attendance_write_days rejects an infinite period');
 
 -- attendance_plan input
 CREATE FUNCTION pg_temp.day(d date, kind text DEFAULT 'work')
