@@ -104,6 +104,10 @@ typedef struct AttScan
 	int64		nstaged;
 	AttPunch   *placed;			/* the punches of every employee, when
 								 * placed from the blocks */
+	int32	   *place_of_id;	/* places by employee id minus min_id (-1
+								 * for none), or NULL for sparse ids */
+	int32		min_id;
+	uint32		id_span;		/* entries of place_of_id */
 } AttScan;
 
 /* scan.c */
