@@ -632,6 +632,46 @@ att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
 	MemoryContextDelete(per_employee);
 }
 
+/* Creates an empty scan in a memory context of its own. */
+AttScan *
+att_scan_create(void)
+{
+	MemoryContext cxt;
+	AttScan    *scan;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "attendance scan",
+								ALLOCSET_DEFAULT_SIZES);
+	scan = MemoryContextAllocZero(cxt, sizeof(AttScan));
+	scan->cxt = cxt;
+	return scan;
+}
+
+/*
+ * Makes the table and, for dense ids, the array from employee id to place,
+ * for employees that are already sorted by id.
+ */
+void
+att_scan_index_employees(AttScan *scan)
+{
+	int32		i;
+
+	scan->by_id = emptab_create(scan->cxt, Max(scan->nemployees, 16), NULL);
+	for (i = 0; i < scan->nemployees; i++)
+	{
+		bool		found;
+		EmployeeEntry *entry = emptab_insert(scan->by_id,
+											 scan->employees[i].employee_id,
+											 &found);
+
+		if (found || (i > 0 && scan->employees[i].employee_id <
+					  scan->employees[i - 1].employee_id))
+			elog(ERROR, "employees of the attendance scan are not sorted by id at place %d",
+				 i);
+		entry->index = i;
+	}
+	build_place_index(scan);
+}
+
 /*
  * Reads the plans of the employees that args selects and the access
  * points of the organization, in a memory context of the scan's own.
@@ -639,13 +679,7 @@ att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
 AttScan *
 att_scan_begin(const AttScanArgs *args)
 {
-	AttScan    *scan;
-	MemoryContext cxt;
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "attendance scan",
-								ALLOCSET_DEFAULT_SIZES);
-	scan = MemoryContextAllocZero(cxt, sizeof(AttScan));
-	scan->cxt = cxt;
+	AttScan    *scan = att_scan_create();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -115,11 +115,17 @@ extern void att_scan_add_event(AttScan *scan, int32 employee_id,
 							   TimestampTz ts, text *direction,
 							   bool has_event_id, int64 event_id,
 							   int32 source_id, text *device);
+extern AttScan *att_scan_create(void);
+extern void att_scan_index_employees(AttScan *scan);
 extern AttScan *att_scan_begin(const AttScanArgs *args);
 extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
 extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
 						  AttDaySink sink, void *arg, AttParallel *par);
 extern void att_scan_end(AttScan *scan);
+
+/* scan_share.c */
+extern char *att_scan_serialize(const AttScan *scan, Size *len);
+extern AttScan *att_scan_restore(const char *data, Size len);
 
 /* stage.c */
 extern void att_stage_punch(AttScan *scan, int32 place, int64 t, int16 dir,
