@@ -7,7 +7,8 @@
  * For a period of every employee whose events att_scan_days reads from the
  * heap, the leader and one parallel worker each read part of the blocks of
  * every partition (a parallel table scan) into the punch arrays of all
- * employees.  Then they exchange punches: the worker sends the punches it
+ * employees.  The worker takes the employees, plans and access points that
+ * the leader read from shared memory (scan_share.c).  Then they exchange punches: the worker sends the punches it
  * read of the leader's employees (the lower employee ids), and the leader
  * sends those it read of the worker's.  Each then runs the engine for its
  * own employees.  The worker sends each day to the leader through a shared
@@ -55,6 +56,7 @@
 #define KEY_ARGS		UINT64CONST(0x0A7E000000000001)
 #define KEY_TO_LEADER	UINT64CONST(0x0A7E000000000002)
 #define KEY_TO_WORKER	UINT64CONST(0x0A7E000000000003)
+#define KEY_SCAN		UINT64CONST(0x0A7E000000000004)
 #define KEY_SCAN_BASE	UINT64CONST(0x0A7E000000001000)
 
 /* Partitions that one parallel computation may read */
@@ -87,6 +89,7 @@ typedef struct SharedArgs
 	int32		split_id;		/* the worker's employees have ids from here */
 	int32		nparts;
 	Oid			parts[MAX_PARTS];
+	Size		scan_len;		/* bytes of the scan at KEY_SCAN */
 } SharedArgs;
 
 /*
@@ -157,6 +160,9 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 	AttParallel *par;
 	Snapshot	snapshot = GetActiveSnapshot();
 	Size		pscan_size[MAX_PARTS];
+	char	   *scan_data;
+	char	   *scan_copy;
+	Size		scan_len;
 	ListCell   *lc;
 	int			i;
 
@@ -178,6 +184,8 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(SharedArgs));
 	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
 	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
+	scan_data = att_scan_serialize(scan, &scan_len);
+	shm_toc_estimate_chunk(&pcxt->estimator, scan_len);
 	i = 0;
 	foreach(lc, parts)
 	{
@@ -188,13 +196,14 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		table_close(rel, NoLock);
 		i++;
 	}
-	shm_toc_estimate_keys(&pcxt->estimator, 3 + list_length(parts));
+	shm_toc_estimate_keys(&pcxt->estimator, 4 + list_length(parts));
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
 		/* no dynamic shared memory to be had */
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
+		pfree(scan_data);
 		return NULL;
 	}
 
@@ -224,7 +233,12 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		table_close(rel, NoLock);
 		i++;
 	}
+	shared->scan_len = scan_len;
 	shm_toc_insert(pcxt->toc, KEY_ARGS, shared);
+	scan_copy = shm_toc_allocate(pcxt->toc, scan_len);
+	memcpy(scan_copy, scan_data, scan_len);
+	shm_toc_insert(pcxt->toc, KEY_SCAN, scan_copy);
+	pfree(scan_data);
 
 	to_leader = shm_mq_create(shm_toc_allocate(pcxt->toc, QUEUE_SIZE),
 							  QUEUE_SIZE);
@@ -562,8 +576,9 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	args.has_hi = shared->has_hi;
 	args.hi = shared->hi;
 
-	/* the same snapshot as the leader's gives the same plans */
-	scan = att_scan_begin(&args);
+	/* the employees, plans and access points that the leader read */
+	scan = att_scan_restore(shm_toc_lookup(toc, KEY_SCAN, false),
+							shared->scan_len);
 	split = att_scan_find_employee(scan, shared->split_id);
 	if (split < 0)
 		elog(ERROR, "the parallel worker of the attendance computation found no plan of employee %d",

@@ -104,6 +104,10 @@ typedef struct AttScan
 	int64		nstaged;
 	AttPunch   *placed;			/* the punches of every employee, when
 								 * placed from the blocks */
+	int32	   *place_of_id;	/* places by employee id minus min_id (-1
+								 * for none), or NULL for sparse ids */
+	int32		min_id;
+	uint32		id_span;		/* entries of place_of_id */
 } AttScan;
 
 /* scan.c */
@@ -111,11 +115,17 @@ extern void att_scan_add_event(AttScan *scan, int32 employee_id,
 							   TimestampTz ts, text *direction,
 							   bool has_event_id, int64 event_id,
 							   int32 source_id, text *device);
+extern AttScan *att_scan_create(void);
+extern void att_scan_index_employees(AttScan *scan);
 extern AttScan *att_scan_begin(const AttScanArgs *args);
 extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
 extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
 						  AttDaySink sink, void *arg, AttParallel *par);
 extern void att_scan_end(AttScan *scan);
+
+/* scan_share.c */
+extern char *att_scan_serialize(const AttScan *scan, Size *len);
+extern AttScan *att_scan_restore(const char *data, Size len);
 
 /* stage.c */
 extern void att_stage_punch(AttScan *scan, int32 place, int64 t, int16 dir,

@@ -50,9 +50,10 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_write_days);
 
 /*
  * Share of the employees that a parallel worker computes.  The leader
- * writes every row, so the worker takes the larger part.
+ * writes every row, which costs several times the worker's computing of
+ * a day, so the worker takes most of the employees.
  */
-#define WRITE_WORKER_PERCENT	65
+#define WRITE_WORKER_PERCENT	90
 
 /*
  * Columns of attendance_day that the function fills, in the order of
