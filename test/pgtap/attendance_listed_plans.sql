@@ -3,7 +3,7 @@
 -- split, flexible, rotation, dated assignments, calendar days of the
 -- country and of the organization, and days without any schedule.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 SET LOCAL timezone = 'Asia/Almaty';
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4703, '090440004637', 'Plans');
@@ -118,6 +118,16 @@ SELECT ok(pg_temp.same_plan(7) AND pg_temp.same_plan(8),
           'schedule without rules and flexible schedule without core hours');
 SELECT ok(pg_temp.same_plan(9), 'calendar-day mode without any schedule');
 SELECT ok(pg_temp.same_plan(10) AND pg_temp.same_plan(11), 'dated schedule assignments');
+
+-- For more than 64 ids (LISTED_FILTER_MAX_IDS) the dated assignments are
+-- matched to the employees in C.  The ids are out of order and include
+-- ids of no employee.
+SELECT set_eq(
+    $$SELECT * FROM otan_enbek.attendance_listed_plans(4703, '2026-03-01', '2026-03-31', now(),
+                                                       ARRAY(SELECT generate_series(200, -5, -1)))$$,
+    $$SELECT * FROM otan_enbek.attendance_plans(4703, '2026-03-01', '2026-03-31', now(),
+                                                ARRAY(SELECT generate_series(200, -5, -1)))$$,
+    'a long list of employee ids gives the plans of attendance_plans');
 
 -- With a default schedule, the employee without one takes it.  An
 -- organization that does not exist has no plans.
