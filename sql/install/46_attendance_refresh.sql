@@ -20,6 +20,8 @@ CREATE FUNCTION otan_enbek.attendance_listed_plans(org integer, first_day date,
         last_day date, as_of timestamptz, employee_ids integer[])
     RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
     LANGUAGE C STABLE
+    -- its queries name generate_series, timezone and operators unqualified
+    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_listed_plans';
 COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, timestamptz,
         integer[]) IS

@@ -25,6 +25,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/qunique.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -82,6 +83,13 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_listed_plans);
 	"     ON ws.org_id = r.org_id AND ws.schedule_id = r.schedule_id" \
 	"   WHERE r.org_id = $1 AND r.schedule_id = ANY ($2)) u) t" \
 	" ORDER BY t.schedule_id, t.day_no"
+
+/*
+ * Longest array of employee ids by which the query of the assignments
+ * filters them; the assignments of a longer list are matched in C
+ * (apply_assignments).
+ */
+#define LISTED_FILTER_MAX_IDS	64
 
 /* Columns of RULE_SQL */
 #define RULE_SCHEDULE		0
@@ -189,7 +197,7 @@ read_organization(ListedContext *cxt)
 
 /*
  * Reads the listed employees employed on some day of the period, with
- * their employment dates within it.
+ * their employment dates within it, in employee_id order.
  */
 static ListedEmployee *
 read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
@@ -210,7 +218,8 @@ read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
 			  " WHERE x.org_id = $1 AND x.employee_id = ANY ($4)"
 			  "   AND (x.contract_start IS NULL OR x.contract_start <= $3)"
 			  "   AND coalesce(least(x.dismissed_on, x.contract_end), $2)"
-			  "       >= $2",
+			  "       >= $2"
+			  " ORDER BY x.employee_id",
 			  4, types, values);
 
 	*nemployees = (int) SPI_processed;
@@ -244,9 +253,26 @@ read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
 	return employees;
 }
 
+/* Compares an employee_id with a ListedEmployee's, for bsearch. */
+static int
+employee_id_cmp(const void *key, const void *elem)
+{
+	int32		id = *(const int32 *) key;
+	int32		other = ((const ListedEmployee *) elem)->employee_id;
+
+	return (id > other) - (id < other);
+}
+
 /*
  * Applies the dated schedule assignments (employee_schedule) that cover
- * plan days.  The assignments of one employee never overlap.
+ * plan days.  The assignments of one employee never overlap.  employees
+ * must be in employee_id order.
+ *
+ * The generic plan evaluates employee_id = ANY ($4) by a linear search of
+ * the array for each assignment of the organization, a time that grows
+ * with the product of both counts.  For a long list the query reads the
+ * organization's assignments without that filter, and each is matched to
+ * its employee by a binary search.
  */
 static void
 apply_assignments(ListedContext *cxt, ArrayType *employee_ids,
@@ -261,12 +287,23 @@ apply_assignments(ListedContext *cxt, ArrayType *employee_ids,
 	values[1] = DateADTGetDatum(plan_first);
 	values[2] = DateADTGetDatum(cxt->last_day + PLAN_MARGIN_DAYS);
 	values[3] = PointerGetDatum(employee_ids);
-	run_saved("SELECT a.employee_id, a.schedule_id, a.valid_from, a.valid_to"
-			  " FROM otan_enbek.employee_schedule a"
-			  " WHERE a.org_id = $1 AND a.employee_id = ANY ($4)"
-			  "   AND a.valid_from <= $3"
-			  "   AND (a.valid_to IS NULL OR a.valid_to >= $2)",
-			  4, types, values);
+	if (ArrayGetNItems(ARR_NDIM(employee_ids), ARR_DIMS(employee_ids)) <=
+		LISTED_FILTER_MAX_IDS)
+		run_saved("SELECT a.employee_id, a.schedule_id, a.valid_from,"
+				  " a.valid_to"
+				  " FROM otan_enbek.employee_schedule a"
+				  " WHERE a.org_id = $1 AND a.employee_id = ANY ($4)"
+				  "   AND a.valid_from <= $3"
+				  "   AND (a.valid_to IS NULL OR a.valid_to >= $2)",
+				  4, types, values);
+	else
+		run_saved("SELECT a.employee_id, a.schedule_id, a.valid_from,"
+				  " a.valid_to"
+				  " FROM otan_enbek.employee_schedule a"
+				  " WHERE a.org_id = $1"
+				  "   AND a.valid_from <= $3"
+				  "   AND (a.valid_to IS NULL OR a.valid_to >= $2)",
+				  3, types, values);
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -276,20 +313,19 @@ apply_assignments(ListedContext *cxt, ArrayType *employee_ids,
 		DateADT		valid_from = DatumGetDateADT(column(i, 3, &isnull));
 		Datum		to = column(i, 4, &isnull);
 		DateADT		valid_to = isnull ? DATEVAL_NOEND : DatumGetDateADT(to);
-		int			k;
+		ListedEmployee *e;
 		int32		d;
 
-		for (k = 0; k < nemployees; k++)
-		{
-			if (employees[k].employee_id != employee_id)
-				continue;
-			for (d = 0; d < cxt->ndays; d++)
-				if (plan_first + d >= valid_from && plan_first + d <= valid_to)
-				{
-					employees[k].schedules[d] = schedule_id;
-					employees[k].scheduled[d] = true;
-				}
-		}
+		e = bsearch(&employee_id, employees, nemployees,
+					sizeof(ListedEmployee), employee_id_cmp);
+		if (e == NULL)
+			continue;
+		for (d = 0; d < cxt->ndays; d++)
+			if (plan_first + d >= valid_from && plan_first + d <= valid_to)
+			{
+				e->schedules[d] = schedule_id;
+				e->scheduled[d] = true;
+			}
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -317,6 +353,16 @@ start_schedule(ListedSchedule *s, uint64 row, int32 schedule_id)
 	s->rules = palloc(SPI_processed * sizeof(ListedRule));
 }
 
+/* Compares two int4 Datums, for qsort. */
+static int
+schedule_datum_cmp(const void *a, const void *b)
+{
+	int32		x = DatumGetInt32(*(const Datum *) a);
+	int32		y = DatumGetInt32(*(const Datum *) b);
+
+	return (x > y) - (x < y);
+}
+
 /* Reads the rules of the schedules that the employees' days use. */
 static void
 read_rules(ListedContext *cxt, ListedEmployee *employees, int nemployees)
@@ -329,10 +375,18 @@ read_rules(ListedContext *cxt, ListedEmployee *employees, int nemployees)
 	int			k;
 	int32		d;
 
+	/*
+	 * The ids are made distinct, because the query searches the array
+	 * linearly for each rule of the organization.
+	 */
 	for (k = 0; k < nemployees; k++)
 		for (d = 0; d < cxt->ndays; d++)
-			if (employees[k].scheduled[d])
+			if (employees[k].scheduled[d] &&
+				(nids == 0 ||
+				 DatumGetInt32(ids[nids - 1]) != employees[k].schedules[d]))
 				ids[nids++] = Int32GetDatum(employees[k].schedules[d]);
+	qsort(ids, nids, sizeof(Datum), schedule_datum_cmp);
+	nids = qunique(ids, nids, sizeof(Datum), schedule_datum_cmp);
 	values[0] = Int32GetDatum(cxt->org);
 	values[1] = PointerGetDatum(construct_array(ids, nids, INT4OID, 4, true,
 												TYPALIGN_INT));

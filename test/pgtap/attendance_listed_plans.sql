@@ -3,7 +3,7 @@
 -- split, flexible, rotation, dated assignments, calendar days of the
 -- country and of the organization, and days without any schedule.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SET LOCAL timezone = 'Asia/Almaty';
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4703, '090440004637', 'Plans');
@@ -118,6 +118,31 @@ SELECT ok(pg_temp.same_plan(7) AND pg_temp.same_plan(8),
           'schedule without rules and flexible schedule without core hours');
 SELECT ok(pg_temp.same_plan(9), 'calendar-day mode without any schedule');
 SELECT ok(pg_temp.same_plan(10) AND pg_temp.same_plan(11), 'dated schedule assignments');
+
+-- For more than 64 ids (LISTED_FILTER_MAX_IDS) the dated assignments are
+-- matched to the employees in C.  The ids are out of order and include
+-- ids of no employee.
+SELECT set_eq(
+    $$SELECT * FROM otan_enbek.attendance_listed_plans(4703, '2026-03-01', '2026-03-31', now(),
+                                                       ARRAY(SELECT generate_series(200, -5, -1)))$$,
+    $$SELECT * FROM otan_enbek.attendance_plans(4703, '2026-03-01', '2026-03-31', now(),
+                                                ARRAY(SELECT generate_series(200, -5, -1)))$$,
+    'a long list of employee ids gives the plans of attendance_plans');
+
+-- A function of the caller's schema does not replace pg_catalog's in the
+-- queries of attendance_listed_plans.
+SAVEPOINT search_path;
+CREATE SCHEMA listed_plans_shadow;
+CREATE FUNCTION listed_plans_shadow.generate_series(integer, integer) RETURNS SETOF integer
+    LANGUAGE sql AS $$ SELECT 0 $$;
+SET LOCAL search_path = listed_plans_shadow, pg_catalog, public;
+SELECT set_eq(
+    $$SELECT * FROM otan_enbek.attendance_listed_plans(4703, '2026-03-01', '2026-03-31', now(),
+                                                       '{1, 5, 10}')$$,
+    $$SELECT employee_id, plan, emit_from, emit_to FROM expected
+      WHERE first_day = '2026-03-01' AND employee_id IN (1, 5, 10)$$,
+    'a generate_series of the caller''s search_path does not change the plans');
+ROLLBACK TO SAVEPOINT search_path;
 
 -- With a default schedule, the employee without one takes it.  An
 -- organization that does not exist has no plans.
