@@ -4,8 +4,8 @@
  *	  Reading the period's events straight from the partitions of
  *	  skud_event.
  *
- * The event query of scan.c costs a pass of the executor per event: the
- * scan node, the qualifications and a projection.  For a period of every
+ * The event query of scan_events.c costs a pass of the executor per event:
+ * the scan node, the qualifications and a projection.  For a period of every
  * employee, att_read_heap_events instead reads the heap of each partition
  * that overlaps the fetch window with a table scan.  It deforms only the
  * columns up to the last one needed and tests the conditions of the query
@@ -15,8 +15,8 @@
  * The direct read applies no row-level security, so it is used only when
  * none is in force for the caller on skud_event, and it needs the SELECT
  * privilege on the table.  Otherwise, and for a sub-partitioned table, the
- * query of scan.c reads the events.  A scan may be one part of a parallel
- * scan, whose blocks a worker shares.
+ * query of scan_events.c reads the events.  A scan may be one part of a
+ * parallel scan, whose blocks a worker shares.
  *
  *-------------------------------------------------------------------------
  */

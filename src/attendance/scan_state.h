@@ -2,7 +2,8 @@
  *
  * scan_state.h
  *	  The employees, plans and access points of one att_scan_days call,
- *	  shared by the ways of reading events and the parallel worker.
+ *	  shared by the files of the scan, the ways of reading events and the
+ *	  parallel worker.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +12,9 @@
 
 #include "access/relscan.h"
 #include "common/hashfn.h"
+#include "nodes/params.h"
 #include "nodes/pg_list.h"
+#include "tcop/dest.h"
 
 #include "attendance/attendance.h"
 #include "attendance/scan.h"
@@ -111,17 +114,38 @@ typedef struct AttScan
 } AttScan;
 
 /* scan.c */
+extern ParamListInfo att_scan_make_params(int n, const Oid *types,
+										  const Datum *values,
+										  const bool *nulls);
+extern void att_scan_init_receiver(DestReceiver *pub,
+								   bool (*receive) (TupleTableSlot *slot,
+													DestReceiver *self));
+extern AttScan *att_scan_create(void);
+extern AttScan *att_scan_begin(const AttScanArgs *args);
+extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
+						  AttDaySink sink, void *arg, AttParallel *par);
+extern void att_scan_end(AttScan *scan);
+
+/* scan_plans.c */
+extern bool att_scan_few_employees(const AttScanArgs *args);
+extern void att_scan_read_plans(AttScan *scan, const AttScanArgs *args);
+
+/* scan_points.c */
+extern void att_scan_read_points(AttScan *scan, Datum org);
+extern const ScanPoint *att_scan_find_point(const AttScan *scan,
+											int32 source_id, text *device);
+
+/* scan_index.c */
+extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
+extern void att_scan_build_place_index(AttScan *scan);
+extern void att_scan_index_employees(AttScan *scan);
+
+/* scan_events.c */
 extern void att_scan_add_event(AttScan *scan, int32 employee_id,
 							   TimestampTz ts, text *direction,
 							   bool has_event_id, int64 event_id,
 							   int32 source_id, text *device);
-extern AttScan *att_scan_create(void);
-extern void att_scan_index_employees(AttScan *scan);
-extern AttScan *att_scan_begin(const AttScanArgs *args);
-extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
-extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
-						  AttDaySink sink, void *arg, AttParallel *par);
-extern void att_scan_end(AttScan *scan);
+extern void att_scan_read_events(AttScan *scan, const AttScanArgs *args);
 
 /* scan_share.c */
 extern char *att_scan_serialize(const AttScan *scan, Size *len);
