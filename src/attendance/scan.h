@@ -42,8 +42,10 @@ extern PGDLLIMPORT int otan_enbek_attendance_parallel_min_employees;
 /* parallel.c */
 extern void att_parallel_define_settings(void);
 
-/* scan.c */
+/* compute_days.c */
 extern void att_scan_args(FunctionCallInfo fcinfo, AttScanArgs *args);
+
+/* scan.c */
 extern void att_scan_days(const AttScanArgs *args, AttDaySink sink,
 						  void *arg);
 
