@@ -174,6 +174,14 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		IsInParallelMode() || !IsUnderPostmaster)
 		return NULL;
 
+	scan_data = att_scan_serialize(scan, &scan_len);
+	if (scan_data == NULL)
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("the plans of the attendance computation are too large to share with a worker")));
+		return NULL;
+	}
+
 	/*
 	 * Parallel mode forbids assigning a transaction id, so a sink that
 	 * writes must have one already (attendance_write_days does).
@@ -184,7 +192,6 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(SharedArgs));
 	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
 	shm_toc_estimate_chunk(&pcxt->estimator, QUEUE_SIZE);
-	scan_data = att_scan_serialize(scan, &scan_len);
 	shm_toc_estimate_chunk(&pcxt->estimator, scan_len);
 	i = 0;
 	foreach(lc, parts)

@@ -14,7 +14,12 @@
  *
  * The buffer contains a ShareHeader, the employees, each distinct plan once,
  * and the access points with their device names, each part starting at a
- * MAXALIGN boundary.
+ * MAXALIGN boundary.  Its size grows with the distinct plans times the days
+ * of the period: a year of plans that differ for every employee takes tens
+ * of megabytes.  Above SHARE_MAX_BYTES no copy is made and the leader
+ * computes alone, because such a copy can exceed a small dynamic shared
+ * memory (the 64 MB /dev/shm of a container, for example) and fail a
+ * computation that can run without the worker.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +31,9 @@
 
 #include "attendance/attendance.h"
 #include "attendance/scan_state.h"
+
+/* Largest copy of the plans handed to the worker */
+#define SHARE_MAX_BYTES		(32 * 1024 * 1024)
 
 typedef struct ShareHeader
 {
@@ -76,6 +84,7 @@ next_part(Size pos, Size len, Size total)
 /*
  * Copies the employees, plans and access points of scan into one buffer,
  * allocated in the current memory context, and stores its size in len.
+ * Returns NULL when the plans would take more than SHARE_MAX_BYTES.
  */
 char *
 att_scan_serialize(const AttScan *scan, Size *len)
@@ -118,6 +127,17 @@ att_scan_serialize(const AttScan *scan, Size *len)
 
 			if (!found)
 			{
+				/*
+				 * TODO: no test reaches this limit; it takes about 1,300
+				 * employees with plans of their own for a whole year.
+				 */
+				if (buf.len + VARSIZE(state->plan) > SHARE_MAX_BYTES)
+				{
+					hash_destroy(numbers);
+					pfree(buf.data);
+					pfree(employees);
+					return NULL;
+				}
 				entry->plan_no = header.nplans++;
 				append_aligned(&buf, state->plan, VARSIZE(state->plan));
 			}
