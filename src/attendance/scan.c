@@ -167,7 +167,6 @@ att_scan_begin(const AttScanArgs *args)
 		elog(ERROR, "SPI_connect failed");
 
 	att_scan_read_plans(scan, args);
-	att_scan_build_place_index(scan);
 	if (scan->nemployees > 0)
 		att_scan_read_points(scan, Int32GetDatum(args->org));
 	SPI_finish();

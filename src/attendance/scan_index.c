@@ -18,7 +18,7 @@
 
 /*
  * Maximum number of ids per employee that the array from employee id to
- * place may span (att_scan_build_place_index).
+ * place may span (build_place_index).
  */
 #define PLACE_INDEX_SPREAD	4
 
@@ -45,8 +45,8 @@ att_scan_find_employee(const AttScan *scan, int32 employee_id)
  * CPU cache more often than the hash table (12 bytes per entry, with free
  * entries), whose misses took most of the time of att_scan_add_event.
  */
-void
-att_scan_build_place_index(AttScan *scan)
+static void
+build_place_index(AttScan *scan)
 {
 	int32		min_id;
 	int32		max_id;
@@ -86,11 +86,14 @@ att_scan_index_employees(AttScan *scan)
 											 scan->employees[i].employee_id,
 											 &found);
 
-		if (found || (i > 0 && scan->employees[i].employee_id <
-					  scan->employees[i - 1].employee_id))
+		if (found)
+			elog(ERROR, "employee %d has two attendance plans",
+				 scan->employees[i].employee_id);
+		if (i > 0 && scan->employees[i].employee_id <
+			scan->employees[i - 1].employee_id)
 			elog(ERROR, "employees of the attendance scan are not sorted by id at place %d",
 				 i);
 		entry->index = i;
 	}
-	att_scan_build_place_index(scan);
+	build_place_index(scan);
 }

@@ -148,7 +148,7 @@ att_scan_few_employees(const AttScanArgs *args)
 
 /*
  * Reads the plans of the employees, sorts them by employee id and makes
- * the table from employee id to its place.
+ * the table and the array from employee id to its place.
  */
 void
 att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
@@ -159,7 +159,6 @@ att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 	bool		nulls[6];
 	SPIExecuteOptions opts;
 	PlanReceiver receiver;
-	int32		i;
 	int			rc;
 
 	values[0] = Int32GetDatum(args->org);
@@ -209,17 +208,5 @@ att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 
 	qsort(scan->employees, scan->nemployees, sizeof(ScanEmployee),
 		  employee_cmp);
-	scan->by_id = emptab_create(scan->cxt, Max(scan->nemployees, 16), NULL);
-	for (i = 0; i < scan->nemployees; i++)
-	{
-		bool		found;
-		EmployeeEntry *entry = emptab_insert(scan->by_id,
-											 scan->employees[i].employee_id,
-											 &found);
-
-		if (found)
-			elog(ERROR, "employee %d has two attendance plans",
-				 scan->employees[i].employee_id);
-		entry->index = i;
-	}
+	att_scan_index_employees(scan);
 }

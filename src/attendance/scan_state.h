@@ -137,7 +137,6 @@ extern const ScanPoint *att_scan_find_point(const AttScan *scan,
 
 /* scan_index.c */
 extern int32 att_scan_find_employee(const AttScan *scan, int32 employee_id);
-extern void att_scan_build_place_index(AttScan *scan);
 extern void att_scan_index_employees(AttScan *scan);
 
 /* scan_events.c */
