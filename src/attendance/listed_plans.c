@@ -85,9 +85,8 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_listed_plans);
 	" ORDER BY t.schedule_id, t.day_no"
 
 /*
- * Longest array of employee ids by which the query of the assignments
- * filters them; the assignments of a longer list are matched in C
- * (apply_assignments).
+ * Maximum number of employee ids that the query of the assignments filters
+ * by.  The assignments of a longer list are matched in C (apply_assignments).
  */
 #define LISTED_FILTER_MAX_IDS	64
 

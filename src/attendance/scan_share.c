@@ -16,10 +16,9 @@
  * and the access points with their device names, each part starting at a
  * MAXALIGN boundary.  Its size grows with the distinct plans times the days
  * of the period: a year of plans that differ for every employee takes tens
- * of megabytes.  Above SHARE_MAX_BYTES no copy is made and the leader
- * computes alone, because such a copy can exceed a small dynamic shared
- * memory (the 64 MB /dev/shm of a container, for example) and fail a
- * computation that can run without the worker.
+ * of megabytes.  Such a copy can exceed a small dynamic shared memory, such
+ * as the 64 MB /dev/shm of a container.  So above SHARE_MAX_BYTES no copy
+ * is made, and the leader computes alone.
  *
  *-------------------------------------------------------------------------
  */
