@@ -31,7 +31,7 @@
 #include "attendance/attendance.h"
 #include "attendance/scan_state.h"
 
-/* Largest copy of the plans handed to the worker */
+/* Maximum size in bytes of the plans copied for the worker */
 #define SHARE_MAX_BYTES		(32 * 1024 * 1024)
 
 typedef struct ShareHeader
@@ -127,8 +127,8 @@ att_scan_serialize(const AttScan *scan, Size *len)
 			if (!found)
 			{
 				/*
-				 * TODO: no test reaches this limit; it takes about 1,300
-				 * employees with plans of their own for a whole year.
+				 * TODO: no test reaches this limit.  By estimate it takes
+				 * about 1,300 employees with plans of their own for a year.
 				 */
 				if (buf.len + VARSIZE(state->plan) > SHARE_MAX_BYTES)
 				{

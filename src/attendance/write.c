@@ -50,8 +50,9 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_write_days);
 
 /*
  * Share of the employees that a parallel worker computes.  The leader
- * writes every row, which costs several times the worker's computing of
- * a day, so the worker takes most of the employees.
+ * writes every row, so the worker takes most of the employees.  Of the
+ * shares measured on the benchmark's month (65, 80 and 90), 90 left the
+ * leader the least CPU time.
  */
 #define WRITE_WORKER_PERCENT	90
 

@@ -47,9 +47,10 @@ PG_FUNCTION_INFO_V1(otan_enbek_ingest_events);
 
 /*
  * The days of one employee marked for attendance_pending, in a block of 32
- * local dates.  The large bench set needs about 40,000 such entries, a
- * table that fits in the CPU's caches.  With an entry per employee-day
- * (432,547) nearly every event missed the caches.
+ * local dates.  By estimate, the large bench set needs about 40,000 such
+ * entries (20,000 employees, two blocks each).  With an entry per
+ * employee-day (432,547), misses in that table took about 1.6% of a
+ * profiled ingest.
  */
 typedef struct PendingEntry
 {
