@@ -12,8 +12,7 @@
  * read of the leader's employees (the lower employee ids), and the leader
  * sends those it read of the worker's.  Each then runs the engine for its
  * own employees.  The worker sends each day to the leader through a shared
- * memory queue, as the employee id, the day's figures and its kept event
- * ids.
+ * memory queue (parallel_days.c).
  *
  * The leader alone hands the days to the sink, which may write a table
  * (parallel workers may not).  While it computes its own employees, it
@@ -62,6 +61,9 @@
 /* Partitions that one parallel computation may read */
 #define MAX_PARTS		64
 
+/* Columns of the rows that the worker may form */
+#define MAX_ROW_NATTS	(1 + ATT_FIGURES_NATTS)
+
 /*
  * Size of each queue.  The worker's queue has room for a few thousand days,
  * and the leader drains it after each of its own employees.
@@ -90,20 +92,15 @@ typedef struct SharedArgs
 	int32		nparts;
 	Oid			parts[MAX_PARTS];
 	Size		scan_len;		/* bytes of the scan at KEY_SCAN */
+	int32		row_natts;		/* columns of the rows to form, or 0 */
+	Oid			row_types[MAX_ROW_NATTS];
+	int32		row_typmods[MAX_ROW_NATTS];
 } SharedArgs;
 
 /*
  * A message of the exchange of punches is an int32 count followed by that
  * many StagedPunch.  A count of -1 ends the punches of the sender.
  */
-
-/* Header of a day message; the day's event ids follow it */
-typedef struct DayMessage
-{
-	int32		employee_id;
-	int32		nids;
-	AttDayResult day;			/* first_event is 0 */
-} DayMessage;
 
 /* A block of days received ahead of their turn */
 typedef struct BufferBlock
@@ -121,6 +118,7 @@ struct AttParallel
 	ParallelTableScanDesc pscans[MAX_PARTS];
 	bool		detached;		/* the worker has sent its last day */
 	int32		nemployees;		/* employees the worker computes */
+	const AttRowForm *rows;		/* the worker forms rows, or NULL */
 	MemoryContext cxt;			/* holds the blocks */
 	BufferBlock *head;
 	BufferBlock *tail;
@@ -241,6 +239,18 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		i++;
 	}
 	shared->scan_len = scan_len;
+	if (args->rows != NULL && args->rows->desc->natts <= MAX_ROW_NATTS)
+	{
+		shared->row_natts = args->rows->desc->natts;
+		for (i = 0; i < shared->row_natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(args->rows->desc, i);
+
+			shared->row_types[i] = att->atttypid;
+			shared->row_typmods[i] = att->atttypmod;
+		}
+		par->rows = args->rows;
+	}
 	shm_toc_insert(pcxt->toc, KEY_ARGS, shared);
 	scan_copy = shm_toc_allocate(pcxt->toc, scan_len);
 	memcpy(scan_copy, scan_data, scan_len);
@@ -290,8 +300,11 @@ att_parallel_scan_desc(AttParallel *par, int part)
 /* Punches in one message of the exchange */
 #define EXCHANGE_BATCH	8192
 
-/* Sends a message of n staged punches, or the end when n is -1. */
-static void
+/*
+ * Sends a message of n staged punches, or the end when n is -1.  Returns
+ * false when the receiver has detached.
+ */
+static bool
 send_staged(shm_mq_handle *mqh, const StagedPunch *punches, int32 n)
 {
 	shm_mq_iovec iov[2];
@@ -300,17 +313,15 @@ send_staged(shm_mq_handle *mqh, const StagedPunch *punches, int32 n)
 	iov[0].len = sizeof(int32);
 	iov[1].data = (const char *) punches;
 	iov[1].len = (Size) Max(n, 0) * sizeof(StagedPunch);
-	if (shm_mq_sendv(mqh, iov, 2, false, n < 0) != SHM_MQ_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("the other process of the attendance computation detached from its queue")));
+	return shm_mq_sendv(mqh, iov, 2, false, n < 0) == SHM_MQ_SUCCESS;
 }
 
 /*
  * Sends the kept punches of the employees from place from up to place to,
- * then the end of the punches.
+ * then the end of the punches.  Returns false when the receiver has
+ * detached.
  */
-static void
+static bool
 send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
 {
 	StagedPunch *batch = palloc(EXCHANGE_BATCH * sizeof(StagedPunch));
@@ -328,14 +339,15 @@ send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
 			batch[n++] = *p;
 			if (n == EXCHANGE_BATCH)
 			{
-				send_staged(mqh, batch, n);
+				if (!send_staged(mqh, batch, n))
+					return false;
 				n = 0;
 			}
 		}
-	if (n > 0)
-		send_staged(mqh, batch, n);
-	send_staged(mqh, NULL, -1);
+	if (n > 0 && !send_staged(mqh, batch, n))
+		return false;
 	pfree(batch);
+	return send_staged(mqh, NULL, -1);
 }
 
 /*
@@ -389,7 +401,11 @@ att_parallel_exchange(AttParallel *par, AttScan *scan)
 		WaitForParallelWorkersToFinish(par->pcxt);
 		elog(ERROR, "the parallel worker of the attendance computation ended before sending its punches");
 	}
-	send_punches(par->to_worker, scan, split, scan->nemployees);
+	if (!send_punches(par->to_worker, scan, split, scan->nemployees))
+	{
+		WaitForParallelWorkersToFinish(par->pcxt);
+		elog(ERROR, "the parallel worker of the attendance computation ended before receiving its punches");
+	}
 }
 /* Copies one received day into the blocks. */
 static void
@@ -441,26 +457,6 @@ att_parallel_drain(AttParallel *par)
 	}
 }
 
-/* Hands one day that the worker sent to the sink. */
-static void
-deliver(const char *data, Size nbytes, AttDaySink sink, void *arg)
-{
-	DayMessage	msg;
-	int64	   *ids;
-
-	if (nbytes < sizeof(DayMessage))
-		elog(ERROR, "attendance day message of %zu bytes is too short",
-			 nbytes);
-	memcpy(&msg, data, sizeof(DayMessage));
-	if (msg.nids < 0 ||
-		nbytes != sizeof(DayMessage) + (Size) msg.nids * sizeof(int64))
-		elog(ERROR, "attendance day message of %zu bytes is malformed",
-			 nbytes);
-	ids = palloc(Max(msg.nids, 1) * sizeof(int64));
-	memcpy(ids, data + sizeof(DayMessage), msg.nids * sizeof(int64));
-	sink(arg, msg.employee_id, &msg.day, ids);
-}
-
 /*
  * Hands the worker's days to the sink, the buffered ones first, waits for
  * the worker to end and leaves parallel mode.  An error of the worker is
@@ -486,8 +482,9 @@ att_parallel_finish(AttParallel *par, AttDaySink sink, void *arg)
 		{
 			Size		nbytes = *(Size *) (block->data + pos);
 
-			deliver(block->data + pos + MAXALIGN(sizeof(Size)), nbytes,
-					sink, arg);
+			att_leader_deliver(par->rows,
+							   block->data + pos + MAXALIGN(sizeof(Size)),
+							   nbytes, sink, arg);
 			pos += MAXALIGN(sizeof(Size)) + MAXALIGN(nbytes);
 			if (++n % REPLAY_RESET_EVERY == 0)
 			{
@@ -509,7 +506,7 @@ att_parallel_finish(AttParallel *par, AttDaySink sink, void *arg)
 			par->detached = true;
 			break;
 		}
-		deliver(data, nbytes, sink, arg);
+		att_leader_deliver(par->rows, data, nbytes, sink, arg);
 		if (++n % REPLAY_RESET_EVERY == 0)
 			MemoryContextReset(per_day);
 	}
@@ -524,30 +521,6 @@ att_parallel_finish(AttParallel *par, AttDaySink sink, void *arg)
 	pfree(par);
 }
 
-/* Sends one day of the worker's employees to the leader. */
-static void
-send_day(void *arg, int32 employee_id, const AttDayResult *r,
-		 const int64 *ids)
-{
-	shm_mq_handle *mqh = (shm_mq_handle *) arg;
-	DayMessage	msg;
-	shm_mq_iovec iov[2];
-
-	memset(&msg, 0, sizeof(msg));
-	msg.employee_id = employee_id;
-	msg.nids = r->punch_count;
-	msg.day = *r;
-	msg.day.first_event = 0;
-	iov[0].data = (const char *) &msg;
-	iov[0].len = sizeof(msg);
-	iov[1].data = (const char *) (ids + r->first_event);
-	iov[1].len = (Size) r->punch_count * sizeof(int64);
-	if (shm_mq_sendv(mqh, iov, 2, false, false) != SHM_MQ_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("the leader of the attendance computation detached from its queue")));
-}
-
 /*
  * Entry point of the parallel worker: reads its blocks of the events,
  * exchanges punches with the leader, computes the days of the employees
@@ -559,7 +532,7 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	SharedArgs *shared = shm_toc_lookup(toc, KEY_ARGS, false);
 	shm_mq	   *to_leader = shm_toc_lookup(toc, KEY_TO_LEADER, false);
 	shm_mq	   *from_leader = shm_toc_lookup(toc, KEY_TO_WORKER, false);
-	shm_mq_handle *out;
+	AttWorkerOut out;
 	shm_mq_handle *in;
 	AttScanArgs args;
 	AttScan    *scan;
@@ -567,7 +540,8 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 	int			i;
 
 	shm_mq_set_sender(to_leader, MyProc);
-	out = shm_mq_attach(to_leader, seg, NULL);
+	memset(&out, 0, sizeof(out));
+	out.mqh = shm_mq_attach(to_leader, seg, NULL);
 	shm_mq_set_receiver(from_leader, MyProc);
 	in = shm_mq_attach(from_leader, seg, NULL);
 
@@ -595,14 +569,30 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 		att_read_heap_events(scan, &args, shared->parts[i],
 							 shm_toc_lookup(toc, KEY_SCAN_BASE + i, false));
 
-	send_punches(out, scan, 0, split);
-	if (!receive_punches(in, scan))
-		elog(ERROR, "the leader of the attendance computation detached before sending its punches");
+	/*
+	 * The leader detaches only when it gives up the computation, and then
+	 * ends the worker: that is no error of the worker's.
+	 */
+	if (!send_punches(out.mqh, scan, 0, split) || !receive_punches(in, scan))
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("the leader of the attendance computation detached during the exchange of punches")));
+		return;
+	}
 	att_stage_place(scan, split, scan->nemployees);
 
-	att_scan_emit(scan, split, scan->nemployees, send_day, out, NULL);
+	if (shared->row_natts > 0)
+	{
+		out.desc = att_worker_row_desc(shared->row_natts, shared->row_types,
+									   shared->row_typmods);
+		att_scan_emit(scan, split, scan->nemployees, att_worker_send_row,
+					  &out, NULL);
+	}
+	else
+		att_scan_emit(scan, split, scan->nemployees, att_worker_send_day,
+					  &out, NULL);
 	att_scan_end(scan);
 
 	/* flushes what is pending, and the leader takes the detach as the end */
-	shm_mq_detach(out);
+	shm_mq_detach(out.mqh);
 }

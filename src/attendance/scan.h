@@ -8,10 +8,24 @@
 #ifndef OTAN_ENBEK_ATTENDANCE_SCAN_H
 #define OTAN_ENBEK_ATTENDANCE_SCAN_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "utils/array.h"
 
 #include "attendance/attendance.h"
+
+/*
+ * Rows that a parallel worker forms for the caller: each day as a minimal
+ * tuple of desc, the employee id followed by the ATT_FIGURES_NATTS fields
+ * of att_day_values.  The leader hands each such row to store with the
+ * sink's argument, instead of handing the day to the sink.
+ */
+typedef struct AttRowForm
+{
+	TupleDesc	desc;
+	void		(*store) (void *arg, MinimalTuple row);
+} AttRowForm;
 
 /* Which employees and events att_scan_days reads */
 typedef struct AttScanArgs
@@ -28,6 +42,7 @@ typedef struct AttScanArgs
 	int32		hi;
 	int			worker_percent; /* share of the employees that a parallel
 								 * worker may compute, 0 for none */
+	const AttRowForm *rows;		/* the worker forms rows, or NULL */
 } AttScanArgs;
 
 /* Receives one computed day of an employee */

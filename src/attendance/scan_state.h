@@ -174,4 +174,22 @@ extern void att_parallel_drain(AttParallel *par);
 extern void att_parallel_finish(AttParallel *par, AttDaySink sink,
 								void *arg);
 
+/* Where the parallel worker sends its days (parallel_days.c) */
+typedef struct AttWorkerOut
+{
+	struct shm_mq_handle *mqh;	/* the queue to the leader */
+	TupleDesc	desc;			/* of the rows it forms, or NULL */
+	bool		leader_gone;	/* the leader has detached */
+} AttWorkerOut;
+
+/* parallel_days.c */
+extern void att_worker_send_day(void *arg, int32 employee_id,
+								const AttDayResult *r, const int64 *ids);
+extern void att_worker_send_row(void *arg, int32 employee_id,
+								const AttDayResult *r, const int64 *ids);
+extern TupleDesc att_worker_row_desc(int natts, const Oid *types,
+									 const int32 *typmods);
+extern void att_leader_deliver(const AttRowForm *rows, const char *data,
+							   Size nbytes, AttDaySink sink, void *arg);
+
 #endif							/* OTAN_ENBEK_ATTENDANCE_SCAN_STATE_H */
