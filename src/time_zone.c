@@ -12,9 +12,9 @@
  * local times with AT TIME ZONE in SQL and with the same lookup in C
  * (src/ingest/zone.c), so such a name would put every summer time an hour
  * off from the devices' clocks.  A name is accepted only when both
- * readings give the same offset at every instant: the tz database zone has
- * had a single UTC offset, equal to the abbreviation's (UTC, GMT, and EST
- * in tz databases that keep it as a fixed zone).
+ * readings give the same offset at every instant.  That is so when the tz
+ * database zone has had a single UTC offset, equal to the abbreviation's:
+ * UTC, GMT, and EST in tz databases that keep it as a fixed zone.
  *
  * NOTE: the abbreviations are those of the timezone_abbreviations setting
  * of the session that stores the name.  A session with another setting
@@ -46,11 +46,11 @@ format_utc_offset(int seconds_east)
 }
 
 /*
- * time_zone_abbreviation_check(zone text) returns true unless AT TIME ZONE
- * reads zone as an abbreviation whose offset differs, at some instant,
- * from the tz database zone of that name.  It raises an error then.  A name
- * that is not an abbreviation, or not in the tz database, returns true:
- * time_zone_check reports unknown names.
+ * time_zone_abbreviation_check(zone text) raises an error when AT TIME
+ * ZONE reads zone as an abbreviation whose offset differs, at some instant,
+ * from the tz database zone of that name, and returns true otherwise.
+ * Names missing from the tz database also return true, because
+ * time_zone_check reports them.
  */
 Datum
 otan_enbek_time_zone_abbreviation_check(PG_FUNCTION_ARGS)

@@ -42,10 +42,10 @@ SELECT matches((pg_temp.check_error('CET')).hint, 'Europe/Paris for CET',
 SELECT ok(otan_enbek.time_zone_check(z), z || ': accepted')
 FROM unnest(ARRAY['UTC', 'GMT', 'Europe/Paris', 'Asia/Almaty']) AS z;
 
--- Every name of the tz database that is also an abbreviation: an accepted
--- name reads the same in AT TIME ZONE and under SET TimeZone on the 15th
--- of January and of July of 1970 to 2030, and a rejected name differs on
--- one of those dates.
+-- Every name of the tz database that is also an abbreviation, read on the
+-- 15th of January and of July of 1970 to 2030.  An accepted name reads the
+-- same in AT TIME ZONE and under SET TimeZone on each date.  A rejected
+-- name reads otherwise on at least one of them.
 CREATE FUNCTION pg_temp.readings_differ(zone text) RETURNS boolean
     LANGUAGE plpgsql AS $$
 DECLARE
