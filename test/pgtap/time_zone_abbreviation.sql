@@ -90,9 +90,9 @@ INSERT INTO otan_enbek.source (org_id, name) VALUES (4951, 'gate') RETURNING sou
 
 -- the streamed path: skud_event has no triggers
 SELECT inserted_count AS streamed_count
-FROM otan_enbek.ingest(:src, 'csv', E'occurred_at,card_no,direction\n2024-07-01 09:00:00,7,in\n') \gset
+FROM otan_enbek.ingest(:src, 'csv', E'occurred_at,card_no,direction\n2026-07-01 09:00:00,7,in\n') \gset
 SELECT is((SELECT occurred_at FROM otan_enbek.skud_event WHERE org_id = 4951),
-          timestamptz '2024-07-01 07:00:00+00',
+          timestamptz '2026-07-01 07:00:00+00',
           'streamed ingest: a summer 09:00 in Paris is 07:00 UTC');
 
 -- the SQL path: a trigger on skud_event stops the streaming
@@ -100,19 +100,19 @@ CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETU
 CREATE TRIGGER noop AFTER INSERT ON otan_enbek.skud_event
     FOR EACH ROW EXECUTE FUNCTION pg_temp.noop();
 SELECT inserted_count AS sql_count
-FROM otan_enbek.ingest(:src, 'csv', E'occurred_at,card_no,direction\n2024-07-01 18:00:00,7,out\n') \gset
+FROM otan_enbek.ingest(:src, 'csv', E'occurred_at,card_no,direction\n2026-07-01 18:00:00,7,out\n') \gset
 SELECT is((SELECT max(occurred_at) FROM otan_enbek.skud_event WHERE org_id = 4951),
-          timestamptz '2024-07-01 16:00:00+00',
+          timestamptz '2026-07-01 16:00:00+00',
           'SQL ingest: a summer 18:00 in Paris is 16:00 UTC');
 DROP TRIGGER noop ON otan_enbek.skud_event;
 
-SELECT otan_enbek.compute_attendance(4951, '2024-07-01', '2024-07-01') AS computed \gset
+SELECT otan_enbek.compute_attendance(4951, '2026-07-01', '2026-07-01') AS computed \gset
 SELECT is((SELECT shift_start FROM otan_enbek.attendance_day
-           WHERE org_id = 4951 AND work_day = '2024-07-01'),
-          timestamptz '2024-07-01 07:00:00+00',
+           WHERE org_id = 4951 AND work_day = '2026-07-01'),
+          timestamptz '2026-07-01 07:00:00+00',
           'attendance: the 09:00 shift starts at 07:00 UTC');
 SELECT is((SELECT late_sec FROM otan_enbek.attendance_day
-           WHERE org_id = 4951 AND work_day = '2024-07-01'),
+           WHERE org_id = 4951 AND work_day = '2026-07-01'),
           0, 'attendance: the 09:00 entry is on time');
 
 SELECT * FROM finish();
