@@ -46,8 +46,19 @@ CREATE DOMAIN otan_enbek.bin AS text
 COMMENT ON DOMAIN otan_enbek.bin IS
     'Business identification number of a legal entity, validated with its check digit';
 
+-- Rejects a name that AT TIME ZONE reads as an abbreviation with another
+-- offset than the tz database zone of that name, such as CET.
+CREATE FUNCTION otan_enbek.time_zone_abbreviation_check(zone text) RETURNS boolean
+    LANGUAGE C STABLE STRICT
+    AS 'MODULE_PATHNAME', 'otan_enbek_time_zone_abbreviation_check';
+COMMENT ON FUNCTION otan_enbek.time_zone_abbreviation_check(text) IS
+    'Returns true unless AT TIME ZONE reads the name as a time zone abbreviation whose offset differs at some time from the tz database zone of that name (CET, EET, MET, WET); raises an error then';
+
 -- Time zone names are checked against the tz database, so that a typo is
 -- caught when the organization is created, not when events are read.
+-- Names that are also abbreviations, such as CET, are rejected unless
+-- both readings agree, because the project converts local times with
+-- AT TIME ZONE, which prefers the abbreviation.
 CREATE FUNCTION otan_enbek.time_zone_check(zone text) RETURNS boolean
     LANGUAGE plpgsql STABLE STRICT
     SET search_path = pg_catalog, pg_temp
@@ -60,6 +71,6 @@ BEGIN
                   DETAIL = 'The name is not in the server''s tz database.',
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
     END IF;
-    RETURN true;
+    RETURN otan_enbek.time_zone_abbreviation_check(zone);
 END
 $$;

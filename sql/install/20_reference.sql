@@ -80,10 +80,14 @@ CREATE TABLE otan_enbek.work_schedule (
     CONSTRAINT work_schedule_flexible_check
         CHECK ((kind = 'flexible') = (daily_norm_min IS NOT NULL)
                AND (core_start IS NULL) = (core_end IS NULL)
-               AND (core_start IS NULL OR kind = 'flexible'))
+               AND (core_start IS NULL OR kind = 'flexible')),
+    -- The attendance engine stores a day without a schedule as id 0.
+    CONSTRAINT work_schedule_schedule_id_check CHECK (schedule_id > 0)
 );
 COMMENT ON TABLE otan_enbek.work_schedule IS
     'Work schedules; the shifts of each day are in work_schedule_rule';
+COMMENT ON COLUMN otan_enbek.work_schedule.schedule_id IS
+    'Identifier of the schedule in its organization, 1 or more; generated when omitted';
 COMMENT ON COLUMN otan_enbek.work_schedule.kind IS
     'weekly: work_schedule_rule.day_no is the ISO weekday (1 Monday to 7 Sunday); rotation: day_no is the day of a cycle of rotation_days days that starts on rotation_anchor; flexible: weekly, each rule is a band in which daily_norm_min minutes are due, with optional core hours core_start to core_end';
 COMMENT ON COLUMN otan_enbek.work_schedule.daily_norm_min IS

@@ -62,6 +62,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.is_valid_bin(text),
     otan_enbek.mask_iin(text),
     otan_enbek.time_zone_check(text),
+    otan_enbek.time_zone_abbreviation_check(text),
     otan_enbek.sees_every_org(),
     otan_enbek.visible_org_ids()
     TO otan_enbek_admin, otan_enbek_operator, otan_enbek_reader;

@@ -401,6 +401,16 @@ fill_plan_days(AttPlanHeader *plan, Datum *day_elems, DateADT first_day)
 		check_range(d->utc_offset, -18 * 3600, 18 * 3600, day, "utc_offset_sec");
 		schedule = GetAttributeByNum(tuple, PD_SCHEDULE_ID, &isnull);
 		d->schedule_id = isnull ? 0 : DatumGetInt32(schedule);
+		/* the engine stores a day without a schedule as schedule_id 0 */
+		if (!isnull && d->schedule_id <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid schedule_id %d for %s in attendance plan",
+							d->schedule_id,
+							DatumGetCString(DirectFunctionCall1(date_out,
+																DateADTGetDatum(day)))),
+					 errdetail("Schedule ids are 1 or more, as work_schedule requires."),
+					 errhint("Give a day without a schedule a NULL schedule_id.")));
 		d->midnight = (int64) day * ATT_SECS_PER_DAY - d->utc_offset;
 		d->first_shift = 0;
 		d->nshifts = 0;

@@ -179,7 +179,7 @@ BEGIN
                   DETAIL = 'The name is not in the server''s tz database.',
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
     END IF;
-    RETURN true;
+    RETURN otan_enbek.time_zone_abbreviation_check(zone);
 END
 $$;
 
