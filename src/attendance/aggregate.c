@@ -24,7 +24,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -36,6 +35,7 @@
 #include "utils/typcache.h"
 
 #include "attendance/attendance.h"
+#include "attendance/plan_set.h"
 #include "progress.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_transfn);
@@ -60,20 +60,6 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_tracefn);
  */
 #define FIGURES_NATTS		ATT_FIGURES_NATTS
 #define FIGURES_NATTS_1_0	18
-
-/* A plan copied once per query, found by the hash of its bytes */
-typedef struct CachedPlan
-{
-	uint32		hash;
-	AttPlanHeader *plan;
-	struct CachedPlan *next;
-} CachedPlan;
-
-/* Per-query cache of plans, kept in fn_extra */
-typedef struct PlanCache
-{
-	CachedPlan *buckets[64];
-} PlanCache;
 
 /* Output type information of the final function, kept in fn_extra */
 typedef struct FiguresType
@@ -164,37 +150,20 @@ att_state_append(AttState *state, int64 t, int16 dir, int64 event_id)
 
 /*
  * Returns a copy of the plan in data[0..len) that lives as long as the
- * query: an earlier copy with the same bytes when there is one.  The bytes
- * are checked before their first use.
+ * query, from the query's set of plans in fn_extra.
  */
 static const AttPlanHeader *
 plan_intern(FmgrInfo *flinfo, const char *data, Size len)
 {
-	PlanCache  *cache = flinfo->fn_extra;
-	uint32		hash = hash_bytes((const unsigned char *) data, (int) len);
-	CachedPlan *entry;
-	AttPlanHeader *plan;
+	AttPlanSet *set = flinfo->fn_extra;
 
-	if (cache == NULL)
-		cache = flinfo->fn_extra =
-			MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(PlanCache));
-	for (entry = cache->buckets[hash % lengthof(cache->buckets)];
-		 entry != NULL; entry = entry->next)
-		if (entry->hash == hash && VARSIZE(entry->plan) == len + VARHDRSZ &&
-			memcmp(VARDATA(entry->plan), data, len) == 0)
-			return entry->plan;
-
-	plan = MemoryContextAlloc(flinfo->fn_mcxt, len + VARHDRSZ);
-	SET_VARSIZE(plan, len + VARHDRSZ);
-	memcpy(VARDATA(plan), data, len);
-	att_plan_check(plan, len + VARHDRSZ);
-
-	entry = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(CachedPlan));
-	entry->hash = hash;
-	entry->plan = plan;
-	entry->next = cache->buckets[hash % lengthof(cache->buckets)];
-	cache->buckets[hash % lengthof(cache->buckets)] = entry;
-	return plan;
+	if (set == NULL)
+	{
+		set = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(AttPlanSet));
+		att_plan_set_init(set, flinfo->fn_mcxt);
+		flinfo->fn_extra = set;
+	}
+	return att_plan_set_intern(set, data, len);
 }
 
 /* Decodes a direction argument: NULL, 'in' or 'out'. */

@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -61,6 +62,36 @@ att_scan_make_params(int n, const Oid *types, const Datum *values,
 		params->params[i].pflags = PARAM_FLAG_CONST;
 	}
 	return params;
+}
+
+/*
+ * Builds the parameters that the plan and event queries share: $1 the
+ * organization, $2 and $3 the bounds of the period, of type bound_type, $4
+ * the employee ids, $5 and $6 the lowest and highest employee id.  Fills
+ * types with the types of the six.
+ */
+ParamListInfo
+att_scan_query_params(const AttScanArgs *args, Oid bound_type,
+					  Datum from, Datum to, Oid *types)
+{
+	Datum		values[ATT_SCAN_QUERY_NPARAMS];
+	bool		nulls[ATT_SCAN_QUERY_NPARAMS];
+
+	types[0] = INT4OID;
+	types[1] = types[2] = bound_type;
+	types[3] = INT4ARRAYOID;
+	types[4] = types[5] = INT4OID;
+	values[0] = Int32GetDatum(args->org);
+	values[1] = from;
+	values[2] = to;
+	values[3] = PointerGetDatum(args->employee_ids);
+	values[4] = Int32GetDatum(args->lo);
+	values[5] = Int32GetDatum(args->hi);
+	nulls[0] = nulls[1] = nulls[2] = false;
+	nulls[3] = args->employee_ids == NULL;
+	nulls[4] = !args->has_lo;
+	nulls[5] = !args->has_hi;
+	return att_scan_make_params(ATT_SCAN_QUERY_NPARAMS, types, values, nulls);
 }
 
 static void
@@ -151,6 +182,7 @@ att_scan_create(void)
 								ALLOCSET_DEFAULT_SIZES);
 	scan = MemoryContextAllocZero(cxt, sizeof(AttScan));
 	scan->cxt = cxt;
+	att_plan_set_init(&scan->plans, cxt);
 	return scan;
 }
 

@@ -172,38 +172,27 @@ event_query(bool by_employees, bool by_range, bool with_points)
 void
 att_scan_read_events(AttScan *scan, const AttScanArgs *args)
 {
-	static const Oid types[] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	INT4ARRAYOID, INT4OID, INT4OID};
-	Datum		values[6];
-	bool		nulls[6];
+	Oid			types[ATT_SCAN_QUERY_NPARAMS];
 	SPIExecuteOptions opts;
 	ScanReceiver receiver;
 	int			rc;
-
-	values[0] = Int32GetDatum(args->org);
-	values[1] = TimestampTzGetDatum(args->fetch_from);
-	values[2] = TimestampTzGetDatum(args->fetch_to);
-	values[3] = PointerGetDatum(args->employee_ids);
-	values[4] = Int32GetDatum(args->lo);
-	values[5] = Int32GetDatum(args->hi);
-	nulls[0] = nulls[1] = nulls[2] = false;
-	nulls[3] = args->employee_ids == NULL;
-	nulls[4] = !args->has_lo;
-	nulls[5] = !args->has_hi;
 
 	memset(&receiver, 0, sizeof(receiver));
 	att_scan_init_receiver(&receiver.pub, scan_receive);
 	receiver.scan = scan;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.params = att_scan_make_params(6, types, values, nulls);
+	opts.params = att_scan_query_params(args, TIMESTAMPTZOID,
+										TimestampTzGetDatum(args->fetch_from),
+										TimestampTzGetDatum(args->fetch_to),
+										types);
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
 	if (att_scan_few_employees(args))
 		rc = att_execute_saved(event_query(true, false, scan->has_points),
-							   6, types, &opts);
+							   ATT_SCAN_QUERY_NPARAMS, types, &opts);
 	else
-		rc = SPI_execute_extended(event_query(!nulls[3], true,
+		rc = SPI_execute_extended(event_query(args->employee_ids != NULL, true,
 											  scan->has_points),
 								  &opts);
 	if (rc != SPI_OK_SELECT)

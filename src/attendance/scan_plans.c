@@ -16,7 +16,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "tcop/dest.h"
@@ -29,34 +28,6 @@
 #include "attendance/scan.h"
 #include "attendance/scan_state.h"
 
-
-/* Returns the shared copy of a plan's bytes, checked on first sight. */
-static const AttPlanHeader *
-plan_intern(AttScan *scan, bytea *bytes)
-{
-	const char *data = VARDATA_ANY(bytes);
-	Size		len = VARSIZE_ANY_EXHDR(bytes);
-	uint32		hash = hash_bytes((const unsigned char *) data, (int) len);
-	ScanPlan  **bucket = &scan->plans[hash % PLAN_BUCKETS];
-	ScanPlan   *entry;
-	AttPlanHeader *plan;
-
-	for (entry = *bucket; entry != NULL; entry = entry->next)
-		if (entry->hash == hash && VARSIZE(entry->plan) == len + VARHDRSZ &&
-			memcmp(VARDATA(entry->plan), data, len) == 0)
-			return entry->plan;
-
-	plan = MemoryContextAlloc(scan->cxt, len + VARHDRSZ);
-	SET_VARSIZE(plan, len + VARHDRSZ);
-	memcpy(VARDATA(plan), data, len);
-	att_plan_check(plan, len + VARHDRSZ);
-	entry = MemoryContextAlloc(scan->cxt, sizeof(ScanPlan));
-	entry->hash = hash;
-	entry->plan = plan;
-	entry->next = *bucket;
-	*bucket = entry;
-	return plan;
-}
 
 /* Receiver of the plan rows */
 typedef struct PlanReceiver
@@ -95,7 +66,11 @@ add_plan_employee(PlanReceiver *r, int32 employee_id, bytea *bytes,
 		memcmp(VARDATA(r->last_plan), VARDATA_ANY(bytes), len) == 0)
 		emp->state.plan = r->last_plan;
 	else
-		emp->state.plan = r->last_plan = plan_intern(scan, bytes);
+	{
+		r->last_plan = att_plan_set_intern(&scan->plans, VARDATA_ANY(bytes),
+										   len);
+		emp->state.plan = r->last_plan;
+	}
 	emp->state.emit_from = emit_from;
 	emp->state.emit_to = emit_to;
 }
@@ -153,24 +128,10 @@ att_scan_few_employees(const AttScanArgs *args)
 void
 att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 {
-	static const Oid types[] = {INT4OID, DATEOID, DATEOID, INT4ARRAYOID,
-	INT4OID, INT4OID};
-	Datum		values[6];
-	bool		nulls[6];
+	Oid			types[ATT_SCAN_QUERY_NPARAMS];
 	SPIExecuteOptions opts;
 	PlanReceiver receiver;
 	int			rc;
-
-	values[0] = Int32GetDatum(args->org);
-	values[1] = DateADTGetDatum(args->first_day);
-	values[2] = DateADTGetDatum(args->last_day);
-	values[3] = PointerGetDatum(args->employee_ids);
-	values[4] = Int32GetDatum(args->lo);
-	values[5] = Int32GetDatum(args->hi);
-	nulls[0] = nulls[1] = nulls[2] = false;
-	nulls[3] = args->employee_ids == NULL;
-	nulls[4] = !args->has_lo;
-	nulls[5] = !args->has_hi;
 
 	memset(&receiver, 0, sizeof(receiver));
 	att_scan_init_receiver(&receiver.pub, plan_receive);
@@ -181,7 +142,10 @@ att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 										 sizeof(ScanEmployee));
 
 	memset(&opts, 0, sizeof(opts));
-	opts.params = att_scan_make_params(6, types, values, nulls);
+	opts.params = att_scan_query_params(args, DATEOID,
+										DateADTGetDatum(args->first_day),
+										DateADTGetDatum(args->last_day),
+										types);
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
 	/*

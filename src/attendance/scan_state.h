@@ -17,6 +17,7 @@
 #include "tcop/dest.h"
 
 #include "attendance/attendance.h"
+#include "attendance/plan_set.h"
 #include "attendance/scan.h"
 
 /* An employee with a plan, and the punches read so far */
@@ -60,16 +61,6 @@ typedef struct ScanPoint
 
 #define POINT_BUCKETS	256
 
-/* A plan read once and shared by the employees that have the same bytes */
-typedef struct ScanPlan
-{
-	uint32		hash;
-	AttPlanHeader *plan;
-	struct ScanPlan *next;
-} ScanPlan;
-
-#define PLAN_BUCKETS	64
-
 /*
  * A punch read from the heap, kept in reading order until every punch is
  * read (stage.c).  place is the employee's place in AttScan.employees.
@@ -98,7 +89,7 @@ typedef struct AttScan
 	ScanEmployee *employees;	/* in employee id order */
 	int32		nemployees;
 	emptab_hash *by_id;
-	ScanPlan   *plans[PLAN_BUCKETS];
+	AttPlanSet	plans;			/* the distinct plans of the employees */
 	ScanPoint  *points[POINT_BUCKETS];
 	bool		has_points;
 	bool		staging;		/* punches go to the blocks below */
@@ -114,6 +105,12 @@ typedef struct AttScan
 } AttScan;
 
 /* scan.c */
+/* Parameters of the plan and event queries */
+#define ATT_SCAN_QUERY_NPARAMS	6
+
+extern ParamListInfo att_scan_query_params(const AttScanArgs *args,
+										   Oid bound_type, Datum from,
+										   Datum to, Oid *types);
 extern ParamListInfo att_scan_make_params(int n, const Oid *types,
 										  const Datum *values,
 										  const bool *nulls);
