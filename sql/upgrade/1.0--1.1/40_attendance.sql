@@ -83,7 +83,7 @@ COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
 COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
     'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
-    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates but in a month of the employment: the row keeps the punches and the time present, without norm or work time), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 
 ALTER TYPE otan_enbek.attendance_plan_shift
     ADD ATTRIBUTE break_after_sec integer,
@@ -118,8 +118,10 @@ COMMENT ON FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
 
 DROP FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz);
 -- Work plans of an organization's employees for a period: one row per
--- employee employed on some day of the period, with the packed plan and the
--- employment dates within the period.  A plan covers the period and two days
+-- employee employed on some day of the calendar months of the period, with
+-- the packed plan and the employment dates clipped to the period (emit_from
+-- after last_day or emit_to before first_day when the employment lies
+-- outside the period).  A plan covers the period and two days
 -- on each side, so that punches near its edges are attributed as they would
 -- be in a longer period.
 --
@@ -171,9 +173,13 @@ WITH settings AS (
           FROM otan_enbek.employee x
           WHERE x.org_id = attendance_plans.org
             AND x.employee_id = ANY (attendance_plans.employee_ids)) e
-    WHERE (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+    -- employed on some day of the calendar months of the period, because
+    -- a day outside the employment dates gets its row in those months
+    WHERE (e.contract_start IS NULL
+           OR e.contract_start < (date_trunc('month', attendance_plans.last_day::timestamp)
+                                  + interval '1 month')::date)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
-          >= attendance_plans.first_day
+          >= date_trunc('month', attendance_plans.first_day::timestamp)::date
 ), dated AS (
     -- schedule of every plan day, for employees with a dated assignment
     SELECT em.employee_id,
@@ -321,7 +327,7 @@ FROM assigned a
 JOIN plans p ON p.schedules = a.schedules
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
-    'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
+    'Work plans for the attendance_days aggregate: one row per employee employed during the calendar months of the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
 
 -- Computes attendance of an organization's employees for the days
 -- first_day..last_day and replaces their attendance_day rows; returns the
