@@ -150,9 +150,6 @@ finish_shift_figures(const Engine *e, int32 k, AttDayResult *r)
  * its punches and time present.  Without an employment contract the day
  * has no norm and no work time.  So its hours count neither as worked time
  * nor toward the overtime limits of the employed days.
- *
- * TODO: the explanation of such a day (trace.c) still gives the reasons of
- * the cleared figures as if the day were employed.
  */
 static void
 clear_work_figures(AttDayResult *r)

@@ -6,7 +6,7 @@
 -- no worked time, lateness, early leave, overtime or night time, and its
 -- overtime does not count toward the overtime limits.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 SET LOCAL timezone = 'Asia/Almaty';
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4707, '090440004706', 'Outside');
@@ -71,6 +71,16 @@ SELECT ok(NOT 'overtime_month_limit' = ANY ((pg_temp.day(2, '2026-02-16')).anoma
           'overtime before hire not in month limit');
 SELECT ok('overtime_month_limit' = ANY ((pg_temp.day(2, '2026-02-20')).anomalies),
           'month limit passed on fifth employed day');
+
+-- The explanation of a day after the dismissal gives the reason of its
+-- missing work time.
+CREATE TEMP TABLE explained AS
+SELECT * FROM otan_enbek.explain_attendance(4707, 1, '2026-02-12');
+SELECT is((SELECT seconds FROM explained WHERE step = 'figure' AND figure = 'overtime'),
+          0::bigint, 'explanation gives no overtime');
+SELECT ok((SELECT detail FROM explained WHERE step = 'figure' AND figure = 'worked')
+          LIKE 'None: the day is outside the employment dates%',
+          'explanation says why no work time');
 
 -- A late lunch break of employee 1 on 12 February, after the dismissal.
 SELECT otan_enbek.ingest(4707, 'zkteco',
