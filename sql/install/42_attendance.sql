@@ -120,8 +120,10 @@ COMMENT ON AGGREGATE otan_enbek.attendance_days(bytea, date, date, timestamptz, 
     'Attendance of one employee: group by employee, give one row with the work plan and employment dates (NULL time) and one row per punch (NULL plan); returns the days of the plan''s period';
 
 -- Work plans of an organization's employees for a period: one row per
--- employee employed on some day of the period, with the packed plan and the
--- employment dates within the period.  A plan covers the period and two days
+-- employee employed on some day of the calendar months of the period, with
+-- the packed plan and the employment dates clipped to the period (emit_from
+-- after last_day or emit_to before first_day when the employment lies
+-- outside the period).  A plan covers the period and two days
 -- on each side, so that punches near its edges are attributed as they would
 -- be in a longer period.
 --
@@ -173,9 +175,13 @@ WITH settings AS (
           FROM otan_enbek.employee x
           WHERE x.org_id = attendance_plans.org
             AND x.employee_id = ANY (attendance_plans.employee_ids)) e
-    WHERE (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+    -- employed on some day of the calendar months of the period, because
+    -- a day outside the employment dates gets its row in those months
+    WHERE (e.contract_start IS NULL
+           OR e.contract_start < (date_trunc('month', attendance_plans.last_day::timestamp)
+                                  + interval '1 month')::date)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
-          >= attendance_plans.first_day
+          >= date_trunc('month', attendance_plans.first_day::timestamp)::date
 ), dated AS (
     -- schedule of every plan day, for employees with a dated assignment
     SELECT em.employee_id,
@@ -323,7 +329,7 @@ FROM assigned a
 JOIN plans p ON p.schedules = a.schedules
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
-    'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
+    'Work plans for the attendance_days aggregate: one row per employee employed during the calendar months of the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
 
 -- Computes attendance of an organization's employees for the days
 -- first_day..last_day and replaces their attendance_day rows; returns the

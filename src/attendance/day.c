@@ -145,6 +145,27 @@ finish_shift_figures(const Engine *e, int32 k, AttDayResult *r)
 	}
 }
 
+/*
+ * Flags a day outside the employment dates for HR to review and keeps only
+ * its punches and time present.  Without an employment contract the day
+ * has no norm and no work time.  So its hours count neither as worked time
+ * nor toward the overtime limits of the employed days.
+ */
+static void
+clear_work_figures(AttDayResult *r)
+{
+	r->anomalies |= ATT_ANOM_OUTSIDE_EMPLOYMENT;
+	r->worked = 0;
+	r->norm = 0;
+	r->early_arrival = 0;
+	r->overtime = 0;
+	r->night = 0;
+	r->has_late = false;
+	r->late = 0;
+	r->has_early_leave = false;
+	r->early_leave = 0;
+}
+
 /* Fills the result figures of plan day k from its running figures. */
 void
 att_finish_day(const Engine *e, int32 k, bool employed, AttDayResult *r)
@@ -186,5 +207,5 @@ att_finish_day(const Engine *e, int32 k, bool employed, AttDayResult *r)
 	if (d->schedule_id == 0)
 		r->anomalies |= ATT_ANOM_NO_SCHEDULE;
 	if (!employed)
-		r->anomalies |= ATT_ANOM_OUTSIDE_EMPLOYMENT;
+		clear_work_figures(r);
 }

@@ -44,6 +44,7 @@
 
 #include "attendance/attendance.h"
 #include "attendance/engine.h"
+#include "utils/datetime.h"
 
 /*
  * Longest pair whose exit falls in no window and joins the entry of an
@@ -458,10 +459,40 @@ is_repeat(const Punch *kept, const Punch *p, int32 window)
 		 p->raw_dir == ATT_DIR_NONE || kept->raw_dir == ATT_DIR_NONE);
 }
 
+/* Returns year * 12 + month - 1 of a finite date. */
+static int
+month_number(DateADT day)
+{
+	int			year;
+	int			month;
+	int			mday;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
+	return year * 12 + month - 1;
+}
+
+/*
+ * Tells whether day lies in a calendar month that has a day of
+ * [emit_from, emit_to].  The employment dates come clipped to the period.
+ * A date is clipped only to the period's first or last day, so for a day
+ * of the period the test gives the same answer as with the real dates.
+ */
+static bool
+in_employment_months(DateADT day, DateADT emit_from, DateADT emit_to)
+{
+	int			month = month_number(day);
+
+	return (DATE_NOT_FINITE(emit_from) || month_number(emit_from) <= month) &&
+		(DATE_NOT_FINITE(emit_to) || month <= month_number(emit_to));
+}
+
 /*
  * Computes the figures of one employee's days of the plan's period.  Days
  * within [emit_from, emit_to] (the employment dates) are returned even
- * without punches; other days of the period only when they have punches.
+ * without punches.  Other days of the period are returned only when they
+ * have punches and lie in a calendar month of the employment, so that
+ * whether such a day has a row depends on the day alone, not on the
+ * period computed.
  * Allocates the result in the current memory context.  When trace is not
  * NULL, appends to it, as JSON objects separated by commas, every step that
  * explains the figures (see trace.c).
@@ -516,7 +547,9 @@ att_compute(const AttPlanHeader *plan, DateADT emit_from, DateADT emit_to,
 		AttDayResult *r;
 
 		slot[k] = -1;
-		if (k < first || k > last || (!employed && e.work[k].punch_count == 0))
+		if (k < first || k > last ||
+			(!employed && (e.work[k].punch_count == 0 ||
+						   !in_employment_months(day, emit_from, emit_to))))
 			continue;
 		r = &result->days[result->ndays];
 		att_finish_day(&e, k, employed, r);

@@ -195,8 +195,9 @@ read_organization(ListedContext *cxt)
 }
 
 /*
- * Reads the listed employees employed on some day of the period, with
- * their employment dates within it, in employee_id order.
+ * Reads the listed employees employed on some day of the calendar months of
+ * the period, with their employment dates clipped to it, in employee_id
+ * order.
  */
 static ListedEmployee *
 read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
@@ -215,9 +216,11 @@ read_employees(ListedContext *cxt, ArrayType *employee_ids, int *nemployees)
 			  " least($3, x.dismissed_on, x.contract_end)"
 			  " FROM otan_enbek.employee x"
 			  " WHERE x.org_id = $1 AND x.employee_id = ANY ($4)"
-			  "   AND (x.contract_start IS NULL OR x.contract_start <= $3)"
+			  "   AND (x.contract_start IS NULL OR x.contract_start <"
+			  "        (date_trunc('month', $3::timestamp)"
+			  "         + interval '1 month')::date)"
 			  "   AND coalesce(least(x.dismissed_on, x.contract_end), $2)"
-			  "       >= $2"
+			  "       >= date_trunc('month', $2::timestamp)::date"
 			  " ORDER BY x.employee_id",
 			  4, types, values);
 

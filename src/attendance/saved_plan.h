@@ -14,5 +14,8 @@
 
 extern int	att_execute_saved(const char *sql, int nargs, const Oid *types,
 							  const SPIExecuteOptions *options);
+extern int	att_execute_saved_pruned(const char *sql, int nargs,
+									 const Oid *types,
+									 const SPIExecuteOptions *options);
 
 #endif							/* OTAN_ENBEK_ATTENDANCE_SAVED_PLAN_H */

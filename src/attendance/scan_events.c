@@ -78,7 +78,7 @@ att_scan_add_event(AttScan *scan, int32 employee_id, TimestampTz ts,
 	int16		dir = ATT_DIR_NONE;
 
 	place = att_scan_find_employee(scan, employee_id);
-	/* events of employees not employed in the period do not count */
+	/* events of employees without a plan do not count */
 	if (place < 0)
 		return;
 
@@ -189,8 +189,9 @@ att_scan_read_events(AttScan *scan, const AttScanArgs *args)
 	opts.read_only = true;
 	opts.dest = &receiver.pub;
 	if (att_scan_few_employees(args))
-		rc = att_execute_saved(event_query(true, false, scan->has_points),
-							   ATT_SCAN_QUERY_NPARAMS, types, &opts);
+		rc = att_execute_saved_pruned(event_query(true, false,
+												  scan->has_points),
+									  ATT_SCAN_QUERY_NPARAMS, types, &opts);
 	else
 		rc = SPI_execute_extended(event_query(args->employee_ids != NULL, true,
 											  scan->has_points),

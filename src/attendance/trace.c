@@ -202,6 +202,23 @@ trace_late_early(StringInfo trace, const AttDayResult *r,
 						r->early_leave > 0 ? "the whole early leave counts" : "it counts as 0"));
 }
 
+/* Appends the zero figures of a day outside the employment dates, with why. */
+static void
+trace_outside(StringInfo trace, const AttDayResult *r)
+{
+	static const char *const cleared[] = {
+		"worked", "late", "early_leave", "early_arrival", "overtime", "night",
+		"norm"
+	};
+	const char *explanation = "None: the day is outside the employment dates, so it has no norm and the time of its pairs is not work time.";
+	size_t		i;
+
+	for (i = 0; i < lengthof(cleared); i++)
+		figure(trace, r->work_day, cleared[i], 0,
+			   strcmp(cleared[i], "late") != 0 &&
+			   strcmp(cleared[i], "early_leave") != 0, explanation);
+}
+
 /* Appends the figures of a finished day and how each was obtained. */
 void
 att_trace_day(StringInfo trace, const AttDayResult *r, const AttPlanDay *d,
@@ -212,19 +229,24 @@ att_trace_day(StringInfo trace, const AttDayResult *r, const AttPlanDay *d,
 	trace_shifts(trace, r, d, shifts);
 	figure(trace, day, "present", r->present, true,
 		   "Sum of the pairs of the day.");
-	trace_worked(trace, r, d, shifts, present);
-	if (d->nshifts > 0)
-		trace_late_early(trace, r, shifts, shifts + d->nshifts - 1);
-	figure(trace, day, "early_arrival", r->early_arrival, true,
-		   "Time of the pairs before the first shift's start, on a work day.");
-	figure(trace, day, "overtime", r->overtime, true,
-		   "Time of the pairs after the last shift's end (and before the first shift's start when the schedule counts early arrival), each part counted only when it reaches the schedule's minimum and the schedule allows overtime.");
-	figure(trace, day, "night", r->night, true,
-		   "Time of the pairs between 22:00 and 06:00 local time, less breaks.");
-	figure(trace, day, "norm", r->norm, true,
-		   r->norm > 0 ?
-		   "Length of the day's shifts less their breaks and any deducted break." :
-		   "No norm: the day is not a work day with shifts.");
+	if (r->anomalies & ATT_ANOM_OUTSIDE_EMPLOYMENT)
+		trace_outside(trace, r);
+	else
+	{
+		trace_worked(trace, r, d, shifts, present);
+		if (d->nshifts > 0)
+			trace_late_early(trace, r, shifts, shifts + d->nshifts - 1);
+		figure(trace, day, "early_arrival", r->early_arrival, true,
+			   "Time of the pairs before the first shift's start, on a work day.");
+		figure(trace, day, "overtime", r->overtime, true,
+			   "Time of the pairs after the last shift's end (and before the first shift's start when the schedule counts early arrival), each part counted only when it reaches the schedule's minimum and the schedule allows overtime.");
+		figure(trace, day, "night", r->night, true,
+			   "Time of the pairs between 22:00 and 06:00 local time, less breaks.");
+		figure(trace, day, "norm", r->norm, true,
+			   r->norm > 0 ?
+			   "Length of the day's shifts less their breaks and any deducted break." :
+			   "No norm: the day is not a work day with shifts.");
+	}
 	figure(trace, day, "is_final", r->is_final ? 1 : 0, true,
 		   r->is_final ?
 		   "The day's attribution window has closed." :

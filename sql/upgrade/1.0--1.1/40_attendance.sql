@@ -83,7 +83,7 @@ COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
 COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
     'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
-    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates but in a month of the employment: the row keeps the punches and the time present, without norm or work time), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 
 ALTER TYPE otan_enbek.attendance_plan_shift
     ADD ATTRIBUTE break_after_sec integer,
@@ -118,8 +118,10 @@ COMMENT ON FUNCTION otan_enbek.attendance_plan(date, date, timestamptz, integer,
 
 DROP FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz);
 -- Work plans of an organization's employees for a period: one row per
--- employee employed on some day of the period, with the packed plan and the
--- employment dates within the period.  A plan covers the period and two days
+-- employee employed on some day of the calendar months of the period, with
+-- the packed plan and the employment dates clipped to the period (emit_from
+-- after last_day or emit_to before first_day when the employment lies
+-- outside the period).  A plan covers the period and two days
 -- on each side, so that punches near its edges are attributed as they would
 -- be in a longer period.
 --
@@ -171,9 +173,13 @@ WITH settings AS (
           FROM otan_enbek.employee x
           WHERE x.org_id = attendance_plans.org
             AND x.employee_id = ANY (attendance_plans.employee_ids)) e
-    WHERE (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
+    -- employed on some day of the calendar months of the period, because
+    -- a day outside the employment dates gets its row in those months
+    WHERE (e.contract_start IS NULL
+           OR e.contract_start < (date_trunc('month', attendance_plans.last_day::timestamp)
+                                  + interval '1 month')::date)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
-          >= attendance_plans.first_day
+          >= date_trunc('month', attendance_plans.first_day::timestamp)::date
 ), dated AS (
     -- schedule of every plan day, for employees with a dated assignment
     SELECT em.employee_id,
@@ -321,7 +327,7 @@ FROM assigned a
 JOIN plans p ON p.schedules = a.schedules
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
-    'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
+    'Work plans for the attendance_days aggregate: one row per employee employed during the calendar months of the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
 
 -- Computes attendance of an organization's employees for the days
 -- first_day..last_day and replaces their attendance_day rows; returns the
@@ -1240,6 +1246,20 @@ COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, time
         integer[]) IS
     'Work plans of the listed employees, with the rows of attendance_plans for the same arguments, built without its SQL; refresh_attendance uses them';
 
+-- Whether an organization has an event in [fetch_from, fetch_to) without an
+-- employee (unassigned) or with an ambiguous local time (not unassigned).
+-- Its first run in a session plans only the partitions of skud_event within
+-- the window, which a kept plan of refresh_attendance would not.
+CREATE FUNCTION otan_enbek.attendance_has_events(org integer, fetch_from timestamptz,
+        fetch_to timestamptz, unassigned boolean)
+    RETURNS boolean
+    LANGUAGE C STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'otan_enbek_attendance_has_events';
+COMMENT ON FUNCTION otan_enbek.attendance_has_events(integer, timestamptz, timestamptz,
+        boolean) IS
+    'Whether the organization has an event in [fetch_from, fetch_to) without an employee (unassigned) or with an ambiguous local time; refresh_attendance uses it';
+
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
 -- Returns the number of attendance_day rows written.
@@ -1281,6 +1301,8 @@ DECLARE
     reach_before integer;
     reach_after integer;
     max_skew_sec integer;
+    first_pending date;
+    last_pending date;
     month_start date;
     pending_employees integer[];
     pending_days date[];
@@ -1305,15 +1327,12 @@ BEGIN
         -- the lock of compute_attendance, which writes the same rows
         PERFORM pg_advisory_xact_lock(hashtext('otan_enbek.compute_attendance'), current_org);
         -- One statement reads the settings, the reach of the windows (as
-        -- compute_attendance reads events), the largest clock skew, and
-        -- whether some event has no employee.  A partial index finds those
-        -- events; without the test, resolve_credentials would plan its
-        -- reassignment even when there is nothing to assign.
-        SELECT o.time_zone, o.dedup_window_sec,
-               EXISTS (SELECT FROM otan_enbek.skud_event e
-                       WHERE e.org_id = o.org_id AND e.employee_id IS NULL),
-               w.reach_before, w.reach_after, s.max_skew_sec
-          INTO zone, dedup_sec, unresolved, reach_before, reach_after, max_skew_sec
+        -- compute_attendance reads events), the largest clock skew and the
+        -- first and last pending day.
+        SELECT o.time_zone, o.dedup_window_sec, w.reach_before, w.reach_after,
+               s.max_skew_sec, pd.first_pending, pd.last_pending
+          INTO zone, dedup_sec, reach_before, reach_after, max_skew_sec, first_pending,
+               last_pending
         FROM otan_enbek.organization o
         CROSS JOIN LATERAL (
             SELECT coalesce(max(ws.window_before_min * 60
@@ -1329,13 +1348,35 @@ BEGIN
             SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) AS max_skew_sec
             FROM otan_enbek.access_point ap
             WHERE ap.org_id = o.org_id) s
+        CROSS JOIN LATERAL (
+            SELECT min(p.work_day) AS first_pending, max(p.work_day) AS last_pending
+            FROM otan_enbek.attendance_pending p
+            WHERE p.org_id = o.org_id) pd
         WHERE o.org_id = current_org;
         IF NOT FOUND THEN
             DELETE FROM otan_enbek.attendance_pending p WHERE p.org_id = current_org;
             CONTINUE;
         END IF;
-        IF unresolved THEN
-            PERFORM otan_enbek.resolve_credentials(current_org);
+        -- Whether an event that the computations below may read has no
+        -- employee.  Without the test, resolve_credentials would plan its
+        -- reassignment even when there is nothing to assign.  The window
+        -- spans the fetch windows of all pending days, so that a new
+        -- session plans only the partitions of skud_event within it (see
+        -- attendance_has_events).  Events outside the window are assigned
+        -- by compute_attendance, which calls resolve_credentials.
+        IF first_pending IS NOT NULL THEN
+            unresolved := otan_enbek.attendance_has_events(
+                current_org,
+                timezone(zone, (first_pending - 1)::timestamp)
+                - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
+                                        + dedup_sec + max_skew_sec),
+                timezone(zone, (last_pending + 2)::timestamp)
+                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                                        + max_skew_sec),
+                true);
+            IF unresolved THEN
+                PERFORM otan_enbek.resolve_credentials(current_org);
+            END IF;
         END IF;
 
         FOR month_start, pending_employees, pending_days, first_day, last_day IN
@@ -1429,18 +1470,13 @@ BEGIN
                     computed_at = excluded.computed_at
                 RETURNING employee_id, work_day
             )
-            -- The last three columns test whether the flag steps below
-            -- can change anything: they are the first statements of those
+            -- The last two columns test whether the flag steps below can
+            -- change anything: they are the first statements of those
             -- functions, read here to save a statement.  The upsert does
             -- not write the tables they read.
             SELECT count(*), array_agg(DISTINCT u.employee_id),
                    coalesce(bool_or(NOT c.same_overtime), false),
                    coalesce(bool_or(c.same_overtime AND c.old_limit_flags <> '{}'), false),
-                   EXISTS (SELECT FROM otan_enbek.skud_event e
-                           WHERE e.org_id = current_org
-                             AND e.local_time_ambiguous
-                             AND e.occurred_at >= fetch_from
-                             AND e.occurred_at < fetch_to),
                    EXISTS (SELECT FROM otan_enbek.absence ab
                            WHERE ab.org_id = current_org
                              AND ab.first_day <= refresh.last_day
@@ -1448,7 +1484,7 @@ BEGIN
                    EXISTS (SELECT FROM otan_enbek.work_schedule ws
                            WHERE ws.org_id = current_org AND ws.rounding_min > 0)
               INTO n, written_employees, overtime_changed, flags_carried,
-                   has_ambiguous, has_absence, has_rounding
+                   has_absence, has_rounding
             FROM upserted u
             JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day;
             written := written + n;
@@ -1460,6 +1496,8 @@ BEGIN
             IF n = 0 THEN
                 CONTINUE;
             END IF;
+            has_ambiguous := otan_enbek.attendance_has_events(current_org, fetch_from,
+                                                              fetch_to, false);
             IF has_ambiguous THEN
                 PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day,
                                                                    last_day, fetch_from,

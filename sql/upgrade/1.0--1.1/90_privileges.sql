@@ -155,6 +155,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.attendance_days(bytea, date, date, timestamptz, text, bigint),
     otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]),
     otan_enbek.attendance_listed_plans(integer, date, date, timestamptz, integer[]),
+    otan_enbek.attendance_has_events(integer, timestamptz, timestamptz, boolean),
     otan_enbek.attendance_compute_days(integer, date, date, timestamptz, timestamptz,
                                        integer[], integer, integer),
     otan_enbek.attendance_write_days(integer, date, date, timestamptz, timestamptz,
