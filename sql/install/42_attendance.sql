@@ -176,35 +176,79 @@ WITH settings AS (
     WHERE (e.contract_start IS NULL OR e.contract_start <= attendance_plans.last_day)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
           >= attendance_plans.first_day
-), dated AS (
-    -- schedule of every plan day, for employees with a dated assignment
-    SELECT em.employee_id,
-           array_agg(coalesce(a.schedule_id, em.schedule_id, s.default_schedule_id)
-                     ORDER BY pd.day_no) AS schedules
+), assignment AS (
+    -- Dated assignments that cover some plan day, as plan day numbers
+    -- (day_no of plan_day), with the schedule of the employee's other days.
+    SELECT a.employee_id, a.schedule_id,
+           greatest(a.valid_from, attendance_plans.first_day - 2)
+               - (attendance_plans.first_day - 3) AS from_no,
+           least(coalesce(a.valid_to, attendance_plans.last_day + 2),
+                 attendance_plans.last_day + 2)
+               - (attendance_plans.first_day - 3) AS to_no,
+           coalesce(em.schedule_id, s.default_schedule_id) AS other_schedule_id
+    FROM otan_enbek.employee_schedule a
+    JOIN employed em ON em.employee_id = a.employee_id
+    CROSS JOIN settings s
+    WHERE a.org_id = attendance_plans.org
+      AND a.valid_from <= attendance_plans.last_day + 2
+      AND (a.valid_to IS NULL OR a.valid_to >= attendance_plans.first_day - 2)
+), schedule_change AS (
+    -- The plan days on which an employee's schedule may change, with the
+    -- schedule from that day on: the employee's own or the organization's
+    -- default on the first plan day and after each assignment, the
+    -- assignment's on its first day.  Assignments of one employee never
+    -- overlap, so only the day after an assignment can also be the first
+    -- day of another, and then the assignment wins (rank 0).
+    SELECT em.employee_id, 1 AS day_no, 1 AS rank,
+           coalesce(em.schedule_id, s.default_schedule_id) AS schedule_id
     FROM employed em
     CROSS JOIN settings s
-    CROSS JOIN plan_day pd
-    LEFT JOIN otan_enbek.employee_schedule a
-           ON a.org_id = attendance_plans.org
-          AND a.employee_id = em.employee_id
-          AND pd.day >= a.valid_from
-          AND (a.valid_to IS NULL OR pd.day <= a.valid_to)
-    WHERE em.employee_id IN (
-            SELECT x.employee_id
-            FROM otan_enbek.employee_schedule x
-            WHERE x.org_id = attendance_plans.org
-              AND x.valid_from <= attendance_plans.last_day + 2
-              AND (x.valid_to IS NULL OR x.valid_to >= attendance_plans.first_day - 2))
-    GROUP BY em.employee_id
+    UNION ALL
+    SELECT a.employee_id, a.from_no, 0, a.schedule_id
+    FROM assignment a
+    UNION ALL
+    SELECT a.employee_id, a.to_no + 1, 1, a.other_schedule_id
+    FROM assignment a
+    WHERE a.to_no < attendance_plans.last_day - attendance_plans.first_day + 5
+), schedule_run AS (
+    -- Runs of days with one schedule: the changes that change it.  A run
+    -- lasts until the next one starts or the plan ends.
+    SELECT c.employee_id, c.day_no, c.schedule_id
+    FROM (SELECT u.employee_id, u.day_no, u.schedule_id,
+                 u.day_no = 1
+                 OR u.schedule_id IS DISTINCT FROM
+                    lag(u.schedule_id) OVER (PARTITION BY u.employee_id ORDER BY u.day_no)
+                     AS starts_run
+          FROM (SELECT DISTINCT ON (x.employee_id, x.day_no)
+                       x.employee_id, x.day_no, x.schedule_id
+                FROM schedule_change x
+                ORDER BY x.employee_id, x.day_no, x.rank) u) c
+    WHERE c.starts_run
 ), assigned AS (
-    SELECT em.employee_id, em.emit_from, em.emit_to,
-           coalesce(dt.schedules,
-                    array_fill(coalesce(em.schedule_id, s.default_schedule_id),
-                               ARRAY[attendance_plans.last_day - attendance_plans.first_day + 5]))
-               AS schedules
+    -- Each employee's schedules, as the first days and schedules of the
+    -- runs.  Two employees with the same days of each schedule have equal
+    -- arrays, whose length is the number of runs, not of days.
+    SELECT em.employee_id, em.emit_from, em.emit_to, r.run_days, r.run_schedules
     FROM employed em
-    CROSS JOIN settings s
-    LEFT JOIN dated dt ON dt.employee_id = em.employee_id
+    JOIN (SELECT x.employee_id,
+                 array_agg(x.day_no ORDER BY x.day_no) AS run_days,
+                 array_agg(x.schedule_id ORDER BY x.day_no) AS run_schedules
+          FROM schedule_run x
+          GROUP BY x.employee_id) r ON r.employee_id = em.employee_id
+), schedule_group AS (
+    -- the employees' distinct schedules, each packed into one plan
+    SELECT g.run_days, g.run_schedules, row_number() OVER () AS group_no
+    FROM (SELECT DISTINCT a.run_days, a.run_schedules FROM assigned a) g
+), group_day AS (
+    -- the schedule of every plan day of every group
+    SELECT g.group_no, d.day_no, r.schedule_id
+    FROM schedule_group g
+    CROSS JOIN LATERAL unnest(g.run_days, g.run_schedules) WITH ORDINALITY
+        AS r(first_no, schedule_id, run_no)
+    CROSS JOIN LATERAL generate_series(
+        r.first_no,
+        coalesce(g.run_days[r.run_no + 1] - 1,
+                 attendance_plans.last_day - attendance_plans.first_day + 5)) AS d(day_no)
 ), rule AS (
     -- Shifts in seconds from midnight.  A break that starts before the
     -- shift is taken to be on the next day, and a break is clipped to its
@@ -263,14 +307,14 @@ WITH settings AS (
     LEFT JOIN otan_enbek.org_calendar_day oc
            ON oc.org_id = attendance_plans.org AND oc.day = pd.day
 ), classified AS (
-    SELECT sg.schedules, cal.day, cal.utc_offset_sec, sw.schedule_id,
+    SELECT gd.group_no, cal.day, cal.utc_offset_sec, sw.schedule_id,
            CASE WHEN sw.kind = 'rotation' THEN
                      CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN cyc.day_no END
                 WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
                 WHEN cal.kind = 'working' THEN sw.first_day_no
            END AS rule_day_no,
            CASE WHEN cal.kind = 'holiday' THEN 'holiday'
-                WHEN sg.schedules[cal.day_no] IS NULL THEN
+                WHEN gd.schedule_id IS NULL THEN
                      CASE WHEN cal.kind = 'working' OR (cal.kind IS NULL AND cal.iso_day <= 5) THEN 'work'
                           WHEN cal.kind = 'day_off' THEN 'day_off'
                           ELSE 'weekend' END
@@ -281,23 +325,23 @@ WITH settings AS (
                 WHEN cal.kind = 'working' AND sw.day_nos IS NOT NULL THEN 'work'
                 ELSE 'weekend'
            END AS day_kind,
-           sg.schedules[cal.day_no] AS day_schedule_id
-    FROM (SELECT DISTINCT a.schedules FROM assigned a) sg
-    CROSS JOIN calendar cal
-    LEFT JOIN schedule_week sw ON sw.schedule_id = sg.schedules[cal.day_no]
+           gd.schedule_id AS day_schedule_id
+    FROM group_day gd
+    JOIN calendar cal ON cal.day_no = gd.day_no
+    LEFT JOIN schedule_week sw ON sw.schedule_id = gd.schedule_id
     -- day of the rotation cycle, 1 on the anchor, also before the anchor
     CROSS JOIN LATERAL (
         SELECT 1 + ((cal.day - sw.rotation_anchor) % sw.rotation_days + sw.rotation_days)
                    % sw.rotation_days AS day_no
     ) AS cyc
 ), plan_days AS (
-    SELECT c.schedules,
+    SELECT c.group_no,
            array_agg(ROW(c.day, c.day_kind, c.day_schedule_id, c.utc_offset_sec)
                      ::otan_enbek.attendance_plan_day) AS days
     FROM classified c
-    GROUP BY c.schedules
+    GROUP BY c.group_no
 ), plan_shifts AS (
-    SELECT c.schedules,
+    SELECT c.group_no,
            array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
                          r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
                          r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
@@ -306,21 +350,22 @@ WITH settings AS (
                      ::otan_enbek.attendance_plan_shift) AS shifts
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
-    GROUP BY c.schedules
+    GROUP BY c.group_no
 ), plans AS MATERIALIZED (
     -- materialized, so that each plan is packed once and not once per employee
-    SELECT d.schedules,
+    SELECT g.run_days, g.run_schedules,
            otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
                                       attendance_plans.as_of, s.dedup_window_sec,
                                       d.days, coalesce(sh.shifts, '{}'),
                                       s.split_at_midnight, s.close_missing_exit) AS plan
-    FROM plan_days d
+    FROM schedule_group g
+    JOIN plan_days d ON d.group_no = g.group_no
     CROSS JOIN settings s
-    LEFT JOIN plan_shifts sh ON sh.schedules = d.schedules
+    LEFT JOIN plan_shifts sh ON sh.group_no = g.group_no
 )
 SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
 FROM assigned a
-JOIN plans p ON p.schedules = a.schedules
+JOIN plans p ON p.run_days = a.run_days AND p.run_schedules = a.run_schedules
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
     'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
