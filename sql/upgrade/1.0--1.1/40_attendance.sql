@@ -254,9 +254,14 @@ WITH settings AS (
     CROSS JOIN settings s
     WHERE NOT EXISTS (SELECT FROM assignment a WHERE a.employee_id = em.employee_id)
 ), schedule_group AS (
-    -- the employees' distinct schedules, each packed into one plan
-    SELECT DISTINCT a.run_days, a.run_last_days, a.run_schedules
+    -- the employees' distinct schedules, each packed into one plan, with
+    -- the employees that have them
+    SELECT a.run_days, a.run_last_days, a.run_schedules,
+           array_agg(a.employee_id) AS member_ids,
+           array_agg(a.emit_from) AS member_emit_from,
+           array_agg(a.emit_to) AS member_emit_to
     FROM assigned a
+    GROUP BY a.run_days, a.run_last_days, a.run_schedules
 ), rule AS (
     -- Shifts in seconds from midnight.  A break that starts before the
     -- shift is taken to be on the next day, and a break is clipped to its
@@ -385,7 +390,7 @@ WITH settings AS (
     -- The plan of each row of schedule_group, packed once.  The days and
     -- shifts of its runs are slices of their schedules' arrays, so the cost
     -- is per plan day and run.
-    SELECT g.run_days, g.run_schedules,
+    SELECT g.member_ids, g.member_emit_from, g.member_emit_to,
            otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
                                       attendance_plans.as_of, s.dedup_window_sec,
                                       p.days, p.shifts,
@@ -407,9 +412,10 @@ WITH settings AS (
                        ON sp.schedule_id IS NOT DISTINCT FROM r.schedule_id) AS shifts
     ) AS p
 )
-SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
-FROM assigned a
-JOIN plans p ON p.run_days = a.run_days AND p.run_schedules = a.run_schedules
+SELECT m.employee_id, p.plan, m.emit_from, m.emit_to
+FROM plans p
+CROSS JOIN LATERAL unnest(p.member_ids, p.member_emit_from, p.member_emit_to)
+    AS m(employee_id, emit_from, emit_to)
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
     'Work plans for the attendance_days aggregate: one row per employee employed during the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
