@@ -400,18 +400,22 @@ WITH settings AS (
     FROM schedule_group g
     CROSS JOIN settings s
     -- unnest in the select list returns each composite as it is, while
-    -- unnest in FROM would split it into columns and form it again
+    -- unnest in FROM would split it into columns and form it again.  The
+    -- join matches NULL to NULL (no schedule) in a form that a hash join
+    -- can use, so that a group can read schedule_plan once, not once a run.
     CROSS JOIN LATERAL (
         SELECT ARRAY(SELECT unnest(sp.days[r.first_no:r.last_no])
                      FROM unnest(g.run_days, g.run_last_days, g.run_schedules)
                               AS r(first_no, last_no, schedule_id)
                      JOIN schedule_plan sp
-                       ON sp.schedule_id IS NOT DISTINCT FROM r.schedule_id) AS days,
+                       ON (sp.schedule_id IS NULL) = (r.schedule_id IS NULL)
+                      AND coalesce(sp.schedule_id, 0) = coalesce(r.schedule_id, 0)) AS days,
                ARRAY(SELECT unnest(sp.shifts[sp.shift_from[r.first_no]:sp.shift_to[r.last_no]])
                      FROM unnest(g.run_days, g.run_last_days, g.run_schedules)
                               AS r(first_no, last_no, schedule_id)
                      JOIN schedule_plan sp
-                       ON sp.schedule_id IS NOT DISTINCT FROM r.schedule_id) AS shifts
+                       ON (sp.schedule_id IS NULL) = (r.schedule_id IS NULL)
+                      AND coalesce(sp.schedule_id, 0) = coalesce(r.schedule_id, 0)) AS shifts
     ) AS p
 )
 SELECT m.employee_id, p.plan, m.emit_from, m.emit_to
