@@ -3,7 +3,7 @@
 -- split, flexible, rotation, dated assignments, calendar days of the
 -- country and of the organization, and days without any schedule.
 BEGIN;
-SELECT plan(16);
+SELECT plan(30);
 
 SET LOCAL timezone = 'Asia/Almaty';
 INSERT INTO otan_enbek.organization (org_id, bin, name) VALUES (4703, '090440004637', 'Plans');
@@ -118,6 +118,118 @@ SELECT ok(pg_temp.same_plan(7) AND pg_temp.same_plan(8),
           'schedule without rules and flexible schedule without core hours');
 SELECT ok(pg_temp.same_plan(9), 'calendar-day mode without any schedule');
 SELECT ok(pg_temp.same_plan(10) AND pg_temp.same_plan(11), 'dated schedule assignments');
+
+-- Employees 101 to 140 change schedules by dated assignments of their own.
+-- Each of the five patterns below has one employee for each schedule k
+-- (1 to 8):
+--   101-108: k for a week inside March, schedule k % 8 + 1 on other days;
+--   109-116: k from 16 March, open-ended, calendar-day mode before it;
+--   117-124: two adjacent assignments to k over the employee's own k;
+--   125-132: k up to the first plan day of March, another kind on the
+--            last two plan days, calendar-day mode between;
+--   133-140: two days each of every kind in turn, with a gap of two days
+--            after every third assignment.
+-- Employee 141 is 101 with its assignment one day later.
+INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name,
+        schedule_id)
+SELECT 4703, 100 + v.n, v.c, 'Dated', 'Employee',
+       CASE WHEN v.n <= 8 THEN v.n % 8 + 1
+            WHEN v.n BETWEEN 17 AND 24 THEN v.n - 16
+            WHEN v.n = 41 THEN 2 END
+FROM (SELECT row_number() OVER (ORDER BY c)::integer AS n, c
+      FROM (SELECT c FROM (SELECT lpad((850101300000 + n)::text, 12, '0') AS c
+                           FROM generate_series(0, 2000) n) x
+            WHERE otan_enbek.is_valid_iin(c) ORDER BY c OFFSET 14 LIMIT 41) y) v;
+INSERT INTO otan_enbek.employee_schedule (org_id, employee_id, schedule_id, valid_from,
+        valid_to)
+SELECT 4703, 100 + k, k, date '2026-03-05', date '2026-03-11' FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 108 + k, k, '2026-03-16', NULL FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 116 + k, k, '2026-03-01', '2026-03-09' FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 116 + k, k, '2026-03-10', '2026-03-20' FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 124 + k, k, '2026-02-01', '2026-02-27' FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 124 + k, (k + 3) % 8 + 1, '2026-04-01', '2026-04-02' FROM generate_series(1, 8) k
+UNION ALL
+SELECT 4703, 132 + k, (k + i) % 8 + 1, date '2026-02-20' + 2 * i + 2 * (i / 3),
+       date '2026-02-20' + 2 * i + 2 * (i / 3) + 1
+FROM generate_series(1, 8) k CROSS JOIN generate_series(0, 19) i
+UNION ALL
+SELECT 4703, 141, 1, '2026-03-06', '2026-03-12';
+
+CREATE TEMP TABLE dated_expected AS
+SELECT pr.first_day, p.*
+FROM periods pr
+CROSS JOIN otan_enbek.attendance_plans(4703, pr.first_day, pr.last_day, now(),
+                                       ARRAY(SELECT generate_series(101, 141))) p;
+CREATE TEMP TABLE dated_listed AS
+SELECT pr.first_day, p.*
+FROM periods pr
+CROSS JOIN otan_enbek.attendance_listed_plans(4703, pr.first_day, pr.last_day, now(),
+                                              ARRAY(SELECT generate_series(101, 141))) p;
+
+SELECT is((SELECT count(*) FROM dated_expected), 41::bigint * 4,
+          'dated assignments: a plan for each employee and period');
+-- One check per schedule kind, over its five employees and every period.
+CREATE FUNCTION pg_temp.same_dated_plans(k integer) RETURNS boolean
+    LANGUAGE sql AS $$
+SELECT count(*) = 20 AND bool_and(l.plan = e.plan AND l.emit_from = e.emit_from
+                                  AND l.emit_to = e.emit_to)
+FROM dated_expected e
+JOIN dated_listed l ON l.employee_id = e.employee_id AND l.first_day = e.first_day
+WHERE e.employee_id IN (100 + k, 108 + k, 116 + k, 124 + k, 132 + k)
+$$;
+SELECT ok(pg_temp.same_dated_plans(1), 'dated assignments to a fixed schedule');
+SELECT ok(pg_temp.same_dated_plans(2), 'dated assignments to a night schedule');
+SELECT ok(pg_temp.same_dated_plans(3), 'dated assignments to a split schedule');
+SELECT ok(pg_temp.same_dated_plans(4), 'dated assignments to a flexible schedule');
+SELECT ok(pg_temp.same_dated_plans(5), 'dated assignments to a rotation');
+SELECT ok(pg_temp.same_dated_plans(6), 'dated assignments to a later-anchored rotation');
+SELECT ok(pg_temp.same_dated_plans(7), 'dated assignments to a schedule without rules');
+SELECT ok(pg_temp.same_dated_plans(8), 'dated assignments to a flexible schedule without core');
+SELECT set_eq($$SELECT * FROM dated_listed$$, $$SELECT * FROM dated_expected$$,
+              'dated assignments: listed plans equal attendance_plans');
+
+-- Employees share a plan exactly when they have the same schedule on every
+-- plan day, found here day by day.
+CREATE TEMP TABLE dated_days AS
+SELECT pr.first_day, e.employee_id,
+       array_agg(coalesce(a.schedule_id, e.schedule_id) ORDER BY g.day) AS schedules
+FROM periods pr
+CROSS JOIN otan_enbek.employee e
+CROSS JOIN generate_series(pr.first_day - 2, pr.last_day + 2, interval '1 day') AS g(day)
+LEFT JOIN otan_enbek.employee_schedule a
+       ON a.org_id = e.org_id AND a.employee_id = e.employee_id
+      AND g.day >= a.valid_from AND (a.valid_to IS NULL OR g.day <= a.valid_to)
+WHERE e.org_id = 4703
+GROUP BY pr.first_day, e.employee_id;
+SELECT is((SELECT count(*)
+           FROM dated_expected x
+           JOIN dated_days dx ON dx.first_day = x.first_day AND dx.employee_id = x.employee_id
+           JOIN expected y ON y.first_day = x.first_day
+           JOIN dated_days dy ON dy.first_day = y.first_day AND dy.employee_id = y.employee_id
+           WHERE (x.plan = y.plan) <> (dx.schedules = dy.schedules)), 0::bigint,
+          'a dated employee shares a plan with an undated one only on equal days');
+SELECT is((SELECT count(*)
+           FROM dated_expected x
+           JOIN dated_days dx ON dx.first_day = x.first_day AND dx.employee_id = x.employee_id
+           JOIN dated_expected y ON y.first_day = x.first_day
+           JOIN dated_days dy ON dy.first_day = y.first_day AND dy.employee_id = y.employee_id
+           WHERE (x.plan = y.plan) <> (dx.schedules = dy.schedules)), 0::bigint,
+          'dated employees share a plan only on equal days');
+SELECT ok((SELECT bool_and(x.plan = y.plan)
+           FROM dated_expected x
+           JOIN expected y ON y.first_day = x.first_day AND y.employee_id = x.employee_id - 116
+           WHERE x.employee_id BETWEEN 117 AND 124),
+          'adjacent assignments to the own schedule keep its plan');
+SELECT ok((SELECT x.plan <> y.plan
+           FROM dated_expected x
+           JOIN dated_expected y ON y.first_day = x.first_day AND y.employee_id = 101
+           WHERE x.employee_id = 141 AND x.first_day = '2026-03-01'),
+          'an assignment one day later changes the plan');
 
 -- For more than 64 ids (LISTED_FILTER_MAX_IDS) the dated assignments are
 -- matched to the employees in C.  The ids are out of order and include

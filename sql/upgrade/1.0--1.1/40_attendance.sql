@@ -140,6 +140,12 @@ DROP FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz);
 -- Employees with the same schedules on every day share one plan, which is
 -- packed once.  employee_ids, when not NULL, limits the plans to those
 -- employees.
+--
+-- The cost is proportional to the assignments and to the plan days of the
+-- distinct plans.  An employee's schedules are runs of days, found from the
+-- assignments' dates, and each schedule in use is classified once for
+-- every plan day.  A plan takes the days and shifts of each of its runs as
+-- slices of its schedule's arrays.
 CREATE FUNCTION otan_enbek.attendance_plans(org integer, first_day date, last_day date,
         as_of timestamptz, employee_ids integer[] DEFAULT NULL)
     RETURNS TABLE (employee_id integer, plan bytea, emit_from date, emit_to date)
@@ -180,35 +186,88 @@ WITH settings AS (
                                   + interval '1 month')::date)
       AND coalesce(least(e.dismissed_on, e.contract_end), attendance_plans.first_day)
           >= date_trunc('month', attendance_plans.first_day::timestamp)::date
-), dated AS (
-    -- schedule of every plan day, for employees with a dated assignment
-    SELECT em.employee_id,
-           array_agg(coalesce(a.schedule_id, em.schedule_id, s.default_schedule_id)
-                     ORDER BY pd.day_no) AS schedules
-    FROM employed em
+), assignment AS (
+    -- Dated assignments that cover some plan day, as plan day numbers
+    -- (day_no of plan_day), with the schedule of the employee's other days.
+    SELECT a.employee_id, a.schedule_id,
+           greatest(a.valid_from, attendance_plans.first_day - 2)
+               - (attendance_plans.first_day - 3) AS from_no,
+           least(coalesce(a.valid_to, attendance_plans.last_day + 2),
+                 attendance_plans.last_day + 2)
+               - (attendance_plans.first_day - 3) AS to_no,
+           coalesce(em.schedule_id, s.default_schedule_id) AS other_schedule_id
+    FROM otan_enbek.employee_schedule a
+    JOIN employed em ON em.employee_id = a.employee_id
     CROSS JOIN settings s
-    CROSS JOIN plan_day pd
-    LEFT JOIN otan_enbek.employee_schedule a
-           ON a.org_id = attendance_plans.org
-          AND a.employee_id = em.employee_id
-          AND pd.day >= a.valid_from
-          AND (a.valid_to IS NULL OR pd.day <= a.valid_to)
-    WHERE em.employee_id IN (
-            SELECT x.employee_id
-            FROM otan_enbek.employee_schedule x
-            WHERE x.org_id = attendance_plans.org
-              AND x.valid_from <= attendance_plans.last_day + 2
-              AND (x.valid_to IS NULL OR x.valid_to >= attendance_plans.first_day - 2))
-    GROUP BY em.employee_id
+    WHERE a.org_id = attendance_plans.org
+      AND a.valid_from <= attendance_plans.last_day + 2
+      AND (a.valid_to IS NULL OR a.valid_to >= attendance_plans.first_day - 2)
+), schedule_change AS (
+    -- The plan days on which the schedule of an employee with assignments
+    -- may change, with the schedule from that day on.  The employee's own
+    -- schedule, else the organization's default, starts on the first plan
+    -- day and after each assignment, and an assignment's on its first day.
+    -- Assignments of one employee never overlap, so only the day after an
+    -- assignment can also be the first day of another, and then the
+    -- assignment wins (rank 0).
+    SELECT DISTINCT a.employee_id, 1 AS day_no, 1 AS rank,
+           a.other_schedule_id AS schedule_id
+    FROM assignment a
+    UNION ALL
+    SELECT a.employee_id, a.from_no, 0, a.schedule_id
+    FROM assignment a
+    UNION ALL
+    SELECT a.employee_id, a.to_no + 1, 1, a.other_schedule_id
+    FROM assignment a
+    WHERE a.to_no < attendance_plans.last_day - attendance_plans.first_day + 5
+), schedule_run AS (
+    -- Runs of days with one schedule, with their first and last plan day.
+    -- A run starts on the first plan day and where the schedule differs
+    -- from the day before.
+    SELECT c.employee_id, c.day_no,
+           coalesce(lead(c.day_no) OVER (PARTITION BY c.employee_id ORDER BY c.day_no) - 1,
+                    attendance_plans.last_day - attendance_plans.first_day + 5) AS last_no,
+           c.schedule_id
+    FROM (SELECT u.employee_id, u.day_no, u.schedule_id,
+                 u.day_no = 1
+                 OR u.schedule_id IS DISTINCT FROM
+                    lag(u.schedule_id) OVER (PARTITION BY u.employee_id ORDER BY u.day_no)
+                     AS starts_run
+          FROM (SELECT DISTINCT ON (x.employee_id, x.day_no)
+                       x.employee_id, x.day_no, x.schedule_id
+                FROM schedule_change x
+                ORDER BY x.employee_id, x.day_no, x.rank) u) c
+    WHERE c.starts_run
 ), assigned AS (
-    SELECT em.employee_id, em.emit_from, em.emit_to,
-           coalesce(dt.schedules,
-                    array_fill(coalesce(em.schedule_id, s.default_schedule_id),
-                               ARRAY[attendance_plans.last_day - attendance_plans.first_day + 5]))
-               AS schedules
+    -- Each employee's schedules, as the first days, last days and schedules
+    -- of the runs.  Two employees with the same schedule on each day have
+    -- equal arrays, whose length is the number of runs, not of days.
+    SELECT em.employee_id, em.emit_from, em.emit_to, r.run_days, r.run_last_days,
+           r.run_schedules
+    FROM employed em
+    JOIN (SELECT x.employee_id,
+                 array_agg(x.day_no ORDER BY x.day_no) AS run_days,
+                 array_agg(x.last_no ORDER BY x.day_no) AS run_last_days,
+                 array_agg(x.schedule_id ORDER BY x.day_no) AS run_schedules
+          FROM schedule_run x
+          GROUP BY x.employee_id) r ON r.employee_id = em.employee_id
+    UNION ALL
+    -- one run for an employee without assignments
+    SELECT em.employee_id, em.emit_from, em.emit_to, ARRAY[1],
+           ARRAY[attendance_plans.last_day - attendance_plans.first_day + 5],
+           ARRAY[coalesce(em.schedule_id, s.default_schedule_id)]
     FROM employed em
     CROSS JOIN settings s
-    LEFT JOIN dated dt ON dt.employee_id = em.employee_id
+    WHERE NOT EXISTS (SELECT FROM assignment a WHERE a.employee_id = em.employee_id)
+), schedule_group AS (
+    -- the employees' distinct schedules, each packed into one plan, with
+    -- the employees that have them
+    SELECT a.run_days, a.run_last_days, a.run_schedules,
+           array_agg(a.employee_id) AS member_ids,
+           array_agg(a.emit_from) AS member_emit_from,
+           array_agg(a.emit_to) AS member_emit_to
+    FROM assigned a
+    GROUP BY a.run_days, a.run_last_days, a.run_schedules
 ), rule AS (
     -- Shifts in seconds from midnight.  A break that starts before the
     -- shift is taken to be on the next day, and a break is clipped to its
@@ -267,14 +326,17 @@ WITH settings AS (
     LEFT JOIN otan_enbek.org_calendar_day oc
            ON oc.org_id = attendance_plans.org AND oc.day = pd.day
 ), classified AS (
-    SELECT sg.schedules, cal.day, cal.utc_offset_sec, sw.schedule_id,
+    -- Every plan day of every schedule that some employee has on some day,
+    -- and of no schedule (NULL) when some employee has none.
+    SELECT us.schedule_id AS day_schedule_id, cal.day_no, cal.day, cal.utc_offset_sec,
+           sw.schedule_id,
            CASE WHEN sw.kind = 'rotation' THEN
                      CASE WHEN cyc.day_no = ANY (sw.day_nos) THEN cyc.day_no END
                 WHEN cal.iso_day = ANY (sw.day_nos) THEN cal.iso_day
                 WHEN cal.kind = 'working' THEN sw.first_day_no
            END AS rule_day_no,
            CASE WHEN cal.kind = 'holiday' THEN 'holiday'
-                WHEN sg.schedules[cal.day_no] IS NULL THEN
+                WHEN us.schedule_id IS NULL THEN
                      CASE WHEN cal.kind = 'working' OR (cal.kind IS NULL AND cal.iso_day <= 5) THEN 'work'
                           WHEN cal.kind = 'day_off' THEN 'day_off'
                           ELSE 'weekend' END
@@ -284,47 +346,86 @@ WITH settings AS (
                      CASE WHEN cal.kind = 'day_off' THEN 'day_off' ELSE 'work' END
                 WHEN cal.kind = 'working' AND sw.day_nos IS NOT NULL THEN 'work'
                 ELSE 'weekend'
-           END AS day_kind,
-           sg.schedules[cal.day_no] AS day_schedule_id
-    FROM (SELECT DISTINCT a.schedules FROM assigned a) sg
+           END AS day_kind
+    FROM (SELECT DISTINCT r.schedule_id
+          FROM schedule_group g
+          CROSS JOIN LATERAL unnest(g.run_schedules) AS r(schedule_id)) us
     CROSS JOIN calendar cal
-    LEFT JOIN schedule_week sw ON sw.schedule_id = sg.schedules[cal.day_no]
+    LEFT JOIN schedule_week sw ON sw.schedule_id = us.schedule_id
     -- day of the rotation cycle, 1 on the anchor, also before the anchor
     CROSS JOIN LATERAL (
         SELECT 1 + ((cal.day - sw.rotation_anchor) % sw.rotation_days + sw.rotation_days)
                    % sw.rotation_days AS day_no
     ) AS cyc
-), plan_days AS (
-    SELECT c.schedules,
-           array_agg(ROW(c.day, c.day_kind, c.day_schedule_id, c.utc_offset_sec)
-                     ::otan_enbek.attendance_plan_day) AS days
-    FROM classified c
-    GROUP BY c.schedules
-), plan_shifts AS (
-    SELECT c.schedules,
-           array_agg(ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
-                         r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
-                         r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
-                         r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
-                         r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
-                     ::otan_enbek.attendance_plan_shift) AS shifts
+), day_shift AS (
+    SELECT c.day_schedule_id, c.day_no,
+           ROW(c.day, r.start_sec, r.end_sec, r.break_start_sec, r.break_end_sec,
+               r.grace_late_sec, r.grace_early_sec, r.window_before_sec,
+               r.window_after_sec, r.min_overtime_sec, r.allow_overtime,
+               r.count_early_arrival, r.break_after_sec, r.break_deduct_sec,
+               r.core_start_sec, r.core_end_sec, r.daily_norm_sec)
+               ::otan_enbek.attendance_plan_shift AS shift
     FROM classified c
     JOIN rule r ON r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no
-    GROUP BY c.schedules
+), schedule_plan AS (
+    -- Each schedule's days and shifts over the whole plan, in day_no order.
+    -- The shifts of days a to b are shifts[shift_from[a]:shift_to[b]],
+    -- an empty array when those days have none.
+    SELECT d.day_schedule_id AS schedule_id, d.days, d.shift_from, d.shift_to,
+           coalesce(sh.shifts, '{}') AS shifts
+    FROM (SELECT n.day_schedule_id,
+                 array_agg(ROW(n.day, n.day_kind, n.day_schedule_id, n.utc_offset_sec)
+                               ::otan_enbek.attendance_plan_day ORDER BY n.day_no) AS days,
+                 array_agg(n.shifts_to - n.shift_count + 1 ORDER BY n.day_no) AS shift_from,
+                 array_agg(n.shifts_to ORDER BY n.day_no) AS shift_to
+          FROM (SELECT c.day_schedule_id, c.day_no, c.day, c.day_kind, c.utc_offset_sec,
+                       k.shift_count,
+                       sum(k.shift_count) OVER (PARTITION BY c.day_schedule_id
+                                                ORDER BY c.day_no)::integer AS shifts_to
+                FROM classified c
+                CROSS JOIN LATERAL (
+                    SELECT count(*)::integer AS shift_count
+                    FROM rule r
+                    WHERE r.schedule_id = c.schedule_id AND r.day_no = c.rule_day_no) k) n
+          GROUP BY n.day_schedule_id) d
+    LEFT JOIN (SELECT x.day_schedule_id, array_agg(x.shift ORDER BY x.day_no) AS shifts
+               FROM day_shift x
+               GROUP BY x.day_schedule_id) sh
+           ON sh.day_schedule_id IS NOT DISTINCT FROM d.day_schedule_id
 ), plans AS MATERIALIZED (
-    -- materialized, so that each plan is packed once and not once per employee
-    SELECT d.schedules,
+    -- The plan of each row of schedule_group, packed once.  The days and
+    -- shifts of its runs are slices of their schedules' arrays, so the cost
+    -- is per plan day and run.
+    SELECT g.member_ids, g.member_emit_from, g.member_emit_to,
            otan_enbek.attendance_plan(attendance_plans.first_day, attendance_plans.last_day,
                                       attendance_plans.as_of, s.dedup_window_sec,
-                                      d.days, coalesce(sh.shifts, '{}'),
+                                      p.days, p.shifts,
                                       s.split_at_midnight, s.close_missing_exit) AS plan
-    FROM plan_days d
+    FROM schedule_group g
     CROSS JOIN settings s
-    LEFT JOIN plan_shifts sh ON sh.schedules = d.schedules
+    -- unnest in the select list returns each composite as it is, while
+    -- unnest in FROM would split it into columns and form it again.  The
+    -- join matches NULL to NULL (no schedule) in a form that a hash join
+    -- can use, so that a group can read schedule_plan once, not once a run.
+    CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT unnest(sp.days[r.first_no:r.last_no])
+                     FROM unnest(g.run_days, g.run_last_days, g.run_schedules)
+                              AS r(first_no, last_no, schedule_id)
+                     JOIN schedule_plan sp
+                       ON (sp.schedule_id IS NULL) = (r.schedule_id IS NULL)
+                      AND coalesce(sp.schedule_id, 0) = coalesce(r.schedule_id, 0)) AS days,
+               ARRAY(SELECT unnest(sp.shifts[sp.shift_from[r.first_no]:sp.shift_to[r.last_no]])
+                     FROM unnest(g.run_days, g.run_last_days, g.run_schedules)
+                              AS r(first_no, last_no, schedule_id)
+                     JOIN schedule_plan sp
+                       ON (sp.schedule_id IS NULL) = (r.schedule_id IS NULL)
+                      AND coalesce(sp.schedule_id, 0) = coalesce(r.schedule_id, 0)) AS shifts
+    ) AS p
 )
-SELECT a.employee_id, p.plan, a.emit_from, a.emit_to
-FROM assigned a
-JOIN plans p ON p.schedules = a.schedules
+SELECT m.employee_id, p.plan, m.emit_from, m.emit_to
+FROM plans p
+CROSS JOIN LATERAL unnest(p.member_ids, p.member_emit_from, p.member_emit_to)
+    AS m(employee_id, emit_from, emit_to)
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_plans(integer, date, date, timestamptz, integer[]) IS
     'Work plans for the attendance_days aggregate: one row per employee employed during the calendar months of the period (of employee_ids only, unless NULL), with the packed plan and the employment dates within the period';
