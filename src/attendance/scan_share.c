@@ -126,10 +126,6 @@ att_scan_serialize(const AttScan *scan, Size *len)
 
 			if (!found)
 			{
-				/*
-				 * TODO: no test reaches this limit.  By estimate it takes
-				 * about 1,300 employees with plans of their own for a year.
-				 */
 				if (buf.len + VARSIZE(state->plan) > SHARE_MAX_BYTES)
 				{
 					hash_destroy(numbers);
