@@ -33,7 +33,7 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_compute_days);
  * finished.  With this share, both finished computing at about the same
  * time on the benchmark's month.
  */
-#define COMPUTE_WORKER_PERCENT	65
+#define COMPUTE_WORKER_PERCENT	55
 
 static char *
 date_text(DateADT day)

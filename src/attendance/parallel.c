@@ -340,12 +340,18 @@ send_punches(shm_mq_handle *mqh, AttScan *scan, int32 from, int32 to)
 			if (n == EXCHANGE_BATCH)
 			{
 				if (!send_staged(mqh, batch, n))
+				{
+					pfree(batch);
 					return false;
+				}
 				n = 0;
 			}
 		}
 	if (n > 0 && !send_staged(mqh, batch, n))
+	{
+		pfree(batch);
 		return false;
+	}
 	pfree(batch);
 	return send_staged(mqh, NULL, -1);
 }
@@ -508,7 +514,10 @@ att_parallel_finish(AttParallel *par, AttDaySink sink, void *arg)
 		}
 		att_leader_deliver(par->rows, data, nbytes, sink, arg);
 		if (++n % REPLAY_RESET_EVERY == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
 			MemoryContextReset(per_day);
+		}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(per_day);
@@ -586,11 +595,11 @@ otan_enbek_attendance_scan_worker(dsm_segment *seg, shm_toc *toc)
 		out.desc = att_worker_row_desc(shared->row_natts, shared->row_types,
 									   shared->row_typmods);
 		att_scan_emit(scan, split, scan->nemployees, att_worker_send_row,
-					  &out, NULL);
+					  &out, NULL, &out.leader_gone);
 	}
 	else
 		att_scan_emit(scan, split, scan->nemployees, att_worker_send_day,
-					  &out, NULL);
+					  &out, NULL, &out.leader_gone);
 	att_scan_end(scan);
 
 	/* flushes what is pending, and the leader takes the detach as the end */

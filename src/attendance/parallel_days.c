@@ -14,9 +14,9 @@
  * once the function returns, so forming the worker's rows in the worker
  * takes that work off the busier process.
  *
- * A worker whose leader has detached from the queue stops sending: the
- * leader detaches only when it gives up the computation (an error or a
- * cancel), and it then ends the worker.
+ * A worker whose leader has detached from the queue stops sending and
+ * computing: the leader detaches only when it gives up the computation (an
+ * error or a cancel), and it then ends the worker.
  *
  *-------------------------------------------------------------------------
  */
@@ -87,6 +87,8 @@ att_worker_send_row(void *arg, int32 employee_id, const AttDayResult *r,
 	MinimalTuple row;
 	shm_mq_iovec iov;
 
+	if (out->leader_gone)
+		return;
 	values[0] = Int32GetDatum(employee_id);
 	nulls[0] = false;
 	att_day_values(r, ids, values + 1, nulls + 1);

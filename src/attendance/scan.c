@@ -132,11 +132,12 @@ att_scan_init_receiver(DestReceiver *pub,
  * Runs the engine for the employees from place from up to place to and
  * hands each day to the sink.  The engine's memory of one employee is freed
  * before the next.  With par, the days that the parallel worker has sent
- * are drained after each employee.
+ * are drained after each employee.  With stop, the run ends early once
+ * *stop is true after an employee.
  */
 void
 att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
-			  void *arg, AttParallel *par)
+			  void *arg, AttParallel *par, const bool *stop)
 {
 	MemoryContext per_employee;
 	MemoryContext old;
@@ -166,6 +167,8 @@ att_scan_emit(AttScan *scan, int32 from, int32 to, AttDaySink sink,
 		if (par != NULL)
 			att_parallel_drain(par);
 		progress_add_done(1);
+		if (stop != NULL && *stop)
+			break;
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(per_employee);
@@ -284,7 +287,7 @@ att_scan_days(const AttScanArgs *args, AttDaySink sink, void *arg)
 	if (scan->nemployees > 0)
 		par = read_all_events(scan, args, &split);
 	att_scan_emit(scan, 0, par != NULL ? split : scan->nemployees, sink, arg,
-				  par);
+				  par, NULL);
 	if (par != NULL)
 		att_parallel_finish(par, sink, arg);
 	att_scan_end(scan);

@@ -120,7 +120,8 @@ extern void att_scan_init_receiver(DestReceiver *pub,
 extern AttScan *att_scan_create(void);
 extern AttScan *att_scan_begin(const AttScanArgs *args);
 extern void att_scan_emit(AttScan *scan, int32 from, int32 to,
-						  AttDaySink sink, void *arg, AttParallel *par);
+						  AttDaySink sink, void *arg, AttParallel *par,
+						  const bool *stop);
 extern void att_scan_end(AttScan *scan);
 
 /* scan_plans.c */
