@@ -152,7 +152,7 @@ BEGIN
                 - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
                                         + dedup_sec + max_skew_sec),
                 timezone(zone, (last_pending + 2)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
                                         + max_skew_sec),
                 true);
             IF unresolved THEN
@@ -176,7 +176,7 @@ BEGIN
                 - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
                                         + max_skew_sec);
             fetch_to := timezone(zone, (last_day + 1)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
                                         + max_skew_sec);
 
             -- A written day whose overtime and schedule are as before

@@ -96,7 +96,8 @@ BEGIN
         - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
                                 + settings.dedup_window_sec + max_skew_sec);
     fetch_to := timezone(settings.time_zone, (day + 1)::timestamp)
-        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec) + max_skew_sec);
+        + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
+                                + max_skew_sec);
 
     SELECT otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to, u.occurred_at,
                                       u.direction, u.event_id),
