@@ -546,7 +546,9 @@ BEGIN
     -- The days at the edges of the period must come out as they would in a
     -- longer period.  So events are read as far as any window reaches beyond
     -- the period, at least as far as an exit may pair with an entry outside
-    -- every window, and one de-duplication window earlier.
+    -- every window, and one de-duplication window earlier.  After the
+    -- period, such an exit may come up to 16 hours after an entry in a
+    -- window that reaches past the end of the period.
     SELECT coalesce(max(ws.window_before_min * 60 - extract(epoch FROM r.start_time)), 0),
            coalesce(max(extract(epoch FROM r.end_time)
                         + CASE WHEN r.end_time <= r.start_time THEN 86400 ELSE 0 END
@@ -559,7 +561,7 @@ BEGIN
     fetch_from := timezone(zone, first_day::timestamp)
         - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec);
     fetch_to := timezone(zone, (last_day + 1)::timestamp)
-        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec));
+        + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec);
 
     SELECT coalesce(max(abs(ap.clock_skew_sec)), 0) INTO max_skew_sec
     FROM otan_enbek.access_point ap

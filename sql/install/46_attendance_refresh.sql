@@ -43,13 +43,13 @@ COMMENT ON FUNCTION otan_enbek.attendance_has_events(integer, timestamptz, times
 
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
--- Returns the number of attendance_day rows written.
+-- Returns the number of attendance_day rows written or deleted.
 --
 -- Each calendar month of pending days is one computation over the pending
 -- employees only.  It spans the month's first pending day minus one to its
 -- last plus one, so that a night shift that began the day before a pending
--- day gets its late exit.  Every pending day is written.  A neighbouring day is
--- written only when its figures come out different from its stored row, or
+-- day gets its late exit.  Every pending day is written, or loses its row
+-- when the computation gives none.  A neighbouring day is written only when its figures come out different from its stored row, or
 -- when it has no row but has punches, so that the rows of other days keep
 -- their place and their computed_at.  The rows come out as compute_attendance
 -- writes them, flags included: both take them from attendance_compute_days.
@@ -152,7 +152,7 @@ BEGIN
                 - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
                                         + dedup_sec + max_skew_sec),
                 timezone(zone, (last_pending + 2)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
                                         + max_skew_sec),
                 true);
             IF unresolved THEN
@@ -176,7 +176,7 @@ BEGIN
                 - make_interval(secs => greatest(reach_before, unscheduled_pair_sec) + dedup_sec
                                         + max_skew_sec);
             fetch_to := timezone(zone, (last_day + 1)::timestamp)
-                + make_interval(secs => greatest(reach_after, unscheduled_pair_sec)
+                + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
                                         + max_skew_sec);
 
             -- A written day whose overtime and schedule are as before
@@ -250,14 +250,28 @@ BEGIN
                     absence_code = NULL, first_in_rounded = NULL, last_out_rounded = NULL,
                     computed_at = excluded.computed_at
                 RETURNING employee_id, work_day
+            ), deleted AS (
+                -- A pending day that the computation no longer gives loses
+                -- its row, as in a full computation.  An example is a day
+                -- outside the employment dates whose punches went to
+                -- another holder of the credential.
+                DELETE FROM otan_enbek.attendance_day a
+                USING unnest(pending_employees, pending_days) AS x(employee_id, work_day)
+                WHERE a.org_id = current_org
+                  AND a.employee_id = x.employee_id
+                  AND a.work_day = x.work_day
+                  AND NOT EXISTS (SELECT FROM computed c
+                                  WHERE c.employee_id = x.employee_id
+                                    AND c.work_day = x.work_day)
+                RETURNING a.employee_id, a.overtime_sec
             )
             -- The last two columns test whether the flag steps below can
             -- change anything: they are the first statements of those
-            -- functions, read here to save a statement.  The upsert does
-            -- not write the tables they read.
-            SELECT count(*), array_agg(DISTINCT u.employee_id),
-                   coalesce(bool_or(NOT c.same_overtime), false),
-                   coalesce(bool_or(c.same_overtime AND c.old_limit_flags <> '{}'), false),
+            -- functions, read here to save a statement.  The upsert and the
+            -- delete do not write the tables they read.
+            SELECT count(*), array_agg(DISTINCT w.employee_id),
+                   coalesce(bool_or(NOT w.same_overtime), false),
+                   coalesce(bool_or(w.same_overtime AND w.old_limit_flags <> '{}'), false),
                    EXISTS (SELECT FROM otan_enbek.absence ab
                            WHERE ab.org_id = current_org
                              AND ab.first_day <= refresh.last_day
@@ -266,8 +280,12 @@ BEGIN
                            WHERE ws.org_id = current_org AND ws.rounding_min > 0)
               INTO n, written_employees, overtime_changed, flags_carried,
                    has_absence, has_rounding
-            FROM upserted u
-            JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day;
+            FROM (SELECT u.employee_id, c.same_overtime, c.old_limit_flags
+                  FROM upserted u
+                  JOIN computed c ON c.employee_id = u.employee_id AND c.work_day = u.work_day
+                  UNION ALL
+                  SELECT d.employee_id, d.overtime_sec = 0, '{}'::text[]
+                  FROM deleted d) w;
             written := written + n;
 
             -- The steps below run for the employees just written, and only
@@ -308,4 +326,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.refresh_attendance(integer) IS
-    'Recomputes the employee-days marked in attendance_pending, of one organization or (NULL) of all, and writes their attendance_day rows; returns the number of rows written';
+    'Recomputes the employee-days marked in attendance_pending, of one organization or (NULL) of all, writes their attendance_day rows and deletes those of days that no longer have one; returns the number of rows written or deleted';

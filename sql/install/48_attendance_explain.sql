@@ -54,6 +54,7 @@ DECLARE
     figures otan_enbek.attendance_day_figures[];
     steps jsonb;
     the_day otan_enbek.attendance_day_figures;
+    in_employment_month boolean;
     schedule record;
 BEGIN
     IF org IS NULL OR employee IS NULL OR day IS NULL THEN
@@ -95,7 +96,8 @@ BEGIN
         - make_interval(secs => greatest(reach_before, unscheduled_pair_sec)
                                 + settings.dedup_window_sec + max_skew_sec);
     fetch_to := timezone(settings.time_zone, (day + 1)::timestamp)
-        + make_interval(secs => greatest(reach_after, unscheduled_pair_sec) + max_skew_sec);
+        + make_interval(secs => greatest(reach_after, 0) + unscheduled_pair_sec
+                                + max_skew_sec);
 
     SELECT otan_enbek.attendance_days(u.plan, u.emit_from, u.emit_to, u.occurred_at,
                                       u.direction, u.event_id),
@@ -140,9 +142,22 @@ BEGIN
 
     SELECT f.* INTO the_day FROM unnest(figures) f WHERE f.work_day = day;
     IF NOT FOUND THEN
+        -- A day outside the employment dates gets a row when it has punches
+        -- and lies in a calendar month of the employment (attendance_plans).
+        SELECT (e.contract_start IS NULL
+                OR date_trunc('month', e.contract_start) <= date_trunc('month', day))
+               AND (least(e.dismissed_on, e.contract_end) IS NULL
+                    OR date_trunc('month', day)
+                       <= date_trunc('month', least(e.dismissed_on, e.contract_end)))
+          INTO in_employment_month
+        FROM otan_enbek.employee e
+        WHERE e.org_id = explain_attendance.org AND e.employee_id = explain_attendance.employee;
         RAISE EXCEPTION 'employee % has no attendance on %', employee, day
             USING ERRCODE = 'no_data_found',
-                  DETAIL = 'The day is outside the employee''s employment dates and has no punches.',
+                  DETAIL = CASE WHEN in_employment_month
+                                THEN 'The day is outside the employee''s employment dates and has no punches.'
+                                ELSE 'The day is outside the employee''s employment dates, in a calendar month without a day of the employment. Such a day gets no row, even with punches.'
+                           END,
                   HINT = 'Check contract_start, contract_end and dismissed_on of the employee.';
     END IF;
 

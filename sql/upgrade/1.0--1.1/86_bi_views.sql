@@ -154,7 +154,8 @@ SELECT a.org_id,
        d.name AS department,
        date_trunc('month', a.work_day::timestamp)::date AS month,
        count(DISTINCT a.employee_id) AS employees,
-       count(*) FILTER (WHERE a.day_kind = 'work' AND a.is_final) AS work_days,
+       count(*) FILTER (WHERE a.day_kind = 'work' AND a.is_final
+                          AND NOT 'outside_employment' = ANY (a.anomalies)) AS work_days,
        count(*) FILTER (WHERE a.late_sec > 0) AS late_days,
        round(coalesce(sum(a.late_sec), 0) / 3600.0, 2) AS late_hours,
        count(*) FILTER (WHERE a.early_leave_sec > 0) AS early_leave_days,
@@ -189,7 +190,7 @@ COMMENT ON COLUMN otan_enbek.bi_department_month.organization IS 'Organization n
 COMMENT ON COLUMN otan_enbek.bi_department_month.department IS 'Current department of the employees; NULL groups employees without one';
 COMMENT ON COLUMN otan_enbek.bi_department_month.month IS 'First day of the month';
 COMMENT ON COLUMN otan_enbek.bi_department_month.employees IS 'Employees with attendance rows in the month';
-COMMENT ON COLUMN otan_enbek.bi_department_month.work_days IS 'Final work days of those employees, summed';
+COMMENT ON COLUMN otan_enbek.bi_department_month.work_days IS 'Final work days of those employees within their employment dates, summed';
 COMMENT ON COLUMN otan_enbek.bi_department_month.late_days IS 'Days with lateness beyond the grace period';
 COMMENT ON COLUMN otan_enbek.bi_department_month.late_hours IS 'Hours of lateness beyond the grace period';
 COMMENT ON COLUMN otan_enbek.bi_department_month.early_leave_days IS 'Days left early beyond the grace period';
