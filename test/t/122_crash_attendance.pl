@@ -9,6 +9,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OtanTest;
+use OtanAttendance;
 use Test::More;
 
 my $db = new_database('otan_t_crash_attendance');
@@ -17,29 +18,8 @@ my $employees = 2000;
 # An organization with a 09:00-18:00 schedule on weekdays, 2000 employees
 # with valid IINs and a person credential each, and four punches on every
 # weekday of November 2025 up to the 14th.
-my $org = psql($db, q{
-	INSERT INTO otan_enbek.organization (bin, name, time_zone)
-	VALUES ('050440000012', 'School No. 7', 'Asia/Almaty') RETURNING org_id});
-psql($db, qq{
-	INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name)
-	VALUES ($org, 1, 'Day 09-18');
-	INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_time,
-	        end_time, break_start, break_end)
-	SELECT $org, 1, d, '09:00', '18:00', '13:00', '14:00' FROM generate_series(1, 5) AS d;
-	UPDATE otan_enbek.organization SET default_schedule_id = 1 WHERE org_id = $org;
-	INSERT INTO otan_enbek.source (org_id, source_id, name) VALUES ($org, 1, 'Main entrance');
-	INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name,
-	        contract_start)
-	SELECT $org, n, iin, 'Employee', 'No. ' || n, '2020-01-01'
-	FROM (SELECT row_number() OVER (ORDER BY iin) AS n, iin
-	      FROM (SELECT '8101113' || lpad(serial::text, 4, '0') || digit AS iin
-	            FROM generate_series(1, 9999) AS serial,
-	                 generate_series(0, 9) AS digit) AS candidate
-	      WHERE otan_enbek.is_valid_iin(iin)) AS valid
-	WHERE n <= $employees;
-	INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
-	SELECT $org, employee_id, 'person', employee_id::text FROM otan_enbek.employee;
-	SELECT otan_enbek.ensure_event_partitions('2025-11-01', '2025-12-01');});
+my $org = add_school($db, name => 'School No. 7', employees => $employees,
+	first_month => '2025-11-01', last_month => '2025-11-01');
 is(psql($db, 'SELECT count(*) FROM otan_enbek.employee'), $employees,
 	'2000 employees with valid IINs');
 

@@ -8,6 +8,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OtanTest;
+use OtanAttendance;
 use Test::More;
 
 my $db = new_database('otan_t_large_plans');
@@ -16,37 +17,19 @@ my $employees = 2100;
 # Two schedules, and for each employee a dated assignment to the second
 # one whose first day and length differ from every other employee's, so
 # that no two employees share a plan for the year.
-my $org = psql($db, q{
-	INSERT INTO otan_enbek.organization (bin, name, time_zone)
-	VALUES ('050440000012', 'School No. 13', 'Asia/Almaty') RETURNING org_id});
+my $org = add_school($db, name => 'School No. 13', employees => $employees,
+	first_month => '2025-01-01', last_month => '2025-12-01');
 psql($db, qq{
 	INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name)
-	VALUES ($org, 1, 'Day 09-18'), ($org, 2, 'Day 08-17');
+	VALUES ($org, 2, 'Day 08-17');
 	INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_time,
 	        end_time, break_start, break_end)
-	SELECT $org, s.id, d, s.start_at, s.start_at + interval '9 hours',
-	       s.start_at + interval '4 hours', s.start_at + interval '5 hours'
-	FROM (VALUES (1, time '09:00'), (2, time '08:00')) AS s(id, start_at),
-	     generate_series(1, 5) AS d;
-	UPDATE otan_enbek.organization SET default_schedule_id = 1 WHERE org_id = $org;
-	INSERT INTO otan_enbek.source (org_id, source_id, name) VALUES ($org, 1, 'Main entrance');
-	INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name,
-	        contract_start)
-	SELECT $org, n, iin, 'Employee', 'No. ' || n, '2020-01-01'
-	FROM (SELECT row_number() OVER (ORDER BY iin) AS n, iin
-	      FROM (SELECT '8101113' || lpad(serial::text, 4, '0') || digit AS iin
-	            FROM generate_series(1, 9999) AS serial,
-	                 generate_series(0, 9) AS digit) AS candidate
-	      WHERE otan_enbek.is_valid_iin(iin)) AS valid
-	WHERE n <= $employees;
+	SELECT $org, 2, d, '08:00', '17:00', '12:00', '13:00' FROM generate_series(1, 5) AS d;
 	INSERT INTO otan_enbek.employee_schedule (org_id, employee_id, schedule_id, valid_from,
 	        valid_to)
 	SELECT $org, n, 2, date '2025-01-02' + n % 360,
 	       date '2025-01-02' + n % 360 + n / 360
 	FROM generate_series(1, $employees) AS n;
-	INSERT INTO otan_enbek.credential (org_id, employee_id, kind, value)
-	SELECT $org, employee_id, 'person', employee_id::text FROM otan_enbek.employee;
-	SELECT otan_enbek.ensure_event_partitions('2025-01-01', '2026-01-01');
 	INSERT INTO otan_enbek.skud_event (org_id, occurred_at, source_id, external_id,
 	        credential_kind, credential, direction)
 	SELECT $org, day + t.at - interval '5 hours', 1, n || '/' || (day + t.at), 'person',
