@@ -151,7 +151,10 @@ CREATE TABLE otan_enbek.employee (
     UNIQUE (org_id, iin),
     FOREIGN KEY (org_id, department_id) REFERENCES otan_enbek.department,
     FOREIGN KEY (org_id, schedule_id) REFERENCES otan_enbek.work_schedule,
-    CHECK (contract_end IS NULL OR contract_start IS NULL OR contract_end >= contract_start)
+    CHECK (contract_end IS NULL OR contract_start IS NULL OR contract_end >= contract_start),
+    -- a rehire sets a new contract_start and clears the old dismissal
+    CONSTRAINT employee_dismissed_on_check
+        CHECK (dismissed_on IS NULL OR contract_start IS NULL OR dismissed_on >= contract_start)
 );
 COMMENT ON TABLE otan_enbek.employee IS
     'Employees; iin and the names are personal data';

@@ -4,7 +4,8 @@
 # - an organization whose time zone AT TIME ZONE reads as an abbreviation
 #   with another offset (CET);
 # - work schedules with an id below 1, referred to by a rule, an employee,
-#   an assignment and the organization's default.
+#   an assignment and the organization's default;
+# - an employee dismissed before the contract start.
 
 use strict;
 use warnings;
@@ -33,6 +34,9 @@ INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_ti
 VALUES (4971, 0, 1, '09:00', '18:00');
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name, schedule_id)
 VALUES (4971, 1, '850101300005', 'Abenova', 'Aigerim', 0);
+INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name,
+        contract_start, dismissed_on)
+VALUES (4971, 2, '850101300015', 'Bekov', 'Arman', '2026-03-05', '2026-02-10');
 INSERT INTO otan_enbek.employee_schedule (org_id, employee_id, schedule_id, valid_from)
 VALUES (4971, 1, -3, '2026-01-01');
 UPDATE otan_enbek.organization SET default_schedule_id = 0 WHERE org_id = 4971;
@@ -47,6 +51,15 @@ SQL
 		$version, "$version: the failed update leaves the old version");
 
 	psql($db, q{UPDATE otan_enbek.organization SET time_zone = 'Europe/Paris'});
+	$err = psql_error($db, 'ALTER EXTENSION otan_enbek UPDATE');
+	like($err,
+		qr/employees dismissed before their contract start \(1\): 2 of organization 4971/,
+		"$version: the update lists the employee dismissed before the start");
+	like($err, qr/HINT:  For a rehired employee, set dismissed_on to NULL/,
+		"$version: the hint says how to record a rehire");
+
+	psql($db, q{UPDATE otan_enbek.employee SET dismissed_on = NULL
+	            WHERE org_id = 4971 AND employee_id = 2});
 	$err = psql_error($db, 'ALTER EXTENSION otan_enbek UPDATE');
 	like($err,
 		qr/work_schedule has 2 ids below 1: -3 of organization 4971, 0 of organization 4971/,
