@@ -2,7 +2,8 @@
 # version forbids, names them, and succeeds once they are changed as its
 # hint says:
 # - an organization whose time zone AT TIME ZONE reads as an abbreviation
-#   with another offset (CET);
+#   with another offset (CET), and one whose time zone names no place
+#   (localtime);
 # - work schedules with an id below 1, referred to by a rule, an employee,
 #   an assignment and the organization's default;
 # - an employee dismissed before the contract start.
@@ -28,6 +29,8 @@ SET client_min_messages = warning;
 BEGIN;
 INSERT INTO otan_enbek.organization (org_id, bin, name, time_zone)
 VALUES (4971, '090440004657', 'School in CET', 'CET');
+INSERT INTO otan_enbek.organization (org_id, bin, name, time_zone)
+VALUES (4972, '090440004697', 'School on server time', 'localtime');
 INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name)
 VALUES (4971, 0, 'Day'), (4971, -3, 'Night');
 INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_time, end_time)
@@ -50,7 +53,13 @@ SQL
 	is(psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'otan_enbek'}),
 		$version, "$version: the failed update leaves the old version");
 
-	psql($db, q{UPDATE otan_enbek.organization SET time_zone = 'Europe/Paris'});
+	psql($db, q{UPDATE otan_enbek.organization SET time_zone = 'Europe/Paris'
+	            WHERE org_id = 4971});
+	$err = psql_error($db, 'ALTER EXTENSION otan_enbek UPDATE');
+	like($err, qr/organization 4972 has time zone "localtime", which names no place/,
+		"$version: the update names the organization on server time");
+	psql($db, q{UPDATE otan_enbek.organization SET time_zone = 'Asia/Almaty'
+	            WHERE org_id = 4972});
 	$err = psql_error($db, 'ALTER EXTENSION otan_enbek UPDATE');
 	like($err,
 		qr/employees dismissed before their contract start \(1\): 2 of organization 4971/,

@@ -1,6 +1,7 @@
 -- Time zone names that are also abbreviations: AT TIME ZONE reads CET,
 -- EET, MET and WET as fixed offsets, while the tz database zones of those
--- names observe summer time.  time_zone_check (70_invalid_arguments.sql)
+-- names observe summer time.  Names of no place (localtime, posixrules,
+-- Factory) are rejected too.  time_zone_check (70_invalid_arguments.sql)
 -- now rejects them for new and changed organizations.
 
 CREATE FUNCTION otan_enbek.time_zone_abbreviation_check(zone text) RETURNS boolean
@@ -21,6 +22,13 @@ DECLARE
 BEGIN
     FOR org IN SELECT o.org_id, o.time_zone FROM otan_enbek.organization o ORDER BY o.org_id
     LOOP
+        IF org.time_zone IN ('localtime', 'posixrules', 'Factory') THEN
+            RAISE EXCEPTION 'organization % has time zone "%", which names no place',
+                    org.org_id, org.time_zone
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'localtime and posixrules follow the server''s own time zone files, and Factory has no UTC offset of a place.',
+                      HINT = 'Change organization.time_zone to the tz database name of the place of the devices, such as Asia/Almaty, then run ALTER EXTENSION otan_enbek UPDATE again.';
+        END IF;
         BEGIN
             PERFORM otan_enbek.time_zone_abbreviation_check(org.time_zone);
         EXCEPTION WHEN invalid_parameter_value THEN

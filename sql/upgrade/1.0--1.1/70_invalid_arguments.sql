@@ -179,6 +179,14 @@ BEGIN
                   DETAIL = 'The name is not in the server''s tz database.',
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
     END IF;
+    -- localtime and posixrules follow the server's files, and Factory has
+    -- no offset of a place: none of them says where the devices are.
+    IF zone IN ('localtime', 'posixrules', 'Factory') THEN
+        RAISE EXCEPTION 'time zone "%" names no place', zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'localtime and posixrules follow the server''s own time zone files, and Factory has no UTC offset of a place.',
+                  HINT = 'Use the tz database name of the place of the devices, such as Asia/Almaty.';
+    END IF;
     RETURN otan_enbek.time_zone_abbreviation_check(zone);
 END
 $$;

@@ -4,7 +4,7 @@
 COMMENT ON TABLE otan_enbek.department IS
     'Departments of an organization, optionally nested through parent_id; employees and timesheet parts refer to them';
 COMMENT ON FUNCTION otan_enbek.time_zone_check(text) IS
-    'Returns true for a time zone name of the server''s tz database that AT TIME ZONE reads as that zone; raises an error that names the value otherwise';
+    'Returns true for a time zone name of the server''s tz database that AT TIME ZONE reads as that zone and that names a place (not localtime, posixrules or Factory); raises an error that names the value otherwise';
 COMMENT ON FUNCTION otan_enbek.job_run_start(text, integer, date, date, jsonb, text) IS
     'Adds a running job_run row and returns its run_id; called by run_job';
 COMMENT ON FUNCTION otan_enbek.job_run_finish(bigint, jsonb, text, text, text, text, text) IS
