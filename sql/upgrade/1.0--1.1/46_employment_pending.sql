@@ -1,0 +1,59 @@
+
+-- Marks for refresh_attendance the days whose employment changes when an
+-- employee's contract_start, contract_end or dismissed_on changes.  A day
+-- inside the employment dates has a norm and can be an absence, and a day
+-- outside them keeps only its punches, in the months of the employment.
+-- So the marked days run from the month of the earliest changed date to
+-- the month of the latest, within the days computed so far for the
+-- organization: compute_attendance writes days not computed yet anyway.
+CREATE FUNCTION otan_enbek.employee_mark_pending() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    WITH changed AS (
+        SELECT n.org_id, n.employee_id,
+               least(CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+                          THEN least(coalesce(o.contract_start, '-infinity'),
+                                     coalesce(n.contract_start, '-infinity')) END,
+                     CASE WHEN e.old_end IS DISTINCT FROM e.new_end
+                          THEN least(coalesce(e.old_end, 'infinity'),
+                                     coalesce(e.new_end, 'infinity')) END) AS low,
+               greatest(CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+                             THEN greatest(coalesce(o.contract_start, '-infinity'),
+                                           coalesce(n.contract_start, '-infinity')) END,
+                        CASE WHEN e.old_end IS DISTINCT FROM e.new_end
+                             THEN greatest(coalesce(e.old_end, 'infinity'),
+                                           coalesce(e.new_end, 'infinity')) END) AS high
+        FROM new_employee n
+        JOIN old_employee o ON o.org_id = n.org_id AND o.employee_id = n.employee_id
+        CROSS JOIN LATERAL (
+            SELECT least(o.dismissed_on, o.contract_end) AS old_end,
+                   least(n.dismissed_on, n.contract_end) AS new_end) e
+        WHERE o.contract_start IS DISTINCT FROM n.contract_start
+           OR e.old_end IS DISTINCT FROM e.new_end
+    ), computed AS (
+        SELECT a.org_id, min(a.work_day) AS first_day, max(a.work_day) AS last_day
+        FROM otan_enbek.attendance_day a
+        WHERE a.org_id IN (SELECT DISTINCT c.org_id FROM changed c)
+        GROUP BY a.org_id
+    )
+    INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
+    SELECT c.org_id, c.employee_id, d::date
+    FROM changed c
+    JOIN computed k ON k.org_id = c.org_id
+    CROSS JOIN LATERAL (
+        SELECT greatest(k.first_day,
+                        date_trunc('month', greatest(c.low, k.first_day))::date) AS first_day,
+               least(k.last_day,
+                     (date_trunc('month', least(c.high, k.last_day))
+                      + interval '1 month - 1 day')::date) AS last_day) r
+    CROSS JOIN LATERAL generate_series(r.first_day, r.last_day, interval '1 day') AS d
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER employee_updated_mark_pending
+    AFTER UPDATE ON otan_enbek.employee
+    REFERENCING OLD TABLE AS old_employee NEW TABLE AS new_employee
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.employee_mark_pending();
