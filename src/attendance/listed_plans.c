@@ -133,19 +133,10 @@ static void
 run_saved(const char *sql, int nargs, const Oid *types, Datum *values)
 {
 	SPIExecuteOptions opts;
-	ParamListInfo params = makeParamList(nargs);
-	int			i;
 	int			rc;
 
-	for (i = 0; i < nargs; i++)
-	{
-		params->params[i].value = values[i];
-		params->params[i].isnull = false;
-		params->params[i].ptype = types[i];
-		params->params[i].pflags = PARAM_FLAG_CONST;
-	}
 	memset(&opts, 0, sizeof(opts));
-	opts.params = params;
+	opts.params = att_make_params(nargs, types, values, NULL);
 	opts.read_only = true;
 	rc = att_execute_saved(sql, nargs, types, &opts);
 	if (rc != SPI_OK_SELECT)

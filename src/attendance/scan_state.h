@@ -111,9 +111,6 @@ typedef struct AttScan
 extern ParamListInfo att_scan_query_params(const AttScanArgs *args,
 										   Oid bound_type, Datum from,
 										   Datum to, Oid *types);
-extern ParamListInfo att_scan_make_params(int n, const Oid *types,
-										  const Datum *values,
-										  const bool *nulls);
 extern void att_scan_init_receiver(DestReceiver *pub,
 								   bool (*receive) (TupleTableSlot *slot,
 													DestReceiver *self));
