@@ -88,7 +88,8 @@ typedef struct AttScan
 	MemoryContext cxt;			/* holds everything below */
 	ScanEmployee *employees;	/* in employee id order */
 	int32		nemployees;
-	emptab_hash *by_id;
+	emptab_hash *by_id;			/* places by employee id, when place_of_id
+								 * is NULL */
 	AttPlanSet	plans;			/* the distinct plans of the employees */
 	ScanPoint  *points[POINT_BUCKETS];
 	bool		has_points;
