@@ -8,11 +8,12 @@
  * heap, the leader and one parallel worker each read part of the blocks of
  * every partition (a parallel table scan) into the punch arrays of all
  * employees.  The worker takes the employees, plans and access points that
- * the leader read from shared memory (scan_share.c).  Then they exchange punches: the worker sends the punches it
- * read of the leader's employees (the lower employee ids), and the leader
- * sends those it read of the worker's.  Each then runs the engine for its
- * own employees.  The worker sends each day to the leader through a shared
- * memory queue (parallel_days.c).
+ * the leader read from shared memory (scan_share.c).  Then they exchange
+ * punches: the worker sends the punches it read of the leader's employees
+ * (the lower employee ids), and the leader sends those it read of the
+ * worker's.  Each then runs the engine for its own employees.  The worker
+ * sends each day to the leader through a shared memory queue
+ * (parallel_days.c).
  *
  * The leader alone hands the days to the sink, which may write a table
  * (parallel workers may not).  While it computes its own employees, it
