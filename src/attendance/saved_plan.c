@@ -160,7 +160,10 @@ att_execute_saved_pruned(const char *sql, int nargs, const Oid *types,
 	AtEOXact_GUC(true, nest_level);
 	SPI_freeplan(plan);
 
-	/* the next run prepares the kept statement */
+	/*
+	 * Prepares and keeps the statement now.  The plan cache plans it, with
+	 * a generic plan, on the next run.
+	 */
 	(void) saved_plan(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	return rc;
 }
