@@ -62,8 +62,11 @@
 /* Partitions that one parallel computation may read */
 #define MAX_PARTS		64
 
-/* Columns of the rows that the worker may form */
-#define MAX_ROW_NATTS	(1 + ATT_FIGURES_NATTS)
+/*
+ * Columns of the rows that the worker forms: the employee id and the
+ * figures of att_day_values, as att_worker_row_desc requires
+ */
+#define ROW_NATTS		(1 + ATT_FIGURES_NATTS)
 
 /*
  * Size of each queue.  The worker's queue has room for a few thousand days,
@@ -94,8 +97,8 @@ typedef struct SharedArgs
 	Oid			parts[MAX_PARTS];
 	Size		scan_len;		/* bytes of the scan at KEY_SCAN */
 	int32		row_natts;		/* columns of the rows to form, or 0 */
-	Oid			row_types[MAX_ROW_NATTS];
-	int32		row_typmods[MAX_ROW_NATTS];
+	Oid			row_types[ROW_NATTS];
+	int32		row_typmods[ROW_NATTS];
 } SharedArgs;
 
 /*
@@ -240,7 +243,7 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		i++;
 	}
 	shared->scan_len = scan_len;
-	if (args->rows != NULL && args->rows->desc->natts <= MAX_ROW_NATTS)
+	if (args->rows != NULL && args->rows->desc->natts == ROW_NATTS)
 	{
 		shared->row_natts = args->rows->desc->natts;
 		for (i = 0; i < shared->row_natts; i++)
