@@ -33,8 +33,8 @@
 extern Datum otan_enbek_attendance_plan(PG_FUNCTION_ARGS);
 
 /* Returns the schedule with the id, or NULL when it has no rules. */
-const ListedSchedule *
-att_listed_find_schedule(const ListedContext *cxt, int32 schedule_id)
+static const ListedSchedule *
+find_schedule(const ListedContext *cxt, int32 schedule_id)
 {
 	int			i;
 
@@ -158,7 +158,7 @@ att_listed_pack_plan(ListedContext *cxt, const int32 *schedules,
 	{
 		const PlanDate *pd = &cxt->dates[d];
 		const ListedSchedule *s = scheduled[d] ?
-			att_listed_find_schedule(cxt, schedules[d]) : NULL;
+			find_schedule(cxt, schedules[d]) : NULL;
 		int32		rule_day_no;
 		int16		kind = classify_day(pd, s, scheduled[d], &rule_day_no);
 		Datum		values[4];

@@ -22,10 +22,12 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/qunique.h"
+#include "port/pg_bitutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -133,19 +135,10 @@ static void
 run_saved(const char *sql, int nargs, const Oid *types, Datum *values)
 {
 	SPIExecuteOptions opts;
-	ParamListInfo params = makeParamList(nargs);
-	int			i;
 	int			rc;
 
-	for (i = 0; i < nargs; i++)
-	{
-		params->params[i].value = values[i];
-		params->params[i].isnull = false;
-		params->params[i].ptype = types[i];
-		params->params[i].pflags = PARAM_FLAG_CONST;
-	}
 	memset(&opts, 0, sizeof(opts));
-	opts.params = params;
+	opts.params = att_make_params(nargs, types, values, NULL);
 	opts.read_only = true;
 	rc = att_execute_saved(sql, nargs, types, &opts);
 	if (rc != SPI_OK_SELECT)
@@ -465,6 +458,59 @@ read_calendar(ListedContext *cxt)
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* Returns whether two employees have the same schedule on every plan day. */
+static bool
+same_schedules(const ListedContext *cxt, const ListedEmployee *a,
+			   const ListedEmployee *b)
+{
+	return memcmp(a->schedules, b->schedules,
+				  cxt->ndays * sizeof(int32)) == 0 &&
+		memcmp(a->scheduled, b->scheduled, cxt->ndays * sizeof(bool)) == 0;
+}
+
+/*
+ * Packs the plan of each distinct sequence of day schedules once, in
+ * employee order, and gives it to every employee with that sequence.  The
+ * first employee of each sequence is found through a hash of the
+ * sequence, so that a list of many employees with different schedules
+ * takes time linear in its length.
+ */
+static void
+share_plans(ListedContext *cxt, ListedEmployee *employees, int nemployees)
+{
+	uint32		nbuckets = pg_nextpower2_32((uint32) Max(nemployees, 1));
+	int		   *bucket_first = palloc(nbuckets * sizeof(int));
+	int		   *next_in_bucket = palloc(Max(nemployees, 1) * sizeof(int));
+	int			i;
+
+	memset(bucket_first, 0xFF, nbuckets * sizeof(int));
+	for (i = 0; i < nemployees; i++)
+	{
+		ListedEmployee *e = &employees[i];
+		uint32		hash;
+		int			k;
+
+		hash = hash_combine(hash_bytes((const unsigned char *) e->schedules,
+									   (int) (cxt->ndays * sizeof(int32))),
+							hash_bytes((const unsigned char *) e->scheduled,
+									   (int) (cxt->ndays * sizeof(bool))));
+		for (k = bucket_first[hash & (nbuckets - 1)]; k >= 0;
+			 k = next_in_bucket[k])
+			if (same_schedules(cxt, &employees[k], e))
+			{
+				e->plan = employees[k].plan;
+				break;
+			}
+		if (e->plan != NULL)
+			continue;
+		e->plan = att_listed_pack_plan(cxt, e->schedules, e->scheduled);
+		next_in_bucket[i] = bucket_first[hash & (nbuckets - 1)];
+		bucket_first[hash & (nbuckets - 1)] = i;
+	}
+	pfree(bucket_first);
+	pfree(next_in_bucket);
+}
+
 /*
  * Reads the plans of the listed employees employed during first_day to
  * last_day, as attendance_plans(org, first_day, last_day, as_of,
@@ -482,7 +528,6 @@ att_listed_plans(int32 org, DateADT first_day, DateADT last_day,
 	ListedEmployee *employees;
 	int			nemployees;
 	int			i;
-	int			k;
 
 	memset(&cxt, 0, sizeof(cxt));
 	cxt.org = org;
@@ -508,19 +553,11 @@ att_listed_plans(int32 org, DateADT first_day, DateADT last_day,
 	read_calendar(&cxt);
 	att_listed_read_types(&cxt);
 
+	share_plans(&cxt, employees, nemployees);
 	for (i = 0; i < nemployees; i++)
 	{
 		ListedEmployee *e = &employees[i];
 
-		for (k = 0; k < i && e->plan == NULL; k++)
-			if (memcmp(employees[k].schedules, e->schedules,
-					   cxt.ndays * sizeof(int32)) == 0 &&
-				memcmp(employees[k].scheduled, e->scheduled,
-					   cxt.ndays * sizeof(bool)) == 0)
-				e->plan = employees[k].plan;
-		if (e->plan == NULL)
-			e->plan = att_listed_pack_plan(&cxt, e->schedules,
-										   e->scheduled);
 		emit(arg, e->employee_id, e->plan, e->emit_from, e->emit_to);
 	}
 }

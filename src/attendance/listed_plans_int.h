@@ -82,8 +82,6 @@ typedef struct ListedContext
 	TupleDesc	shift_desc;
 } ListedContext;
 
-extern const ListedSchedule *att_listed_find_schedule(const ListedContext *cxt,
-													  int32 schedule_id);
 extern void att_listed_read_types(ListedContext *cxt);
 extern bytea *att_listed_pack_plan(ListedContext *cxt, const int32 *schedules,
 								   const bool *scheduled);

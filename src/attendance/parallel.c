@@ -8,11 +8,12 @@
  * heap, the leader and one parallel worker each read part of the blocks of
  * every partition (a parallel table scan) into the punch arrays of all
  * employees.  The worker takes the employees, plans and access points that
- * the leader read from shared memory (scan_share.c).  Then they exchange punches: the worker sends the punches it
- * read of the leader's employees (the lower employee ids), and the leader
- * sends those it read of the worker's.  Each then runs the engine for its
- * own employees.  The worker sends each day to the leader through a shared
- * memory queue (parallel_days.c).
+ * the leader read from shared memory (scan_share.c).  Then they exchange
+ * punches: the worker sends the punches it read of the leader's employees
+ * (the lower employee ids), and the leader sends those it read of the
+ * worker's.  Each then runs the engine for its own employees.  The worker
+ * sends each day to the leader through a shared memory queue
+ * (parallel_days.c).
  *
  * The leader alone hands the days to the sink, which may write a table
  * (parallel workers may not).  While it computes its own employees, it
@@ -61,8 +62,11 @@
 /* Partitions that one parallel computation may read */
 #define MAX_PARTS		64
 
-/* Columns of the rows that the worker may form */
-#define MAX_ROW_NATTS	(1 + ATT_FIGURES_NATTS)
+/*
+ * Columns of the rows that the worker forms: the employee id and the
+ * figures of att_day_values, as att_worker_row_desc requires
+ */
+#define ROW_NATTS		(1 + ATT_FIGURES_NATTS)
 
 /*
  * Size of each queue.  The worker's queue has room for a few thousand days,
@@ -93,8 +97,8 @@ typedef struct SharedArgs
 	Oid			parts[MAX_PARTS];
 	Size		scan_len;		/* bytes of the scan at KEY_SCAN */
 	int32		row_natts;		/* columns of the rows to form, or 0 */
-	Oid			row_types[MAX_ROW_NATTS];
-	int32		row_typmods[MAX_ROW_NATTS];
+	Oid			row_types[ROW_NATTS];
+	int32		row_typmods[ROW_NATTS];
 } SharedArgs;
 
 /*
@@ -239,7 +243,7 @@ att_parallel_begin(AttScan *scan, const AttScanArgs *args, List *parts,
 		i++;
 	}
 	shared->scan_len = scan_len;
-	if (args->rows != NULL && args->rows->desc->natts <= MAX_ROW_NATTS)
+	if (args->rows != NULL && args->rows->desc->natts == ROW_NATTS)
 	{
 		shared->row_natts = args->rows->desc->natts;
 		for (i = 0; i < shared->row_natts; i++)

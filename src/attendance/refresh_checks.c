@@ -39,7 +39,6 @@ otan_enbek_attendance_has_events(PG_FUNCTION_ARGS)
 	bool		unassigned = PG_GETARG_BOOL(3);
 	bool		found;
 	int			rc;
-	int			i;
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
@@ -47,16 +46,7 @@ otan_enbek_attendance_has_events(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	memset(&opts, 0, sizeof(opts));
-	opts.params = makeParamList(3);
-	for (i = 0; i < 3; i++)
-	{
-		ParamExternData *prm = &opts.params->params[i];
-
-		prm->value = values[i];
-		prm->isnull = false;
-		prm->pflags = PARAM_FLAG_CONST;
-		prm->ptype = types[i];
-	}
+	opts.params = att_make_params(3, types, values, NULL);
 	opts.read_only = true;
 	opts.tcount = 1;
 	rc = att_execute_saved_pruned(unassigned ?

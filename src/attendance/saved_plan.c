@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "nodes/params.h"
 #include "nodes/parsenodes.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -40,6 +41,28 @@ typedef struct SavedPlan
 
 /* The session's statements, in a list because there are few */
 static SavedPlan *saved_plans = NULL;
+
+/*
+ * Builds the parameter list of a query from n values of the given types.
+ * nulls marks the NULL values, or is NULL when there are none.
+ */
+ParamListInfo
+att_make_params(int n, const Oid *types, const Datum *values,
+				const bool *nulls)
+{
+	ParamListInfo params = makeParamList(n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = nulls != NULL && nulls[i];
+		params->params[i].ptype = types[i];
+		/* constants, so that a custom plan folds the NULL tests */
+		params->params[i].pflags = PARAM_FLAG_CONST;
+	}
+	return params;
+}
 
 /* Returns the session's entry of a query, or NULL. */
 static SavedPlan *
@@ -137,7 +160,10 @@ att_execute_saved_pruned(const char *sql, int nargs, const Oid *types,
 	AtEOXact_GUC(true, nest_level);
 	SPI_freeplan(plan);
 
-	/* the next run prepares the kept statement */
+	/*
+	 * Prepares and keeps the statement now.  The plan cache plans it, with
+	 * a generic plan, on the next run.
+	 */
 	(void) saved_plan(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	return rc;
 }

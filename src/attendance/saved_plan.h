@@ -12,6 +12,8 @@
 
 #include "executor/spi.h"
 
+extern ParamListInfo att_make_params(int n, const Oid *types,
+									 const Datum *values, const bool *nulls);
 extern int	att_execute_saved(const char *sql, int nargs, const Oid *types,
 							  const SPIExecuteOptions *options);
 extern int	att_execute_saved_pruned(const char *sql, int nargs,

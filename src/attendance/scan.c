@@ -23,7 +23,7 @@
  * chunks and bound the punches held in memory.  The queries of a list of
  * employees without lo and hi, which refresh_attendance runs, keep their
  * plans for the session (saved_plan.c).  The others are planned on every
- * call, with their parameters as constants (att_scan_make_params).  The
+ * call, with their parameters as constants (att_make_params).  The
  * receiver set-up that the queries of the scan share is here too.
  *
  *-------------------------------------------------------------------------
@@ -40,29 +40,11 @@
 #include "utils/memutils.h"
 
 #include "attendance/attendance.h"
+#include "attendance/saved_plan.h"
 #include "attendance/scan.h"
 #include "attendance/scan_state.h"
 #include "progress.h"
 
-
-/* Builds the parameter list of a query from values that are all given. */
-ParamListInfo
-att_scan_make_params(int n, const Oid *types, const Datum *values,
-					 const bool *nulls)
-{
-	ParamListInfo params = makeParamList(n);
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		params->params[i].value = values[i];
-		params->params[i].isnull = nulls[i];
-		params->params[i].ptype = types[i];
-		/* constants, so that the planner folds the NULL tests */
-		params->params[i].pflags = PARAM_FLAG_CONST;
-	}
-	return params;
-}
 
 /*
  * Builds the parameters that the plan and event queries share: $1 the
@@ -91,7 +73,7 @@ att_scan_query_params(const AttScanArgs *args, Oid bound_type,
 	nulls[3] = args->employee_ids == NULL;
 	nulls[4] = !args->has_lo;
 	nulls[5] = !args->has_hi;
-	return att_scan_make_params(ATT_SCAN_QUERY_NPARAMS, types, values, nulls);
+	return att_make_params(ATT_SCAN_QUERY_NPARAMS, types, values, nulls);
 }
 
 static void

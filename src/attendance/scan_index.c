@@ -40,12 +40,13 @@ att_scan_find_employee(const AttScan *scan, int32 employee_id)
 
 /*
  * Makes the array from employee id to place when the ids span at most
- * PLACE_INDEX_SPREAD times as many values as there are employees.  Every
- * event looks up its employee, and the array (4 bytes per id) stays in the
- * CPU cache more often than the hash table (12 bytes per entry, with free
- * entries), whose misses took most of the time of att_scan_add_event.
+ * PLACE_INDEX_SPREAD times as many values as there are employees, and
+ * returns whether it did.  Every event looks up its employee, and the array
+ * (4 bytes per id) stays in the CPU cache more often than the hash table
+ * (12 bytes per entry, with free entries), whose misses took most of the
+ * time of att_scan_add_event.
  */
-static void
+static bool
 build_place_index(AttScan *scan)
 {
 	int32		min_id;
@@ -54,29 +55,45 @@ build_place_index(AttScan *scan)
 	int32		i;
 
 	if (scan->nemployees == 0)
-		return;
+		return false;
 	/* the employees are sorted by id */
 	min_id = scan->employees[0].employee_id;
 	max_id = scan->employees[scan->nemployees - 1].employee_id;
 	span = (uint64) ((int64) max_id - min_id) + 1;
 	if (span > (uint64) scan->nemployees * PLACE_INDEX_SPREAD)
-		return;
+		return false;
 	scan->place_of_id = MemoryContextAlloc(scan->cxt, span * sizeof(int32));
 	memset(scan->place_of_id, 0xFF, span * sizeof(int32));
 	for (i = 0; i < scan->nemployees; i++)
 		scan->place_of_id[scan->employees[i].employee_id - min_id] = i;
 	scan->min_id = min_id;
 	scan->id_span = (uint32) span;
+	return true;
 }
 
 /*
- * Makes the table and, for dense ids, the array from employee id to place,
- * for employees that are already sorted by id.
+ * Makes the array or, for sparse ids, the hash table from employee id to
+ * place.  The employees must be sorted by id, so that two plans of one
+ * employee are neighbours.
  */
 void
 att_scan_index_employees(AttScan *scan)
 {
 	int32		i;
+
+	for (i = 1; i < scan->nemployees; i++)
+	{
+		int32		id = scan->employees[i].employee_id;
+		int32		previous = scan->employees[i - 1].employee_id;
+
+		if (id == previous)
+			elog(ERROR, "employee %d has two attendance plans", id);
+		if (id < previous)
+			elog(ERROR, "employees of the attendance scan are not sorted by id at place %d",
+				 i);
+	}
+	if (build_place_index(scan))
+		return;
 
 	scan->by_id = emptab_create(scan->cxt, Max(scan->nemployees, 16), NULL);
 	for (i = 0; i < scan->nemployees; i++)
@@ -86,14 +103,6 @@ att_scan_index_employees(AttScan *scan)
 											 scan->employees[i].employee_id,
 											 &found);
 
-		if (found)
-			elog(ERROR, "employee %d has two attendance plans",
-				 scan->employees[i].employee_id);
-		if (i > 0 && scan->employees[i].employee_id <
-			scan->employees[i - 1].employee_id)
-			elog(ERROR, "employees of the attendance scan are not sorted by id at place %d",
-				 i);
 		entry->index = i;
 	}
-	build_place_index(scan);
 }

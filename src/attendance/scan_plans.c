@@ -5,10 +5,11 @@
  *
  * att_scan_read_plans reads the plan and the employment dates of each
  * employee that the scan's arguments select.  A receiver keeps one copy of
- * each distinct plan and appends the employee.  The employees are then sorted
- * by employee id, and the hash table from employee id to place is built.  A
- * few listed employees get their plans from att_listed_plans
- * (listed_plans.c), the others from the attendance_plans SQL function.
+ * each distinct plan and appends the employee.  The employees are then
+ * sorted by employee id, and the index from employee id to place is built
+ * (scan_index.c).  A few listed employees get their plans from
+ * att_listed_plans (listed_plans.c), the others from the attendance_plans
+ * SQL function.
  *
  *-------------------------------------------------------------------------
  */
@@ -123,7 +124,7 @@ att_scan_few_employees(const AttScanArgs *args)
 
 /*
  * Reads the plans of the employees, sorts them by employee id and makes
- * the table and the array from employee id to its place.
+ * the index from employee id to place (scan_index.c).
  */
 void
 att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
@@ -141,13 +142,6 @@ att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 										 receiver.capacity *
 										 sizeof(ScanEmployee));
 
-	memset(&opts, 0, sizeof(opts));
-	opts.params = att_scan_query_params(args, DATEOID,
-										DateADTGetDatum(args->first_day),
-										DateADTGetDatum(args->last_day),
-										types);
-	opts.read_only = true;
-	opts.dest = &receiver.pub;
 	/*
 	 * A few listed employees, as refresh_attendance reads them, get their
 	 * plans from single-table reads (listed_plans.c).  In a new session,
@@ -160,6 +154,13 @@ att_scan_read_plans(AttScan *scan, const AttScanArgs *args)
 						 args->employee_ids, listed_plan_receive, &receiver);
 	else
 	{
+		memset(&opts, 0, sizeof(opts));
+		opts.params = att_scan_query_params(args, DATEOID,
+											DateADTGetDatum(args->first_day),
+											DateADTGetDatum(args->last_day),
+											types);
+		opts.read_only = true;
+		opts.dest = &receiver.pub;
 		rc = SPI_execute_extended(
 								  "SELECT p.employee_id, p.plan, p.emit_from, p.emit_to"
 								  " FROM otan_enbek.attendance_plans($1, $2, $3, now(), $4) p"

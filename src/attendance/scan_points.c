@@ -43,7 +43,7 @@ att_scan_read_points(AttScan *scan, Datum org)
 	int			rc;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.params = att_scan_make_params(1, types, &org, &isnull);
+	opts.params = att_make_params(1, types, &org, NULL);
 	opts.read_only = true;
 	rc = att_execute_saved("SELECT ap.source_id, ap.device, ap.direction,"
 						   " ap.counts_for_attendance, ap.clock_skew_sec"

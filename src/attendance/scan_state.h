@@ -88,7 +88,8 @@ typedef struct AttScan
 	MemoryContext cxt;			/* holds everything below */
 	ScanEmployee *employees;	/* in employee id order */
 	int32		nemployees;
-	emptab_hash *by_id;
+	emptab_hash *by_id;			/* places by employee id, when place_of_id
+								 * is NULL */
 	AttPlanSet	plans;			/* the distinct plans of the employees */
 	ScanPoint  *points[POINT_BUCKETS];
 	bool		has_points;
@@ -111,9 +112,6 @@ typedef struct AttScan
 extern ParamListInfo att_scan_query_params(const AttScanArgs *args,
 										   Oid bound_type, Datum from,
 										   Datum to, Oid *types);
-extern ParamListInfo att_scan_make_params(int n, const Oid *types,
-										  const Datum *values,
-										  const bool *nulls);
 extern void att_scan_init_receiver(DestReceiver *pub,
 								   bool (*receive) (TupleTableSlot *slot,
 													DestReceiver *self));

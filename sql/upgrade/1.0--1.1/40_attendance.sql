@@ -1371,9 +1371,10 @@ COMMENT ON FUNCTION otan_enbek.attendance_has_events(integer, timestamptz, times
 -- employees only.  It spans the month's first pending day minus one to its
 -- last plus one, so that a night shift that began the day before a pending
 -- day gets its late exit.  Every pending day is written, or loses its row
--- when the computation gives none.  A neighbouring day is written only when its figures come out different from its stored row, or
--- when it has no row but has punches, so that the rows of other days keep
--- their place and their computed_at.  The rows come out as compute_attendance
+-- when the computation gives none.  A neighbouring day is written only
+-- when its figures come out different from its stored row, or when it has
+-- no row but has punches, so that the rows of other days keep their place
+-- and their computed_at.  The rows come out as compute_attendance
 -- writes them, flags included: both take them from attendance_compute_days.
 -- Events are found by the employee's credentials, as ingest and
 -- resolve_credentials assign them.  NOTE: an event stored by a plain
