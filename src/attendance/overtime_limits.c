@@ -153,7 +153,8 @@ att_limits_init(AttOvertimeLimits *limits, const AttScanArgs *args)
 	j2date(args->first_day + POSTGRES_EPOCH_JDATE, &limits->first_year,
 		   &limits->first_month, &day);
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	load_heavy_schedules(limits, args->org, cxt);
 	if (limits->first_month != 1 || day != 1)
 		load_carries(limits, args, cxt);

@@ -44,7 +44,8 @@ otan_enbek_attendance_has_events(PG_FUNCTION_ARGS)
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = PG_GETARG_DATUM(2);
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	memset(&opts, 0, sizeof(opts));
 	opts.params = att_make_params(3, types, values, NULL);
 	opts.read_only = true;
