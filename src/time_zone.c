@@ -26,11 +26,11 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "parser/scansup.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
+#include "ingest/zone.h"
 #include "message_value.h"
 
 PG_FUNCTION_INFO_V1(otan_enbek_time_zone_abbreviation_check);
@@ -57,20 +57,16 @@ otan_enbek_time_zone_abbreviation_check(PG_FUNCTION_ARGS)
 {
 	text	   *zone = PG_GETARG_TEXT_PP(0);
 	char	   *name = text_to_cstring(zone);
-	char	   *lower_name;
 	int			type;
 	int			abbrev_offset;
-	pg_tz	   *abbrev_zone;
 	pg_tz	   *tz;
 	long int	zone_offset;
 
 	if (strlen(name) > TZ_STRLEN_MAX)
 		PG_RETURN_BOOL(true);
 
-	/* the lookup of timestamp_zone, which wants the name in lower case */
-	lower_name = downcase_truncate_identifier(name, strlen(name), false);
-	type = DecodeTimezoneAbbrev(0, lower_name, &abbrev_offset, &abbrev_zone);
-	if (type != TZ && type != DTZ && type != DYNTZ)
+	type = zone_abbreviation_type(name, &abbrev_offset);
+	if (type < 0)
 		PG_RETURN_BOOL(true);
 	tz = pg_tzset(name);
 	if (tz == NULL)

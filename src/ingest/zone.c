@@ -44,19 +44,34 @@ ingest_zone_open(text *name)
 {
 	IngestZone *zone = palloc(sizeof(IngestZone));
 	char		tzname[TZ_STRLEN_MAX + 1];
-	char	   *lowzone;
-	int			type;
 	int			offset;
-	pg_tz	   *abbrev_tz;
 
 	zone->name = name;
 	zone->tz = NULL;
 	text_to_cstring_buffer(name, tzname, sizeof(tzname));
-	lowzone = downcase_truncate_identifier(tzname, strlen(tzname), false);
-	type = DecodeTimezoneAbbrev(0, lowzone, &offset, &abbrev_tz);
-	if (type != TZ && type != DTZ && type != DYNTZ)
+	if (zone_abbreviation_type(tzname, &offset) < 0)
 		zone->tz = pg_tzset(tzname);
 	return zone;
+}
+
+/*
+ * Looks name up among the time zone abbreviations, as timestamp_zone does
+ * before it tries the tz database.  Returns TZ, DTZ or DYNTZ for an
+ * abbreviation, with its offset in seconds east of UTC (not set for
+ * DYNTZ), and -1 for any other name.
+ */
+int
+zone_abbreviation_type(const char *name, int *offset)
+{
+	char	   *lower_name;
+	int			type;
+	pg_tz	   *abbrev_tz;
+
+	/* timestamp_zone looks the name up in lower case */
+	lower_name = downcase_truncate_identifier(name, strlen(name), false);
+	type = DecodeTimezoneAbbrev(0, lower_name, offset, &abbrev_tz);
+	pfree(lower_name);
+	return (type == TZ || type == DTZ || type == DYNTZ) ? type : -1;
 }
 
 /* Returns the UTC time of a local time, as local_time AT TIME ZONE zone. */

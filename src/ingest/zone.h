@@ -19,5 +19,6 @@ typedef struct IngestZone IngestZone;
 extern IngestZone *ingest_zone_open(text *name);
 extern TimestampTz ingest_zone_to_utc(IngestZone *zone, Timestamp local_time);
 extern DateADT ingest_zone_local_date(IngestZone *zone, TimestampTz at);
+extern int	zone_abbreviation_type(const char *name, int *offset);
 
 #endif							/* OTAN_ENBEK_ZONE_H */
