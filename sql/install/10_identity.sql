@@ -72,8 +72,10 @@ BEGIN
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
     END IF;
     -- localtime and posixrules follow the server's files, and Factory has
-    -- no offset of a place: none of them says where the devices are.
-    IF zone IN ('localtime', 'posixrules', 'Factory') THEN
+    -- no offset of a place: none of them says where the devices are.  The
+    -- tz database also lists copies under posix/ and right/, such as
+    -- posix/Factory.
+    IF zone ~ '(^|/)(localtime|posixrules|Factory)$' THEN
         RAISE EXCEPTION 'time zone "%" names no place', zone
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'localtime and posixrules follow the server''s own time zone files, and Factory has no UTC offset of a place.',

@@ -1,7 +1,7 @@
 -- A change of an employee's employment dates marks the days it affects,
 -- so that refresh_attendance gives the rows of a full computation.
 BEGIN;
-SELECT plan(10);
+SELECT plan(12);
 
 SET LOCAL timezone = 'Asia/Almaty';
 SET LOCAL client_min_messages = warning;
@@ -95,6 +95,26 @@ SELECT is((SELECT count(*) FROM otan_enbek.attendance_pending
            WHERE org_id = 4717 AND employee_id = 2
              AND work_day BETWEEN '2026-02-01' AND '2026-02-28'),
           28::bigint, 'a later contract start marks its month');
+
+-- A change of schedule marks every computed day of the employee, and the
+-- refresh gives the rows of a full computation.
+DELETE FROM otan_enbek.attendance_pending WHERE org_id = 4717;
+UPDATE otan_enbek.employee SET contract_start = NULL WHERE org_id = 4717 AND employee_id = 2;
+SELECT otan_enbek.refresh_attendance(4717);
+INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name) VALUES (4717, 2, 'Day 10-19');
+INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_time, end_time,
+        break_start, break_end)
+SELECT 4717, 2, d, '10:00', '19:00', '13:00', '14:00' FROM generate_series(1, 5) d;
+UPDATE otan_enbek.employee SET schedule_id = 2 WHERE org_id = 4717 AND employee_id = 2;
+SELECT is((SELECT count(*) FROM otan_enbek.attendance_pending
+           WHERE org_id = 4717 AND employee_id = 2),
+          28::bigint, 'a change of schedule marks every computed day');
+SELECT otan_enbek.refresh_attendance(4717);
+TRUNCATE refreshed;
+INSERT INTO refreshed SELECT pg_temp.digest();
+SELECT otan_enbek.compute_attendance(4717, '2026-02-01', '2026-02-28');
+SELECT is(pg_temp.digest(), (SELECT d FROM refreshed),
+          'the refresh after a change of schedule gives the rows of a full computation');
 
 SELECT * FROM finish();
 ROLLBACK;

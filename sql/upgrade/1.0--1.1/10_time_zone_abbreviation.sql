@@ -22,7 +22,7 @@ DECLARE
 BEGIN
     FOR org IN SELECT o.org_id, o.time_zone FROM otan_enbek.organization o ORDER BY o.org_id
     LOOP
-        IF org.time_zone IN ('localtime', 'posixrules', 'Factory') THEN
+        IF org.time_zone ~ '(^|/)(localtime|posixrules|Factory)$' THEN
             RAISE EXCEPTION 'organization % has time zone "%", which names no place',
                     org.org_id, org.time_zone
                 USING ERRCODE = 'invalid_parameter_value',

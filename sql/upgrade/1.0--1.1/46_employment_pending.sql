@@ -1,11 +1,16 @@
 
--- Marks for refresh_attendance the days whose employment changes when an
--- employee's contract_start, contract_end or dismissed_on changes.  A day
+-- Marks for refresh_attendance the days that change when an employee's
+-- contract_start, contract_end, dismissed_on or schedule_id changes.  A day
 -- inside the employment dates has a norm and can be an absence, and a day
 -- outside them keeps only its punches, in the months of the employment.
 -- So the marked days run from the month of the earliest changed date to
 -- the month of the latest, within the days computed so far for the
 -- organization: compute_attendance writes days not computed yet anyway.
+-- A change of schedule_id marks every computed day of the employee,
+-- because the schedule applies on each day without a dated assignment.
+-- TODO: changes of employee_schedule, work_schedule and work_schedule_rule
+-- mark no day yet, so refresh_attendance keeps the old schedule's rows
+-- until compute_attendance runs again.
 CREATE FUNCTION otan_enbek.employee_mark_pending() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -13,13 +18,17 @@ CREATE FUNCTION otan_enbek.employee_mark_pending() RETURNS trigger
 BEGIN
     WITH changed AS (
         SELECT n.org_id, n.employee_id,
-               least(CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+               least(CASE WHEN o.schedule_id IS DISTINCT FROM n.schedule_id
+                          THEN '-infinity'::date END,
+                     CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
                           THEN least(coalesce(o.contract_start, '-infinity'),
                                      coalesce(n.contract_start, '-infinity')) END,
                      CASE WHEN e.old_end IS DISTINCT FROM e.new_end
                           THEN least(coalesce(e.old_end, 'infinity'),
                                      coalesce(e.new_end, 'infinity')) END) AS low,
-               greatest(CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+               greatest(CASE WHEN o.schedule_id IS DISTINCT FROM n.schedule_id
+                             THEN 'infinity'::date END,
+                        CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
                              THEN greatest(coalesce(o.contract_start, '-infinity'),
                                            coalesce(n.contract_start, '-infinity')) END,
                         CASE WHEN e.old_end IS DISTINCT FROM e.new_end
@@ -30,7 +39,8 @@ BEGIN
         CROSS JOIN LATERAL (
             SELECT least(o.dismissed_on, o.contract_end) AS old_end,
                    least(n.dismissed_on, n.contract_end) AS new_end) e
-        WHERE o.contract_start IS DISTINCT FROM n.contract_start
+        WHERE o.schedule_id IS DISTINCT FROM n.schedule_id
+           OR o.contract_start IS DISTINCT FROM n.contract_start
            OR e.old_end IS DISTINCT FROM e.new_end
     ), computed AS (
         SELECT a.org_id, min(a.work_day) AS first_day, max(a.work_day) AS last_day
