@@ -123,7 +123,9 @@ CREATE TABLE otan_enbek.work_schedule_rule (
     PRIMARY KEY (org_id, schedule_id, day_no, part_no),
     FOREIGN KEY (org_id, schedule_id) REFERENCES otan_enbek.work_schedule ON DELETE CASCADE,
     CHECK (start_time <> end_time),
-    CHECK ((break_start IS NULL) = (break_end IS NULL))
+    CHECK ((break_start IS NULL) = (break_end IS NULL)),
+    -- time accepts 24:00, which would start the shift on the next day
+    CONSTRAINT work_schedule_rule_start_time_check CHECK (start_time < '24:00')
 );
 COMMENT ON TABLE otan_enbek.work_schedule_rule IS
     'Shifts of a schedule; a weekly schedule has day_no 1 (Monday) to 7 (Sunday), a rotation day_no 1 to rotation_days, and a day without a row is a day off';

@@ -6,7 +6,8 @@
 #   (localtime);
 # - work schedules with an id below 1, referred to by a rule, an employee,
 #   an assignment and the organization's default;
-# - an employee dismissed before the contract start.
+# - an employee dismissed before the contract start;
+# - a shift that starts at 24:00.
 
 use strict;
 use warnings;
@@ -34,7 +35,7 @@ VALUES (4972, '090440004697', 'School on server time', 'localtime');
 INSERT INTO otan_enbek.work_schedule (org_id, schedule_id, name)
 VALUES (4971, 0, 'Day'), (4971, -3, 'Night');
 INSERT INTO otan_enbek.work_schedule_rule (org_id, schedule_id, day_no, start_time, end_time)
-VALUES (4971, 0, 1, '09:00', '18:00');
+VALUES (4971, 0, 1, '09:00', '18:00'), (4971, -3, 2, '24:00', '08:00');
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name, schedule_id)
 VALUES (4971, 1, '850101300005', 'Abenova', 'Aigerim', 0);
 INSERT INTO otan_enbek.employee (org_id, employee_id, iin, last_name, first_name,
@@ -99,6 +100,13 @@ DELETE FROM otan_enbek.work_schedule ws
 USING renumber r WHERE ws.org_id = 4971 AND ws.schedule_id = r.old_id;
 COMMIT;
 SQL
+
+	$err = psql_error($db, 'ALTER EXTENSION otan_enbek UPDATE');
+	like($err,
+		qr/shifts that start at 24:00 \(1\): day 2 of schedule 11 of organization 4971/,
+		"$version: the update lists the shift that starts at 24:00");
+	psql($db, q{UPDATE otan_enbek.work_schedule_rule SET day_no = 3, start_time = '00:00'
+	            WHERE org_id = 4971 AND schedule_id = 11});
 
 	psql($db, 'ALTER EXTENSION otan_enbek UPDATE');
 	is(psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'otan_enbek'}),
