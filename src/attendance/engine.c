@@ -475,7 +475,7 @@ month_number(DateADT day)
  * Tells whether day lies in a calendar month that has a day of
  * [emit_from, emit_to].  The employment dates come clipped to the period.
  * A date is clipped only to the period's first or last day, so for a day
- * of the period the test gives the same answer as with the real dates.
+ * of the period the test gives the same result as with the real dates.
  */
 static bool
 in_employment_months(DateADT day, DateADT emit_from, DateADT emit_to)

@@ -18,30 +18,30 @@ CREATE FUNCTION otan_enbek.employee_mark_pending() RETURNS trigger
 BEGIN
     WITH changed AS (
         SELECT n.org_id, n.employee_id,
-               least(CASE WHEN o.schedule_id IS DISTINCT FROM n.schedule_id
-                          THEN '-infinity'::date END,
-                     CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+               least(CASE WHEN f.schedule_changed THEN '-infinity'::date END,
+                     CASE WHEN f.start_changed
                           THEN least(coalesce(o.contract_start, '-infinity'),
                                      coalesce(n.contract_start, '-infinity')) END,
-                     CASE WHEN e.old_end IS DISTINCT FROM e.new_end
-                          THEN least(coalesce(e.old_end, 'infinity'),
-                                     coalesce(e.new_end, 'infinity')) END) AS low,
-               greatest(CASE WHEN o.schedule_id IS DISTINCT FROM n.schedule_id
-                             THEN 'infinity'::date END,
-                        CASE WHEN o.contract_start IS DISTINCT FROM n.contract_start
+                     CASE WHEN f.end_changed
+                          THEN least(coalesce(f.old_end, 'infinity'),
+                                     coalesce(f.new_end, 'infinity')) END) AS low,
+               greatest(CASE WHEN f.schedule_changed THEN 'infinity'::date END,
+                        CASE WHEN f.start_changed
                              THEN greatest(coalesce(o.contract_start, '-infinity'),
                                            coalesce(n.contract_start, '-infinity')) END,
-                        CASE WHEN e.old_end IS DISTINCT FROM e.new_end
-                             THEN greatest(coalesce(e.old_end, 'infinity'),
-                                           coalesce(e.new_end, 'infinity')) END) AS high
+                        CASE WHEN f.end_changed
+                             THEN greatest(coalesce(f.old_end, 'infinity'),
+                                           coalesce(f.new_end, 'infinity')) END) AS high
         FROM new_employee n
         JOIN old_employee o ON o.org_id = n.org_id AND o.employee_id = n.employee_id
         CROSS JOIN LATERAL (
-            SELECT least(o.dismissed_on, o.contract_end) AS old_end,
-                   least(n.dismissed_on, n.contract_end) AS new_end) e
-        WHERE o.schedule_id IS DISTINCT FROM n.schedule_id
-           OR o.contract_start IS DISTINCT FROM n.contract_start
-           OR e.old_end IS DISTINCT FROM e.new_end
+            SELECT e.old_end, e.new_end,
+                   o.schedule_id IS DISTINCT FROM n.schedule_id AS schedule_changed,
+                   o.contract_start IS DISTINCT FROM n.contract_start AS start_changed,
+                   e.old_end IS DISTINCT FROM e.new_end AS end_changed
+            FROM (SELECT least(o.dismissed_on, o.contract_end) AS old_end,
+                         least(n.dismissed_on, n.contract_end) AS new_end) e) f
+        WHERE f.schedule_changed OR f.start_changed OR f.end_changed
     ), computed AS (
         SELECT a.org_id, min(a.work_day) AS first_day, max(a.work_day) AS last_day
         FROM otan_enbek.attendance_day a

@@ -180,8 +180,8 @@ BEGIN
                   HINT = 'Use a tz database name such as Asia/Almaty; fixed offsets such as +05 do not follow the country''s changes of time.';
     END IF;
     -- localtime and posixrules follow the server's files, and Factory has
-    -- no offset of a place: none of them says where the devices are.  The
-    -- tz database also lists copies under posix/ and right/, such as
+    -- no offset of a place, so none of them names where the devices are.
+    -- The tz database also lists copies under posix/ and right/, such as
     -- posix/Factory.
     IF zone ~ '(^|/)(localtime|posixrules|Factory)$' THEN
         RAISE EXCEPTION 'time zone "%" names no place', zone
