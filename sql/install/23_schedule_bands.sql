@@ -49,17 +49,18 @@ CREATE FUNCTION otan_enbek.schedule_check_bands() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
-    SELECT ws.name, r.day_no, r.part_no, r.start_time, r.end_time,
-           otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start, ws.core_end,
-                                            r.start_time, r.end_time) AS problem
+    SELECT ws.name, r.day_no, r.part_no, r.start_time, r.end_time, p.problem
       INTO bad
     FROM otan_enbek.work_schedule ws
     JOIN otan_enbek.work_schedule_rule r
       ON r.org_id = ws.org_id AND r.schedule_id = ws.schedule_id
+    CROSS JOIN LATERAL (
+        SELECT otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start,
+                                                ws.core_end, r.start_time,
+                                                r.end_time) AS problem) p
     WHERE ws.org_id = NEW.org_id AND ws.schedule_id = NEW.schedule_id
       AND ws.kind = 'flexible'
-      AND otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start, ws.core_end,
-                                           r.start_time, r.end_time) IS NOT NULL
+      AND p.problem IS NOT NULL
     ORDER BY r.day_no, r.part_no
     LIMIT 1;
     IF FOUND THEN
@@ -94,14 +95,16 @@ DECLARE
 BEGIN
     FOR s IN
         SELECT DISTINCT ON (ws.org_id, ws.schedule_id) ws.org_id, ws.schedule_id, ws.name,
-               otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start, ws.core_end,
-                                                r.start_time, r.end_time) AS problem
+               p.problem
         FROM otan_enbek.work_schedule ws
         JOIN otan_enbek.work_schedule_rule r
           ON r.org_id = ws.org_id AND r.schedule_id = ws.schedule_id
+        CROSS JOIN LATERAL (
+            SELECT otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start,
+                                                    ws.core_end, r.start_time,
+                                                    r.end_time) AS problem) p
         WHERE ws.kind = 'flexible'
-          AND otan_enbek.schedule_band_problem(ws.daily_norm_min, ws.core_start, ws.core_end,
-                                               r.start_time, r.end_time) IS NOT NULL
+          AND p.problem IS NOT NULL
         ORDER BY ws.org_id, ws.schedule_id, r.day_no, r.part_no
     LOOP
         RAISE WARNING 'flexible schedule "%" (organization %, schedule %) has an invalid band: %',
