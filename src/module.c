@@ -23,6 +23,7 @@
 #include "privacy.h"
 #include "progress.h"
 #include "pull/pull.h"
+#include "attendance/refresh_worker.h"
 #include "attendance/scan.h"
 
 PG_MODULE_MAGIC;
@@ -368,6 +369,7 @@ _PG_init(void)
 	define_worker_settings();
 	define_signer_settings();
 	pull_define_settings();
+	refresh_worker_define_settings();
 	define_notification_settings();
 	directory_define_settings();
 	att_parallel_define_settings();

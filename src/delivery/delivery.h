@@ -142,6 +142,21 @@ typedef struct DeliveryVerdict
 	bool		internal_error; /* raised before or after the request */
 } DeliveryVerdict;
 
+/*
+ * The attendance refreshes of a database's worker since it started
+ * (attendance/refresh_worker.c), kept in its registry slot.
+ */
+typedef struct WorkerRefreshStats
+{
+	uint64		looks;			/* looks that found pending days */
+	uint64		refreshes;		/* organizations refreshed */
+	uint64		failures;		/* refreshes rolled back */
+	uint64		rows;			/* attendance_day rows written or deleted */
+	TimestampTz last_at;		/* end of the last look with pending days */
+	int64		last_us;		/* its duration in microseconds */
+	int			last_rows;		/* the rows it wrote or deleted */
+} WorkerRefreshStats;
+
 /* registry.c: which worker serves which database */
 extern void delivery_registry_install_hooks(void);
 extern bool delivery_registry_available(void);
@@ -160,6 +175,10 @@ extern bool delivery_registry_any_due(TimestampTz now);
 extern Oid	delivery_registry_next_to_start(TimestampTz now, long *wait_ms);
 extern void delivery_registry_mark_start_failed(Oid dboid);
 extern const char *delivery_registry_state(Oid dboid, int *pid);
+extern void delivery_registry_set_refresh_stats(Oid dboid,
+												const WorkerRefreshStats *stats);
+extern bool delivery_registry_refresh_stats(Oid dboid,
+											WorkerRefreshStats *stats);
 
 /* wake.c: wake the worker when a transaction commits */
 extern void delivery_wake_at_commit(void);

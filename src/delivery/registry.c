@@ -51,6 +51,7 @@ typedef struct DeliverySlot
 	int			pgprocno;		/* worker's PGPROC number when RUNNING */
 	uint64		wake_count;		/* wake-ups requested for this database */
 	TimestampTz not_before;		/* earliest start of a REQUESTED worker */
+	WorkerRefreshStats refresh; /* the running worker's refreshes */
 } DeliverySlot;
 
 typedef struct DeliveryRegistry
@@ -182,6 +183,7 @@ allocate_slot(Oid dboid)
 			slot->pgprocno = -1;
 			slot->wake_count = 0;
 			slot->not_before = 0;
+			memset(&slot->refresh, 0, sizeof(slot->refresh));
 			return slot;
 		}
 	}
@@ -259,6 +261,7 @@ delivery_registry_attach(Oid dboid, uint64 *wake_count)
 	slot->state = SLOT_RUNNING;
 	slot->pid = MyProcPid;
 	slot->pgprocno = MyProc->pgprocno;
+	memset(&slot->refresh, 0, sizeof(slot->refresh));
 	*wake_count = slot->wake_count;
 	LWLockRelease(registry->lock);
 	return true;
@@ -320,6 +323,42 @@ delivery_registry_wake_count(Oid dboid)
 		count = slot->wake_count;
 	LWLockRelease(registry->lock);
 	return count;
+}
+
+/* Publishes the attendance refreshes of the calling worker. */
+void
+delivery_registry_set_refresh_stats(Oid dboid, const WorkerRefreshStats *stats)
+{
+	DeliverySlot *slot;
+
+	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	slot = find_slot(dboid);
+	if (slot != NULL && slot->state == SLOT_RUNNING &&
+		slot->pid == MyProcPid)
+		slot->refresh = *stats;
+	LWLockRelease(registry->lock);
+}
+
+/*
+ * Copies the attendance refreshes of a database's running worker into
+ * *stats.  Returns false, with *stats zeroed, when no worker runs.
+ */
+bool
+delivery_registry_refresh_stats(Oid dboid, WorkerRefreshStats *stats)
+{
+	DeliverySlot *slot;
+	bool		running = false;
+
+	memset(stats, 0, sizeof(*stats));
+	LWLockAcquire(registry->lock, LW_SHARED);
+	slot = find_slot(dboid);
+	if (slot != NULL && slot->state == SLOT_RUNNING)
+	{
+		*stats = slot->refresh;
+		running = true;
+	}
+	LWLockRelease(registry->lock);
+	return running;
 }
 
 /* Records whether the calling process is the running launcher. */

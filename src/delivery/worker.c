@@ -15,7 +15,10 @@
  * delivery.  While there is nothing to deliver it runs no SQL for delivery.  Between cycles it also
  * runs the pulls of network sources that are due (pull_worker.c), which
  * look for due sources at least every otan_enbek.pull_naptime unless
- * otan_enbek.pull_in_worker is off.
+ * otan_enbek.pull_in_worker is off, and, with otan_enbek.refresh_in_worker
+ * on, it refreshes the attendance days that ingest marked
+ * (attendance/refresh_worker.c) on each wake-up and at least every
+ * otan_enbek.refresh_naptime.
  *
  * At start the worker puts back in the queue the submissions that a worker
  * of the database claimed and never recorded (it crashed, or the server
@@ -45,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "otan_enbek.h"
+#include "attendance/refresh_worker.h"
 #include "delivery/delivery.h"
 #include "delivery/notification.h"
 #include "delivery/profile.h"
@@ -353,14 +357,16 @@ milliseconds_until(TimestampTz next_due)
 
 /*
  * The worker's main loop: a delivery cycle on every wake-up by the latch
- * or at the queue's next due time, the due pulls, then sleep.  It returns
- * only through worker_exit or an error.
+ * or at the queue's next due time, the due pulls, the pending attendance
+ * refreshes, then sleep.  It returns only through worker_exit or an
+ * error.
  */
 static void
 worker_loop(void)
 {
 	MemoryContext cycle_context;
 	bool		deliver = true;
+	bool		woken = true;
 	TimestampTz delivery_at = 0;	/* next_due of the last cycle, 0: none */
 
 	cycle_context = AllocSetContextCreate(TopMemoryContext,
@@ -372,6 +378,7 @@ worker_loop(void)
 		const char *profiles = NULL;
 		bool		usable = false;
 		long		pull_ms;
+		long		refresh_ms;
 		int			events;
 
 		worker_handle_signals();
@@ -424,6 +431,9 @@ worker_loop(void)
 		pull_ms = pull_run_due_sources(worker_dbname);
 		if (pull_ms >= 0 && (timeout_ms < 0 || pull_ms < timeout_ms))
 			timeout_ms = pull_ms;
+		refresh_ms = refresh_run_pending(woken);
+		if (refresh_ms >= 0 && (timeout_ms < 0 || refresh_ms < timeout_ms))
+			timeout_ms = refresh_ms;
 
 		events = WaitLatch(MyLatch,
 						   WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
@@ -431,7 +441,8 @@ worker_loop(void)
 						   timeout_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		deliver = (events & WL_LATCH_SET) != 0 ||
+		woken = (events & WL_LATCH_SET) != 0;
+		deliver = woken ||
 			(delivery_at != 0 && GetCurrentTimestamp() >= delivery_at);
 	}
 }

@@ -1,0 +1,305 @@
+/*-------------------------------------------------------------------------
+ *
+ * refresh_worker.c
+ *	  Attendance refreshes run by the background worker of a database.
+ *
+ * With otan_enbek.refresh_in_worker on, a statement that marks days in
+ * attendance_pending wakes the database's worker when its transaction
+ * commits (the statement trigger attendance_pending_wake), and the worker
+ * runs refresh_attendance for each organization with pending days, in a
+ * transaction of its own.  The worker also looks for pending days at least
+ * every otan_enbek.refresh_naptime, which finds the days marked while the
+ * setting was off and those of a refresh that failed.
+ *
+ * The worker lives as long as the server, so its session keeps the catalogs
+ * and plans of one refresh for the next.  A new connection (a pg_cron job,
+ * a psql call) loads them again for each refresh, which costs several
+ * times the refresh of one late punch.
+ *
+ * A refresh waits at most REFRESH_LOCK_TIMEOUT for the lock of its
+ * organization, which compute_attendance holds while it computes: the
+ * worker does not stop delivering for the length of a computation, and the
+ * days stay pending until its next look.  Any other error is logged and
+ * rolled back, and the other organizations are refreshed.  The worker
+ * connects as the bootstrap superuser, so row-level security does not
+ * apply to its refreshes.
+ *
+ * A refresh commits without waiting for its WAL to reach the disk
+ * (synchronous_commit off), which would take longer than the refresh of a
+ * late punch.  Its rows are computed from stored events, and the same
+ * transaction deletes the days from attendance_pending: a crash that loses
+ * the commit loses the deletion too, and the days are refreshed again
+ * after the restart.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "attendance/refresh_worker.h"
+#include "delivery/delivery.h"
+
+/* Maximum wait of a refresh for the lock of its organization */
+#define REFRESH_LOCK_TIMEOUT "1s"
+
+PG_FUNCTION_INFO_V1(otan_enbek_attendance_pending_wake);
+PG_FUNCTION_INFO_V1(otan_enbek_refresh_worker_info);
+
+bool		otan_enbek_refresh_in_worker = false;
+int			otan_enbek_refresh_naptime_s = 60;
+
+/* The refreshes of this worker, published in its registry slot */
+static WorkerRefreshStats refresh_stats;
+
+/* Defines otan_enbek.refresh_in_worker and otan_enbek.refresh_naptime. */
+void
+refresh_worker_define_settings(void)
+{
+	DefineCustomBoolVariable("otan_enbek.refresh_in_worker",
+							 "Lets the background worker of each database refresh the attendance days that ingest marks, as soon as they are committed.",
+							 "Without it, refresh_attendance runs from pg_cron jobs or by hand only.",
+							 &otan_enbek_refresh_in_worker, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("otan_enbek.refresh_naptime",
+							"Longest time the worker waits before it looks for pending attendance days again.",
+							"Days marked while refresh_in_worker was off, and days whose refresh failed, are refreshed after at most this time.",
+							&otan_enbek_refresh_naptime_s, 60, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+/*
+ * Lists, in the given memory context, the organizations that have pending
+ * days.  NIL when the installed version has no refresh_attendance, or when
+ * the extension is being dropped.
+ */
+static List *
+list_pending_orgs(MemoryContext context)
+{
+	MemoryContext caller;
+	List	   *orgs = NIL;
+
+	caller = queue_begin("otan_enbek refresh: looking for pending days");
+
+	if (queue_lock_extension() &&
+		queue_function_exists("refresh_attendance"))
+	{
+		if (SPI_execute("SELECT p.org_id FROM otan_enbek.attendance_pending p"
+						" GROUP BY p.org_id ORDER BY p.org_id",
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not list the pending attendance days");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		org = SPI_getbinval(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1,
+											&isnull);
+			MemoryContext old = MemoryContextSwitchTo(context);
+
+			orgs = lappend_int(orgs, DatumGetInt32(org));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	queue_commit(caller);
+	return orgs;
+}
+
+/* Refreshes one organization; returns the rows written or deleted. */
+static int
+refresh_org(int org)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(org)};
+	int			rows = 0;
+	MemoryContext caller = queue_begin("otan_enbek refresh: refreshing");
+
+	(void) set_config_option("lock_timeout", REFRESH_LOCK_TIMEOUT,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+	(void) set_config_option("synchronous_commit", "off",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+	if (queue_lock_extension())
+	{
+		bool		isnull;
+		Datum		written;
+
+		if (SPI_execute_with_args("SELECT otan_enbek.refresh_attendance($1)",
+								  1, argtypes, values, NULL, false,
+								  0) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not run refresh_attendance");
+		written = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								1, &isnull);
+		if (!isnull)
+			rows = DatumGetInt32(written);
+	}
+	queue_commit(caller);
+	return rows;
+}
+
+/*
+ * Ends a transaction that raised an error.  A refresh that waited too long
+ * for its organization's lock is logged at DEBUG1 only: a computation of
+ * the organization was running, and the days stay pending.
+ */
+static void
+abort_after_error(MemoryContext context, int org)
+{
+	ErrorData  *error;
+
+	MemoryContextSwitchTo(context);
+	error = CopyErrorData();
+	if (error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	{
+		FlushErrorState();
+		ereport(DEBUG1,
+				(errmsg_internal("otan_enbek refresh of organization %d postponed: its attendance is being computed",
+								 org)));
+	}
+	else
+	{
+		EmitErrorReport();
+		FlushErrorState();
+	}
+	FreeErrorData(error);
+	AbortCurrentTransaction();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Refreshes the pending days of every organization; updates the stats. */
+static void
+refresh_pending(MemoryContext context)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	List	   *volatile orgs = NIL;
+	int			rows = 0;
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		orgs = list_pending_orgs(context);
+	}
+	PG_CATCH();
+	{
+		abort_after_error(context, 0);
+	}
+	PG_END_TRY();
+	if (orgs == NIL)
+		return;
+
+	foreach(lc, orgs)
+	{
+		int			org = lfirst_int(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		PG_TRY();
+		{
+			rows += refresh_org(org);
+			refresh_stats.refreshes++;
+		}
+		PG_CATCH();
+		{
+			abort_after_error(context, org);
+			refresh_stats.failures++;
+		}
+		PG_END_TRY();
+	}
+	list_free(orgs);
+
+	refresh_stats.looks++;
+	refresh_stats.rows += rows;
+	refresh_stats.last_rows = rows;
+	refresh_stats.last_at = GetCurrentTimestamp();
+	refresh_stats.last_us = refresh_stats.last_at - start;
+	delivery_registry_set_refresh_stats(MyDatabaseId, &refresh_stats);
+}
+
+long
+refresh_run_pending(bool woken)
+{
+	static TimestampTz next_look = 0;
+	long		naptime_ms = otan_enbek_refresh_naptime_s * 1000L;
+
+	if (!otan_enbek_refresh_in_worker)
+		return -1;
+	if (!woken)
+	{
+		long		until_next;
+
+		/* a reload may have shortened the naptime since the last look */
+		until_next = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+													 next_look);
+		if (until_next > 0 && until_next <= naptime_ms)
+			return until_next;
+	}
+	refresh_pending(CurrentMemoryContext);
+	next_look = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											naptime_ms);
+	return naptime_ms;
+}
+
+/*
+ * Trigger function otan_enbek.attendance_pending_wake(): after a statement
+ * that inserted into attendance_pending, wakes the database's worker when
+ * the transaction commits, if it refreshes attendance.
+ */
+Datum
+otan_enbek_attendance_pending_wake(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("attendance_pending_wake() was not called by a trigger")));
+	if (otan_enbek_refresh_in_worker && delivery_registry_available())
+		delivery_wake_at_commit();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * SQL function otan_enbek.refresh_worker_info(): the attendance refreshes of
+ * this database's worker since it started.
+ */
+Datum
+otan_enbek_refresh_worker_info(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	WorkerRefreshStats stats;
+	Datum		values[9];
+	bool		nulls[9] = {false};
+	bool		running = false;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	if (delivery_registry_available())
+		running = delivery_registry_refresh_stats(MyDatabaseId, &stats);
+	else
+		memset(&stats, 0, sizeof(stats));
+
+	values[0] = BoolGetDatum(otan_enbek_refresh_in_worker);
+	values[1] = BoolGetDatum(running);
+	values[2] = Int64GetDatum((int64) stats.looks);
+	values[3] = Int64GetDatum((int64) stats.refreshes);
+	values[4] = Int64GetDatum((int64) stats.failures);
+	values[5] = Int64GetDatum((int64) stats.rows);
+	if (stats.looks > 0)
+	{
+		values[6] = TimestampTzGetDatum(stats.last_at);
+		values[7] = Float8GetDatum(stats.last_us / 1000.0);
+		values[8] = Int32GetDatum(stats.last_rows);
+	}
+	else
+		nulls[6] = nulls[7] = nulls[8] = true;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
