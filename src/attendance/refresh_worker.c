@@ -72,7 +72,7 @@ refresh_worker_define_settings(void)
 							 &otan_enbek_refresh_in_worker, false,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("otan_enbek.refresh_naptime",
-							"Longest time the worker waits before it looks for pending attendance days again.",
+							"Maximum time the worker waits before it looks for pending attendance days again.",
 							"Days marked while refresh_in_worker was off, and days whose refresh failed, are refreshed after at most this time.",
 							&otan_enbek_refresh_naptime_s, 60, 1, 3600,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);

@@ -122,12 +122,12 @@ is(psql($db, $days), computed_days(), 'with the rows of a computation from scrat
 
 # 5. A refresh that fails is logged and rolled back; the worker goes on.
 psql($db, q{
-	CREATE FUNCTION refuse_day() RETURNS trigger LANGUAGE plpgsql AS $f$
+	CREATE FUNCTION reject_day() RETURNS trigger LANGUAGE plpgsql AS $f$
 	BEGIN
-		RAISE EXCEPTION 'attendance_day refused for the test';
+		RAISE EXCEPTION 'attendance_day rejected for the test';
 	END $f$;
-	CREATE TRIGGER refuse_day BEFORE INSERT OR UPDATE ON otan_enbek.attendance_day
-	    FOR EACH ROW EXECUTE FUNCTION refuse_day();});
+	CREATE TRIGGER reject_day BEFORE INSERT OR UPDATE ON otan_enbek.attendance_day
+	    FOR EACH ROW EXECUTE FUNCTION reject_day();});
 set_config('otan_enbek.refresh_naptime', '3600s');
 my $pid = psql($db, 'SELECT worker_pid FROM otan_enbek.delivery_worker_info()');
 my $failures = psql($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()');
@@ -135,10 +135,10 @@ ingest(punch(3, '2025-11-06 18:00:00', 1));
 is(wait_for($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()', $failures + 1),
 	$failures + 1, 'the failed refresh is counted');
 is(pending(), 1, 'its day stays pending');
-like(server_log(), qr/attendance_day refused for the test/, 'the error is logged');
+like(server_log(), qr/attendance_day rejected for the test/, 'the error is logged');
 is(psql($db, 'SELECT worker_pid FROM otan_enbek.delivery_worker_info()'), $pid,
 	'the worker keeps running');
-psql($db, 'DROP TRIGGER refuse_day ON otan_enbek.attendance_day; SELECT otan_enbek.wake_delivery()');
+psql($db, 'DROP TRIGGER reject_day ON otan_enbek.attendance_day; SELECT otan_enbek.wake_delivery()');
 is(wait_for($db, "SELECT count(*) FROM otan_enbek.attendance_pending WHERE org_id = $org",
 		'0'), '0', 'a wake-up refreshes the day once the error is gone');
 is(psql($db, $days), computed_days(), 'with the rows of a computation from scratch');
