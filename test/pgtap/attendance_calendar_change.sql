@@ -2,7 +2,7 @@
 -- the changed dates of the organizations' employees, so that
 -- refresh_attendance gives the rows of a full computation.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 SET LOCAL timezone = 'Asia/Almaty';
 SET LOCAL client_min_messages = warning;
@@ -163,6 +163,21 @@ SELECT * FROM pg_temp.refresh_matches_compute(4718, 'a deleted override');
 SELECT is((SELECT day_kind FROM otan_enbek.attendance_day
            WHERE org_id = 4718 AND employee_id = 1 AND work_day = '2026-02-13'),
           'holiday', 'without the override the holiday applies');
+
+-- A role that may change the national calendar alone still marks the day
+-- in every organization.
+CREATE ROLE otan_calendar_change_probe;
+GRANT USAGE ON SCHEMA otan_enbek TO otan_calendar_change_probe;
+GRANT INSERT, SELECT ON otan_enbek.calendar_day TO otan_calendar_change_probe;
+SET LOCAL ROLE otan_calendar_change_probe;
+INSERT INTO otan_enbek.calendar_day (day, kind, name)
+VALUES ('2026-02-17', 'holiday', 'Test holiday');
+RESET ROLE;
+SELECT set_eq('SELECT * FROM pg_temp.pending()',
+              $$VALUES (4718, 1, date '2026-02-17'), (4718, 2, '2026-02-17'),
+                       (4718, 3, '2026-02-17'), (4719, 1, '2026-02-17')$$,
+              'a calendar-only role marks every organization');
+SELECT otan_enbek.refresh_attendance(o) FROM (VALUES (4718), (4719)) v(o);
 
 -- A holiday after the computed days marks nothing.
 INSERT INTO otan_enbek.calendar_day (day, kind, name)

@@ -7,9 +7,14 @@
 
 -- A change of calendar_day marks the day of every employee of the
 -- organizations without an org_calendar_day row for it, because such a row
--- overrides the national calendar.
+-- overrides the national calendar.  The function runs as its owner, as
+-- calendar_day_mark_entered does, so that the marks reach every
+-- organization: a role allowed to change the national calendar may lack
+-- the privileges on the organizations' tables, or see only some of their
+-- rows under row-level security.
 CREATE FUNCTION otan_enbek.calendar_day_mark_pending() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
