@@ -18,6 +18,10 @@ CREATE FUNCTION otan_enbek.attendance_mark_days(org_ids integer[], employee_ids 
     RETURNS bigint
     LANGUAGE plpgsql STRICT
     SET search_path = pg_catalog, pg_temp
+    -- The planner expects 1,000 rows of each generate_series, so JIT
+    -- compiled the statement, which took 44 ms of a 90 ms call that marked
+    -- 4,000 days (one measured run).
+    SET jit = off
     AS $$
 DECLARE
     marked bigint;
@@ -39,11 +43,17 @@ BEGIN
         FROM unnest(org_ids, employee_ids, first_days, last_days, unassigned_only)
             AS t(org_id, employee_id, first_day, last_day, unassigned_only)
         WHERE t.first_day <= t.last_day
-    ), computed AS (
-        SELECT a.org_id, min(a.work_day) AS first_day, max(a.work_day) AS last_day
-        FROM otan_enbek.attendance_day a
-        WHERE a.org_id IN (SELECT t.org_id FROM target t)
-        GROUP BY a.org_id
+    ), computed AS MATERIALIZED (
+        -- Once for each organization, which reads its own rows by the
+        -- primary key.  Materialized, because the planner could otherwise
+        -- run the aggregate again for each employee's range.
+        SELECT o.org_id, r.first_day, r.last_day
+        FROM (SELECT DISTINCT t.org_id FROM target t) o
+        CROSS JOIN LATERAL (SELECT min(a.work_day) AS first_day,
+                                   max(a.work_day) AS last_day
+                            FROM otan_enbek.attendance_day a
+                            WHERE a.org_id = o.org_id) r
+        WHERE r.first_day IS NOT NULL
     ), employee_range AS (
         -- Two branches, so that both join the employees by equality.
         SELECT t.org_id, e.employee_id, t.first_day, t.last_day, t.unassigned_only,
