@@ -8,9 +8,9 @@
 -- organization: compute_attendance writes days not computed yet anyway.
 -- A change of schedule_id marks every computed day of the employee,
 -- because the schedule applies on each day without a dated assignment.
--- TODO: changes of employee_schedule, work_schedule and work_schedule_rule
--- mark no day yet, so refresh_attendance keeps the old schedule's rows
--- until compute_attendance runs again.
+-- Changes of dated assignments, schedules, organization settings and
+-- calendars mark their days in 46_schedule_pending.sql and
+-- 46_calendar_pending.sql.
 CREATE FUNCTION otan_enbek.employee_mark_pending() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp

@@ -215,3 +215,9 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.employee_personal_data(integer),
     otan_enbek.describe_signing_key(integer, name)
     TO otan_enbek_admin;
+-- The triggers that mark the days of changed assignments, schedules,
+-- organization settings and organization calendar days call it with the
+-- privileges of the role that changes those tables: the administrator.
+GRANT EXECUTE ON FUNCTION
+    otan_enbek.attendance_mark_days(integer[], integer[], date[], date[], boolean[])
+    TO otan_enbek_admin;

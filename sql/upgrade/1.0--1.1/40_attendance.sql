@@ -1331,7 +1331,7 @@ CREATE TABLE otan_enbek.attendance_pending (
     PRIMARY KEY (org_id, employee_id, work_day)
 );
 COMMENT ON TABLE otan_enbek.attendance_pending IS
-    'Employee-days whose events changed since their attendance was computed: the local dates of events stored by ingest; refresh_attendance recomputes them and compute_attendance clears the days it computes';
+    'Employee-days to compute again, marked by ingest and by changes of credentials, absences, employment dates, schedules, organization settings and calendars; refresh_attendance recomputes them and compute_attendance clears the days it computes';
 
 -- The plans of a list of employees, as attendance_plans gives them, built
 -- in C from single-table reads without planning the SQL of
