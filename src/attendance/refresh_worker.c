@@ -175,6 +175,10 @@ abort_after_error(MemoryContext context, int org)
 	}
 	else
 	{
+		/*
+		 * TODO: an organization whose refresh always fails is refreshed
+		 * again, and its error logged again, on every wake-up of the worker.
+		 */
 		EmitErrorReport();
 		FlushErrorState();
 	}
