@@ -225,7 +225,8 @@ BEGIN
         JOIN otan_enbek.organization o ON o.org_id = c.org_id
         CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
         WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
-        ON CONFLICT DO NOTHING
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false
     )
     SELECT count(*) INTO written FROM changed;
     RETURN written;

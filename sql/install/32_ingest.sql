@@ -194,7 +194,8 @@ BEGIN
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
         SELECT src.org_id, unnest(stream.pending_employee_ids),
                unnest(stream.pending_work_days)
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
         INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
         SELECT src.org_id, batch.batch_id, unnest(stream.reject_line_nos),
                unnest(stream.reject_reasons), unnest(stream.reject_raws);
@@ -306,7 +307,8 @@ BEGIN
                    (s.occurred_at AT TIME ZONE src.time_zone)::date
             FROM stored s
             WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (org_id, employee_id, work_day)
+                DO UPDATE SET marked_at = excluded.marked_at WHERE false
         ),
         rejected AS (
             INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)

@@ -639,10 +639,17 @@ BEGIN
         written := written + n;
     END LOOP;
 
-    -- The period's days are fresh, so marks of ingest on them are done.
+    -- The period's days are fresh, so marks of ingest on them are done,
+    -- except those that an open transaction locked (see attendance_pending).
     DELETE FROM otan_enbek.attendance_pending p
     WHERE p.org_id = compute_attendance.org
-      AND p.work_day BETWEEN first_day AND last_day;
+      AND p.work_day BETWEEN first_day AND last_day
+      AND (p.employee_id, p.work_day) IN (
+          SELECT l.employee_id, l.work_day
+          FROM otan_enbek.attendance_pending l
+          WHERE l.org_id = compute_attendance.org
+            AND l.work_day BETWEEN first_day AND last_day
+          FOR UPDATE SKIP LOCKED);
     PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
                                                        last_day, fetch_from, fetch_to);
     -- NOTE: with the flags written by attendance_write_days, stored days

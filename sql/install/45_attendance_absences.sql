@@ -66,14 +66,16 @@ BEGIN
         SELECT DISTINCT n.org_id, n.employee_id, d::date
         FROM new_absence n
         CROSS JOIN LATERAL generate_series(n.first_day, n.last_day, interval '1 day') AS d
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
         SELECT DISTINCT o.org_id, o.employee_id, d::date
         FROM old_absence o
         CROSS JOIN LATERAL generate_series(o.first_day, o.last_day, interval '1 day') AS d
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
     END IF;
     RETURN NULL;
 END

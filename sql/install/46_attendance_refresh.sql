@@ -1,5 +1,13 @@
 -- Incremental attendance: ingest marks the employee-days its new events
 -- touch, and refresh_attendance recomputes only those.
+--
+-- A statement that marks a day already marked locks the existing mark with
+-- ON CONFLICT DO UPDATE ... WHERE false, which writes nothing.  The lock
+-- lasts until its transaction ends, and refresh_attendance and
+-- compute_attendance skip locked marks (FOR UPDATE SKIP LOCKED).  Without
+-- the lock, a refresh could take a mark that a committed ingest made,
+-- compute the day before an open ingest of the same day commits, and leave
+-- the open ingest's events out of the day with no mark left.
 
 CREATE TABLE otan_enbek.attendance_pending (
     org_id          integer NOT NULL,
@@ -162,9 +170,16 @@ BEGIN
         END IF;
 
         FOR month_start, pending_employees, pending_days, first_day, last_day IN
+            -- A mark that an open transaction locked (see attendance_pending)
+            -- stays for the refresh after that transaction commits.
             WITH taken AS (
                 DELETE FROM otan_enbek.attendance_pending p
                 WHERE p.org_id = current_org
+                  AND (p.employee_id, p.work_day) IN (
+                      SELECT l.employee_id, l.work_day
+                      FROM otan_enbek.attendance_pending l
+                      WHERE l.org_id = current_org
+                      FOR UPDATE SKIP LOCKED)
                 RETURNING p.employee_id, p.work_day
             )
             SELECT date_trunc('month', t.work_day)::date, array_agg(t.employee_id),

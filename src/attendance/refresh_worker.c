@@ -24,6 +24,11 @@
  * connects as the bootstrap superuser, so row-level security does not
  * apply to its refreshes.
  *
+ * A SIGTERM during a refresh ends the worker at the next interrupt check,
+ * as it ends a backend, because DROP DATABASE and a fast shutdown wait for
+ * the worker, and the refresh of a month's ingest can be long.  The refresh
+ * is rolled back and its days stay pending.
+ *
  * A refresh commits without waiting for its WAL to reach the disk
  * (synchronous_commit off), which would take longer than the refresh of a
  * late punch.  Its rows are computed from stored events, and the same
@@ -43,6 +48,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/interrupt.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -56,6 +62,7 @@
 PG_FUNCTION_INFO_V1(otan_enbek_attendance_pending_wake);
 PG_FUNCTION_INFO_V1(otan_enbek_refresh_worker_info);
 
+volatile sig_atomic_t refresh_in_progress = false;
 bool		otan_enbek_refresh_in_worker = false;
 int			otan_enbek_refresh_naptime_s = 60;
 
@@ -168,6 +175,10 @@ abort_after_error(MemoryContext context, int org)
 	}
 	else
 	{
+		/*
+		 * TODO: an organization whose refresh always fails is refreshed
+		 * again, and its error logged again, on every wake-up of the worker.
+		 */
 		EmitErrorReport();
 		FlushErrorState();
 	}
@@ -202,13 +213,18 @@ refresh_pending(MemoryContext context)
 		int			org = lfirst_int(lc);
 
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			break;
 		PG_TRY();
 		{
+			refresh_in_progress = true;
 			rows += refresh_org(org);
+			refresh_in_progress = false;
 			refresh_stats.refreshes++;
 		}
 		PG_CATCH();
 		{
+			refresh_in_progress = false;
 			abort_after_error(context, org);
 			refresh_stats.failures++;
 		}

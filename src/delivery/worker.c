@@ -80,6 +80,27 @@ static char *worker_dbname = NULL;
 static uint64 worker_wake_count = 0;
 static WorkerStop worker_stop = STOP_NONE;
 
+/*
+ * SIGTERM handler: requests the worker's exit between steps and, during an
+ * attendance refresh, also at the refresh's next interrupt check, as die()
+ * does for a backend.  A delivery is not cut off, so that the worker
+ * records the responses to the requests it sent.
+ */
+static void
+worker_handle_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ShutdownRequestPending = true;
+	if (refresh_in_progress)
+	{
+		InterruptPending = true;
+		ProcDiePending = true;
+	}
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
 /* Releases the registry slot; a non-zero code means an error. */
 static void
 worker_detach(int code, Datum arg pg_attribute_unused())
@@ -456,7 +477,7 @@ otan_enbek_delivery_worker_main(Datum main_arg)
 	worker_dboid = DatumGetObjectId(main_arg);
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGTERM, worker_handle_sigterm);
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(worker_dboid, InvalidOid, 0);

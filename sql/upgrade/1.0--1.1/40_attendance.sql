@@ -637,10 +637,17 @@ BEGIN
         written := written + n;
     END LOOP;
 
-    -- The period's days are fresh, so marks of ingest on them are done.
+    -- The period's days are fresh, so marks of ingest on them are done,
+    -- except those that an open transaction locked (see attendance_pending).
     DELETE FROM otan_enbek.attendance_pending p
     WHERE p.org_id = compute_attendance.org
-      AND p.work_day BETWEEN first_day AND last_day;
+      AND p.work_day BETWEEN first_day AND last_day
+      AND (p.employee_id, p.work_day) IN (
+          SELECT l.employee_id, l.work_day
+          FROM otan_enbek.attendance_pending l
+          WHERE l.org_id = compute_attendance.org
+            AND l.work_day BETWEEN first_day AND last_day
+          FOR UPDATE SKIP LOCKED);
     PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
                                                        last_day, fetch_from, fetch_to);
     -- NOTE: with the flags written by attendance_write_days, stored days
@@ -724,7 +731,8 @@ BEGIN
         JOIN otan_enbek.organization o ON o.org_id = c.org_id
         CROSS JOIN LATERAL (VALUES (c.employee_id), (c.old_employee_id)) AS x(employee_id)
         WHERE x.employee_id IS NOT NULL AND c.counts_for_attendance
-        ON CONFLICT DO NOTHING
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false
     )
     SELECT count(*) INTO written FROM changed;
     RETURN written;
@@ -869,7 +877,8 @@ BEGIN
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
         SELECT src.org_id, unnest(stream.pending_employee_ids),
                unnest(stream.pending_work_days)
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
         INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
         SELECT src.org_id, batch.batch_id, unnest(stream.reject_line_nos),
                unnest(stream.reject_reasons), unnest(stream.reject_raws);
@@ -981,7 +990,8 @@ BEGIN
                    (s.occurred_at AT TIME ZONE src.time_zone)::date
             FROM stored s
             WHERE s.employee_id IS NOT NULL AND s.counts_for_attendance
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (org_id, employee_id, work_day)
+                DO UPDATE SET marked_at = excluded.marked_at WHERE false
         ),
         rejected AS (
             INSERT INTO otan_enbek.ingest_reject (org_id, batch_id, line_no, reason, raw)
@@ -1295,14 +1305,16 @@ BEGIN
         SELECT DISTINCT n.org_id, n.employee_id, d::date
         FROM new_absence n
         CROSS JOIN LATERAL generate_series(n.first_day, n.last_day, interval '1 day') AS d
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
         SELECT DISTINCT o.org_id, o.employee_id, d::date
         FROM old_absence o
         CROSS JOIN LATERAL generate_series(o.first_day, o.last_day, interval '1 day') AS d
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false;
     END IF;
     RETURN NULL;
 END
@@ -1322,6 +1334,14 @@ CREATE TRIGGER absence_deleted_mark_pending
 
 -- Incremental attendance: ingest marks the employee-days its new events
 -- touch, and refresh_attendance recomputes only those.
+--
+-- A statement that marks a day already marked locks the existing mark with
+-- ON CONFLICT DO UPDATE ... WHERE false, which writes nothing.  The lock
+-- lasts until its transaction ends, and refresh_attendance and
+-- compute_attendance skip locked marks (FOR UPDATE SKIP LOCKED).  Without
+-- the lock, a refresh could take a mark that a committed ingest made,
+-- compute the day before an open ingest of the same day commits, and leave
+-- the open ingest's events out of the day with no mark left.
 
 CREATE TABLE otan_enbek.attendance_pending (
     org_id          integer NOT NULL,
@@ -1484,9 +1504,16 @@ BEGIN
         END IF;
 
         FOR month_start, pending_employees, pending_days, first_day, last_day IN
+            -- A mark that an open transaction locked (see attendance_pending)
+            -- stays for the refresh after that transaction commits.
             WITH taken AS (
                 DELETE FROM otan_enbek.attendance_pending p
                 WHERE p.org_id = current_org
+                  AND (p.employee_id, p.work_day) IN (
+                      SELECT l.employee_id, l.work_day
+                      FROM otan_enbek.attendance_pending l
+                      WHERE l.org_id = current_org
+                      FOR UPDATE SKIP LOCKED)
                 RETURNING p.employee_id, p.work_day
             )
             SELECT date_trunc('month', t.work_day)::date, array_agg(t.employee_id),

@@ -59,7 +59,8 @@ BEGIN
                      (date_trunc('month', least(c.high, k.last_day))
                       + interval '1 month - 1 day')::date) AS last_day) r
     CROSS JOIN LATERAL generate_series(r.first_day, r.last_day, interval '1 day') AS d
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT (org_id, employee_id, work_day)
+        DO UPDATE SET marked_at = excluded.marked_at WHERE false;
     RETURN NULL;
 END
 $$;

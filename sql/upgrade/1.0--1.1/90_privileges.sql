@@ -198,8 +198,10 @@ GRANT EXECUTE ON FUNCTION
 -- and every change of access goes through the audited functions.  Not
 -- granted: ingest_file and check_signing_key (they read files on the
 -- server: superusers only), build_envelope (its result contains the sender
--- password) and the delivery worker's own functions.
-GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+-- password) and the delivery worker's own functions.  Nor TRIGGER: the
+-- background worker connects as a superuser and writes these tables, so it
+-- would run an administrator's trigger with a superuser's rights.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES
     ON ALL TABLES IN SCHEMA otan_enbek TO otan_enbek_admin;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
     ON otan_enbek.audit_log, otan_enbek.org_access FROM otan_enbek_admin;
