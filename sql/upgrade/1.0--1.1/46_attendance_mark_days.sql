@@ -74,8 +74,11 @@ BEGIN
         WHERE s.org_id IN (SELECT r.org_id FROM employee_range r WHERE r.unassigned_only)
         GROUP BY s.org_id, s.employee_id
     ), inserted AS (
+        -- An existing mark is locked, not skipped (see attendance_pending),
+        -- and DISTINCT keeps ranges that overlap from locking a mark twice,
+        -- which ON CONFLICT DO UPDATE rejects.
         INSERT INTO otan_enbek.attendance_pending (org_id, employee_id, work_day)
-        SELECT r.org_id, r.employee_id, lower(p.days) + g.i
+        SELECT DISTINCT r.org_id, r.employee_id, lower(p.days) + g.i
         FROM employee_range r
         JOIN computed k ON k.org_id = r.org_id
         -- greatest and least skip a NULL employment date
@@ -93,7 +96,8 @@ BEGIN
                                                       ELSE 'empty' END)
                                   - coalesce(a.days, '{}')) AS p(days)
         CROSS JOIN LATERAL generate_series(0, upper(p.days) - lower(p.days) - 1) AS g(i)
-        ON CONFLICT DO NOTHING
+        ON CONFLICT (org_id, employee_id, work_day)
+            DO UPDATE SET marked_at = excluded.marked_at WHERE false
         RETURNING 1
     )
     SELECT count(*) INTO marked FROM inserted;
