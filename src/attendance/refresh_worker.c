@@ -7,9 +7,9 @@
  * attendance_pending wakes the database's worker when its transaction
  * commits (the statement trigger attendance_pending_wake), and the worker
  * runs refresh_attendance for each organization with pending days, in a
- * transaction of its own.  The worker also looks for pending days at least
- * every otan_enbek.refresh_naptime, which finds the days marked while the
- * setting was off and those of a refresh that failed.
+ * transaction of its own.  The worker also looks for pending days every
+ * otan_enbek.refresh_naptime, which finds the days marked while the setting
+ * was off and those of a refresh that failed.
  *
  * The worker lives as long as the server, so its session keeps the catalogs
  * and plans of one refresh for the next.  A new connection (a pg_cron job,
@@ -20,7 +20,8 @@
  * organization, which compute_attendance holds while it computes: the
  * worker does not stop delivering for the length of a computation, and the
  * days stay pending until its next look.  Any other error is logged and
- * rolled back, and the other organizations are refreshed.  The worker
+ * rolled back, and the other organizations are refreshed; the failed
+ * organization is tried again by the next look by naptime only.  The worker
  * connects as the bootstrap superuser, so row-level security does not
  * apply to its refreshes.
  *
@@ -68,6 +69,9 @@ int			otan_enbek_refresh_naptime_s = 60;
 
 /* The refreshes of this worker, published in its registry slot */
 static WorkerRefreshStats refresh_stats;
+
+/* Organizations whose last refresh failed (see hold_org) */
+static List *held_orgs = NIL;
 
 /* Defines otan_enbek.refresh_in_worker and otan_enbek.refresh_naptime. */
 void
@@ -155,18 +159,21 @@ refresh_org(int org)
 }
 
 /*
- * Ends a transaction that raised an error.  A refresh that waited too long
- * for its organization's lock is logged at DEBUG1 only: a computation of
- * the organization was running, and the days stay pending.
+ * Ends a transaction that raised an error, and tells whether the error was
+ * a lock timeout.  A refresh that waited too long for its organization's
+ * lock is logged at DEBUG1 only: a computation of the organization was
+ * running, and the days stay pending.
  */
-static void
+static bool
 abort_after_error(MemoryContext context, int org)
 {
 	ErrorData  *error;
+	bool		lock_timeout;
 
 	MemoryContextSwitchTo(context);
 	error = CopyErrorData();
-	if (error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	lock_timeout = (error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE);
+	if (lock_timeout)
 	{
 		FlushErrorState();
 		ereport(DEBUG1,
@@ -175,21 +182,42 @@ abort_after_error(MemoryContext context, int org)
 	}
 	else
 	{
-		/*
-		 * TODO: an organization whose refresh always fails is refreshed
-		 * again, and its error logged again, on every wake-up of the worker.
-		 */
 		EmitErrorReport();
 		FlushErrorState();
 	}
 	FreeErrorData(error);
 	AbortCurrentTransaction();
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return lock_timeout;
 }
 
-/* Refreshes the pending days of every organization; updates the stats. */
+/*
+ * Remembers an organization whose refresh failed with an error other than
+ * a lock timeout, so that only the next look by naptime tries it again.
+ * Such an error, a broken schedule for example, would otherwise be raised
+ * and logged again at each wake-up, which each ingest causes.
+ */
 static void
-refresh_pending(MemoryContext context)
+hold_org(int org)
+{
+	MemoryContext old;
+
+	if (list_member_int(held_orgs, org))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	held_orgs = lappend_int(held_orgs, org);
+	MemoryContextSwitchTo(old);
+	ereport(LOG,
+			(errmsg("otan_enbek refresh of organization %d failed; the worker tries again in %d s",
+					org, otan_enbek_refresh_naptime_s)));
+}
+
+/*
+ * Refreshes the pending days of every organization, except, unless
+ * retry_held, those whose last refresh failed; updates the stats.
+ */
+static void
+refresh_pending(MemoryContext context, bool retry_held)
 {
 	TimestampTz start = GetCurrentTimestamp();
 	List	   *volatile orgs = NIL;
@@ -202,7 +230,7 @@ refresh_pending(MemoryContext context)
 	}
 	PG_CATCH();
 	{
-		abort_after_error(context, 0);
+		(void) abort_after_error(context, 0);
 	}
 	PG_END_TRY();
 	if (orgs == NIL)
@@ -215,17 +243,21 @@ refresh_pending(MemoryContext context)
 		CHECK_FOR_INTERRUPTS();
 		if (ShutdownRequestPending)
 			break;
+		if (!retry_held && list_member_int(held_orgs, org))
+			continue;
 		PG_TRY();
 		{
 			refresh_in_progress = true;
 			rows += refresh_org(org);
 			refresh_in_progress = false;
 			refresh_stats.refreshes++;
+			held_orgs = list_delete_int(held_orgs, org);
 		}
 		PG_CATCH();
 		{
 			refresh_in_progress = false;
-			abort_after_error(context, org);
+			if (!abort_after_error(context, org))
+				hold_org(org);
 			refresh_stats.failures++;
 		}
 		PG_END_TRY();
@@ -243,25 +275,31 @@ refresh_pending(MemoryContext context)
 long
 refresh_run_pending(bool woken)
 {
-	static TimestampTz next_look = 0;
+	static TimestampTz last_by_naptime = 0;
 	long		naptime_ms = otan_enbek_refresh_naptime_s * 1000L;
+	TimestampTz due;
+	bool		by_naptime;
 
 	if (!otan_enbek_refresh_in_worker)
 		return -1;
-	if (!woken)
-	{
-		long		until_next;
 
-		/* a reload may have shortened the naptime since the last look */
-		until_next = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-													 next_look);
-		if (until_next > 0 && until_next <= naptime_ms)
-			return until_next;
+	/*
+	 * A look by naptime is due a naptime after the last one, with the
+	 * naptime of the moment, which a reload may change.  Looks on a wake-up
+	 * come in between and do not move it.
+	 */
+	due = TimestampTzPlusMilliseconds(last_by_naptime, naptime_ms);
+	by_naptime = (GetCurrentTimestamp() >= due);
+	if (!woken && !by_naptime)
+		return Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), due),
+				   1);
+	refresh_pending(CurrentMemoryContext, by_naptime);
+	if (by_naptime)
+	{
+		last_by_naptime = GetCurrentTimestamp();
+		due = TimestampTzPlusMilliseconds(last_by_naptime, naptime_ms);
 	}
-	refresh_pending(CurrentMemoryContext);
-	next_look = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											naptime_ms);
-	return naptime_ms;
+	return Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), due), 1);
 }
 
 /*

@@ -3,7 +3,8 @@
 # a late punch as soon as its ingest commits, with the rows of a
 # computation from scratch; a refresh that waits for a running computation
 # gives up, and the days are refreshed at the next look; a refresh that
-# fails is logged and leaves its days pending, and the worker goes on.
+# fails is logged and leaves its days pending until the next look by
+# naptime, and the worker goes on.
 use strict;
 use warnings;
 
@@ -120,7 +121,9 @@ is(wait_for($db, "SELECT count(*) FROM otan_enbek.attendance_pending WHERE org_i
 		'0'), '0', 'the next look refreshes the day');
 is(psql($db, $days), computed_days(), 'with the rows of a computation from scratch');
 
-# 5. A refresh that fails is logged and rolled back; the worker goes on.
+# 5. A refresh that fails is logged and rolled back; the worker goes on,
+# and tries the organization again at the next look by naptime only.
+set_config('otan_enbek.refresh_naptime', '3600s');
 psql($db, q{
 	CREATE FUNCTION reject_day() RETURNS trigger LANGUAGE plpgsql AS $f$
 	BEGIN
@@ -128,19 +131,31 @@ psql($db, q{
 	END $f$;
 	CREATE TRIGGER reject_day BEFORE INSERT OR UPDATE ON otan_enbek.attendance_day
 	    FOR EACH ROW EXECUTE FUNCTION reject_day();});
-set_config('otan_enbek.refresh_naptime', '3600s');
 my $pid = psql($db, 'SELECT worker_pid FROM otan_enbek.delivery_worker_info()');
 my $failures = psql($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()');
 ingest(punch(3, '2025-11-06 18:00:00', 1));
 is(wait_for($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()', $failures + 1),
 	$failures + 1, 'the failed refresh is counted');
 is(pending(), 1, 'its day stays pending');
-like(server_log(), qr/attendance_day rejected for the test/, 'the error is logged');
+my $log = server_log();
+like($log, qr/attendance_day rejected for the test/, 'the error is logged');
+like($log, qr/refresh of organization $org failed; the worker tries again in 3600 s/,
+	'the log says when the worker tries again');
 is(psql($db, 'SELECT worker_pid FROM otan_enbek.delivery_worker_info()'), $pid,
 	'the worker keeps running');
-psql($db, 'DROP TRIGGER reject_day ON otan_enbek.attendance_day; SELECT otan_enbek.wake_delivery()');
+
+my $looks = psql($db, 'SELECT looks FROM otan_enbek.refresh_worker_info()');
+ingest(punch(2, '2025-11-06 09:00:00', 0));
+is(wait_for($db, 'SELECT looks FROM otan_enbek.refresh_worker_info()', $looks + 1),
+	$looks + 1, 'the next ingest wakes the worker');
+is(psql($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()'), $failures + 1,
+	'the wake-up does not refresh the failed organization again');
+is(pending(), 2, 'both days stay pending');
+
+psql($db, 'DROP TRIGGER reject_day ON otan_enbek.attendance_day');
+set_config('otan_enbek.refresh_naptime', '1s');
 is(wait_for($db, "SELECT count(*) FROM otan_enbek.attendance_pending WHERE org_id = $org",
-		'0'), '0', 'a wake-up refreshes the day once the error is gone');
+		'0'), '0', 'the look by naptime refreshes the days once the error is gone');
 is(psql($db, $days), computed_days(), 'with the rows of a computation from scratch');
 
 reset_config('otan_enbek.refresh_in_worker');
