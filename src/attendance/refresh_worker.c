@@ -20,8 +20,8 @@
  * organization, which compute_attendance holds while it computes: the
  * worker does not stop delivering for the length of a computation, and the
  * days stay pending until its next look.  Any other error is logged and
- * rolled back, and the other organizations are refreshed; the failed
- * organization is tried again by the next look by naptime only.  The worker
+ * rolled back, and the other organizations are refreshed.  Only the next
+ * look by naptime tries the failed organization again.  The worker
  * connects as the bootstrap superuser, so row-level security does not
  * apply to its refreshes.
  *
@@ -159,7 +159,7 @@ refresh_org(int org)
 }
 
 /*
- * Ends a transaction that raised an error, and tells whether the error was
+ * Ends a transaction that raised an error.  Returns whether the error was
  * a lock timeout.  A refresh that waited too long for its organization's
  * lock is logged at DEBUG1 only: a computation of the organization was
  * running, and the days stay pending.

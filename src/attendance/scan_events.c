@@ -49,13 +49,13 @@ typedef struct ScanReceiver
 #define EV_DEVICE		5
 
 /*
- * Most listed employees for which the event query runs on the session's
- * kept generic plan.  A generic plan searches the array of employee ids
- * element by element for each event, where a plan made for the array's
- * value hashes it: in one session, the second refresh of 20,000 days of
- * 1,000 employees took 2.3 s against 0.84 s for the first (one run each, on
- * the two-core development machine).  Planning once more costs far less
- * than such a refresh.
+ * Maximum number of listed employees for which the event query runs on the
+ * session's kept generic plan.  A generic plan searches the array of
+ * employee ids element by element for each event, while a plan made for
+ * the array's value hashes it.  In one session, the second refresh of
+ * 20,000 days of 1,000 employees took 2.3 s, against 0.84 s for the first
+ * (one run each, on the two-core development machine).  Planning once more
+ * costs far less than such a refresh.
  */
 #define SAVED_PLAN_MAX_EMPLOYEES 64
 

@@ -17,7 +17,7 @@
  * look for due sources at least every otan_enbek.pull_naptime unless
  * otan_enbek.pull_in_worker is off, and, with otan_enbek.refresh_in_worker
  * on, it refreshes the attendance days that ingest marked
- * (attendance/refresh_worker.c) on each wake-up and at least every
+ * (attendance/refresh_worker.c) on each wake-up and every
  * otan_enbek.refresh_naptime.
  *
  * At start the worker puts back in the queue the submissions that a worker
