@@ -20,8 +20,12 @@
  * organization, which compute_attendance holds while it computes: the
  * worker does not stop delivering for the length of a computation, and the
  * days stay pending until its next look.  Any other error is logged and
- * rolled back, and the other organizations are refreshed.  Only the next
- * look by naptime tries the failed organization again.  The worker
+ * rolled back, and the other organizations are refreshed.  The failed
+ * organization is held: a wake-up skips it while it has a day marked before
+ * the failed refresh started, and the next look by naptime tries it again.
+ * Once a call of refresh_attendance or compute_attendance has refreshed
+ * those days, the wake-up after the commit of a later mark refreshes the
+ * organization again.  The worker
  * connects as the bootstrap superuser, so row-level security does not
  * apply to its refreshes.
  *
@@ -70,7 +74,21 @@ int			otan_enbek_refresh_naptime_s = 60;
 /* The refreshes of this worker, published in its registry slot */
 static WorkerRefreshStats refresh_stats;
 
-/* Organizations whose last refresh failed (see hold_org) */
+/* An organization with pending days, and the time of its oldest mark */
+typedef struct PendingOrg
+{
+	int			org;
+	TimestampTz oldest_mark;
+} PendingOrg;
+
+/* An organization whose last refresh failed (see hold_org) */
+typedef struct HeldOrg
+{
+	int			org;
+	TimestampTz failed_at;		/* start of the failed refresh */
+} HeldOrg;
+
+/* HeldOrg entries, in TopMemoryContext */
 static List *held_orgs = NIL;
 
 /* Defines otan_enbek.refresh_in_worker and otan_enbek.refresh_naptime. */
@@ -91,8 +109,8 @@ refresh_worker_define_settings(void)
 
 /*
  * Lists, in the given memory context, the organizations that have pending
- * days.  NIL when the installed version has no refresh_attendance, or when
- * the extension is being dropped.
+ * days, as PendingOrg entries.  NIL when the installed version has no
+ * refresh_attendance, or when the extension is being dropped.
  */
 static List *
 list_pending_orgs(MemoryContext context)
@@ -105,19 +123,24 @@ list_pending_orgs(MemoryContext context)
 	if (queue_lock_extension() &&
 		queue_function_exists("refresh_attendance"))
 	{
-		if (SPI_execute("SELECT p.org_id FROM otan_enbek.attendance_pending p"
+		if (SPI_execute("SELECT p.org_id, min(p.marked_at)"
+						" FROM otan_enbek.attendance_pending p"
 						" GROUP BY p.org_id ORDER BY p.org_id",
 						true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not list the pending attendance days");
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			bool		isnull;
-			Datum		org = SPI_getbinval(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 1,
-											&isnull);
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			TupleDesc	tupdesc = SPI_tuptable->tupdesc;
 			MemoryContext old = MemoryContextSwitchTo(context);
+			PendingOrg *pending = palloc(sizeof(PendingOrg));
 
-			orgs = lappend_int(orgs, DatumGetInt32(org));
+			pending->org = DatumGetInt32(SPI_getbinval(tuple, tupdesc, 1,
+													   &isnull));
+			pending->oldest_mark =
+				DatumGetTimestampTz(SPI_getbinval(tuple, tupdesc, 2, &isnull));
+			orgs = lappend(orgs, pending);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -191,25 +214,102 @@ abort_after_error(MemoryContext context, int org)
 	return lock_timeout;
 }
 
+/* Returns the hold of an organization, or NULL. */
+static HeldOrg *
+find_held_org(int org)
+{
+	ListCell   *lc;
+
+	foreach(lc, held_orgs)
+	{
+		HeldOrg    *held = lfirst(lc);
+
+		if (held->org == org)
+			return held;
+	}
+	return NULL;
+}
+
+/* Ends the hold of an organization, if it has one. */
+static void
+release_org(int org)
+{
+	HeldOrg    *held = find_held_org(org);
+
+	if (held == NULL)
+		return;
+	held_orgs = list_delete_ptr(held_orgs, held);
+	pfree(held);
+}
+
 /*
- * Remembers an organization whose refresh failed with an error other than
- * a lock timeout, so that only the next look by naptime tries it again.
- * Such an error, a broken schedule for example, would otherwise be raised
- * and logged again at each wake-up, which each ingest causes.
+ * Remembers an organization whose refresh, started at started_at, failed
+ * with an error other than a lock timeout, so that a wake-up does not try
+ * it again while the days of that refresh are pending.  Such an error, a
+ * broken schedule for example, would otherwise be raised and logged again
+ * at each wake-up, which each ingest causes.
  */
 static void
-hold_org(int org)
+hold_org(int org, TimestampTz started_at)
 {
+	HeldOrg    *held = find_held_org(org);
 	MemoryContext old;
 
-	if (list_member_int(held_orgs, org))
+	if (held != NULL)
+	{
+		held->failed_at = started_at;
 		return;
+	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	held_orgs = lappend_int(held_orgs, org);
+	held = palloc(sizeof(HeldOrg));
+	held->org = org;
+	held->failed_at = started_at;
+	held_orgs = lappend(held_orgs, held);
 	MemoryContextSwitchTo(old);
 	ereport(LOG,
 			(errmsg("otan_enbek refresh of organization %d failed; the worker tries again in %d s",
 					org, otan_enbek_refresh_naptime_s)));
+}
+
+/*
+ * Returns whether a wake-up skips a pending organization: it is held and it
+ * still has a day marked before its failed refresh started.  A mark's time
+ * is the start of the transaction that made it, so a mark made by a
+ * transaction that started before the failed refresh and committed after it
+ * is taken for one of its days, and waits for the look by naptime too.
+ */
+static bool
+skip_held_org(PendingOrg *pending)
+{
+	HeldOrg    *held = find_held_org(pending->org);
+
+	return held != NULL && pending->oldest_mark <= held->failed_at;
+}
+
+/* Ends the holds of the organizations without pending days. */
+static void
+release_orgs_not_pending(List *pending_orgs)
+{
+	List	   *released = NIL;
+	ListCell   *lc;
+
+	foreach(lc, held_orgs)
+	{
+		HeldOrg    *held = lfirst(lc);
+		bool		pending = false;
+		ListCell   *pc;
+
+		foreach(pc, pending_orgs)
+		{
+			if (((PendingOrg *) lfirst(pc))->org == held->org)
+				pending = true;
+		}
+		if (!pending)
+			released = lappend_int(released, held->org);
+	}
+	foreach(lc, released)
+		release_org(lfirst_int(lc));
+	list_free(released);
 }
 
 /*
@@ -227,6 +327,7 @@ refresh_pending(MemoryContext context, bool retry_held)
 	PG_TRY();
 	{
 		orgs = list_pending_orgs(context);
+		release_orgs_not_pending(orgs);
 	}
 	PG_CATCH();
 	{
@@ -238,31 +339,34 @@ refresh_pending(MemoryContext context, bool retry_held)
 
 	foreach(lc, orgs)
 	{
-		int			org = lfirst_int(lc);
+		PendingOrg *pending = lfirst(lc);
+		int			org = pending->org;
+		TimestampTz started_at;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ShutdownRequestPending)
 			break;
-		if (!retry_held && list_member_int(held_orgs, org))
+		if (!retry_held && skip_held_org(pending))
 			continue;
+		started_at = GetCurrentTimestamp();
 		PG_TRY();
 		{
 			refresh_in_progress = true;
 			rows += refresh_org(org);
 			refresh_in_progress = false;
 			refresh_stats.refreshes++;
-			held_orgs = list_delete_int(held_orgs, org);
+			release_org(org);
 		}
 		PG_CATCH();
 		{
 			refresh_in_progress = false;
 			if (!abort_after_error(context, org))
-				hold_org(org);
+				hold_org(org, started_at);
 			refresh_stats.failures++;
 		}
 		PG_END_TRY();
 	}
-	list_free(orgs);
+	list_free_deep(orgs);
 
 	refresh_stats.looks++;
 	refresh_stats.rows += rows;
