@@ -274,9 +274,9 @@ hold_org(int org, TimestampTz started_at)
 /*
  * Returns whether a wake-up skips a pending organization: it is held and it
  * still has a day marked before its failed refresh started.  A mark's time
- * is the start of the transaction that made it, so a mark made by a
- * transaction that started before the failed refresh and committed after it
- * is taken for one of its days, and waits for the look by naptime too.
+ * is the start of the transaction that made it.  So a mark whose transaction
+ * started before the failed refresh and committed after it counts as one of
+ * the failed refresh's days, and it waits for the look by naptime too.
  */
 static bool
 skip_held_org(PendingOrg *pending)
@@ -286,11 +286,10 @@ skip_held_org(PendingOrg *pending)
 	return held != NULL && pending->oldest_mark <= held->failed_at;
 }
 
-/* Ends the holds of the organizations without pending days. */
+/* Releases the held organizations that have no pending days. */
 static void
 release_orgs_not_pending(List *pending_orgs)
 {
-	List	   *released = NIL;
 	ListCell   *lc;
 
 	foreach(lc, held_orgs)
@@ -305,11 +304,11 @@ release_orgs_not_pending(List *pending_orgs)
 				pending = true;
 		}
 		if (!pending)
-			released = lappend_int(released, held->org);
+		{
+			held_orgs = foreach_delete_current(held_orgs, lc);
+			pfree(held);
+		}
 	}
-	foreach(lc, released)
-		release_org(lfirst_int(lc));
-	list_free(released);
 }
 
 /*
