@@ -86,10 +86,15 @@ typedef struct HeldOrg
 {
 	int			org;
 	TimestampTz failed_at;		/* start of the failed refresh */
+	int			sqlerrcode;		/* its error, logged in full once */
+	char	   *message;
 } HeldOrg;
 
 /* HeldOrg entries, in TopMemoryContext */
 static List *held_orgs = NIL;
+
+static bool held_with_error(int org, ErrorData *error);
+static void hold_org(int org, TimestampTz started_at, ErrorData *error);
 
 /* Defines otan_enbek.refresh_in_worker and otan_enbek.refresh_naptime. */
 void
@@ -185,10 +190,13 @@ refresh_org(int org)
  * Ends a transaction that raised an error.  Returns whether the error was
  * a lock timeout.  A refresh that waited too long for its organization's
  * lock is logged at DEBUG1 only: a computation of the organization was
- * running, and the days stay pending.
+ * running, and the days stay pending.  Any other error of an
+ * organization's refresh, started at started_at, holds the organization
+ * (see hold_org); it is logged in full unless the organization's previous
+ * refresh failed with the same error, which is then named in one line.
  */
 static bool
-abort_after_error(MemoryContext context, int org)
+abort_after_error(MemoryContext context, int org, TimestampTz started_at)
 {
 	ErrorData  *error;
 	bool		lock_timeout;
@@ -197,20 +205,23 @@ abort_after_error(MemoryContext context, int org)
 	error = CopyErrorData();
 	lock_timeout = (error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE);
 	if (lock_timeout)
-	{
-		FlushErrorState();
 		ereport(DEBUG1,
 				(errmsg_internal("otan_enbek refresh of organization %d postponed: its attendance is being computed",
 								 org)));
-	}
+	else if (org != 0 && held_with_error(org, error))
+		ereport(LOG,
+				(errmsg("otan_enbek refresh of organization %d failed again; the worker tries again in %d s",
+						org, otan_enbek_refresh_naptime_s),
+				 errdetail("The error, logged in full at the first failure, was: %s",
+						   error->message)));
 	else
-	{
 		EmitErrorReport();
-		FlushErrorState();
-	}
-	FreeErrorData(error);
+	FlushErrorState();
 	AbortCurrentTransaction();
 	pgstat_report_activity(STATE_IDLE, NULL);
+	if (org != 0 && !lock_timeout)
+		hold_org(org, started_at, error);
+	FreeErrorData(error);
 	return lock_timeout;
 }
 
@@ -230,6 +241,15 @@ find_held_org(int org)
 	return NULL;
 }
 
+/* Frees a hold taken off held_orgs. */
+static void
+free_held_org(HeldOrg *held)
+{
+	if (held->message != NULL)
+		pfree(held->message);
+	pfree(held);
+}
+
 /* Ends the hold of an organization, if it has one. */
 static void
 release_org(int org)
@@ -239,7 +259,18 @@ release_org(int org)
 	if (held == NULL)
 		return;
 	held_orgs = list_delete_ptr(held_orgs, held);
-	pfree(held);
+	free_held_org(held);
+}
+
+/* Returns whether an organization is held after failing with this error. */
+static bool
+held_with_error(int org, ErrorData *error)
+{
+	HeldOrg    *held = find_held_org(org);
+
+	return held != NULL && held->message != NULL &&
+		held->sqlerrcode == error->sqlerrcode &&
+		strcmp(held->message, error->message ? error->message : "") == 0;
 }
 
 /*
@@ -247,28 +278,32 @@ release_org(int org)
  * with an error other than a lock timeout, so that a wake-up does not try
  * it again while the days of that refresh are pending.  Such an error, a
  * broken schedule for example, would otherwise be raised and logged again
- * at each wake-up, which each ingest causes.
+ * at each wake-up, which each ingest causes.  The error is kept to shorten
+ * the log of the next failure if it is the same.
  */
 static void
-hold_org(int org, TimestampTz started_at)
+hold_org(int org, TimestampTz started_at, ErrorData *error)
 {
 	HeldOrg    *held = find_held_org(org);
-	MemoryContext old;
+	bool		first = (held == NULL);
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-	if (held != NULL)
+	if (first)
 	{
-		held->failed_at = started_at;
-		return;
+		held = palloc0(sizeof(HeldOrg));
+		held->org = org;
+		held_orgs = lappend(held_orgs, held);
 	}
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	held = palloc(sizeof(HeldOrg));
-	held->org = org;
 	held->failed_at = started_at;
-	held_orgs = lappend(held_orgs, held);
+	held->sqlerrcode = error->sqlerrcode;
+	if (held->message != NULL)
+		pfree(held->message);
+	held->message = pstrdup(error->message ? error->message : "");
 	MemoryContextSwitchTo(old);
-	ereport(LOG,
-			(errmsg("otan_enbek refresh of organization %d failed; the worker tries again in %d s",
-					org, otan_enbek_refresh_naptime_s)));
+	if (first)
+		ereport(LOG,
+				(errmsg("otan_enbek refresh of organization %d failed; the worker tries again in %d s",
+						org, otan_enbek_refresh_naptime_s)));
 }
 
 /*
@@ -306,7 +341,7 @@ release_orgs_not_pending(List *pending_orgs)
 		if (!pending)
 		{
 			held_orgs = foreach_delete_current(held_orgs, lc);
-			pfree(held);
+			free_held_org(held);
 		}
 	}
 }
@@ -330,7 +365,7 @@ refresh_pending(MemoryContext context, bool retry_held)
 	}
 	PG_CATCH();
 	{
-		(void) abort_after_error(context, 0);
+		(void) abort_after_error(context, 0, 0);
 	}
 	PG_END_TRY();
 	if (orgs == NIL)
@@ -359,8 +394,7 @@ refresh_pending(MemoryContext context, bool retry_held)
 		PG_CATCH();
 		{
 			refresh_in_progress = false;
-			if (!abort_after_error(context, org))
-				hold_org(org, started_at);
+			(void) abort_after_error(context, org, started_at);
 			refresh_stats.failures++;
 		}
 		PG_END_TRY();

@@ -152,8 +152,18 @@ is(psql($db, 'SELECT failures FROM otan_enbek.refresh_worker_info()'), $failures
 	'the wake-up does not refresh the failed organization again');
 is(pending(), 2, 'both days stay pending');
 
-psql($db, 'DROP TRIGGER reject_day ON otan_enbek.attendance_day');
+# 6. Looks by naptime try the organization again.  A failure with the same
+# error as the one before is logged in one line, without the error's context.
 set_config('otan_enbek.refresh_naptime', '1s');
+is(wait_for($db, 'SELECT failures >= ' . ($failures + 3) . ' FROM otan_enbek.refresh_worker_info()',
+		't'), 't', 'looks by naptime try the organization again');
+$log = server_log();
+my @full = ($log =~ /ERROR:\s+attendance_day rejected for the test/g);
+is(scalar(@full), 1, 'the error is logged in full once');
+like($log, qr/refresh of organization $org failed again; the worker tries again in 1 s\n[^\n]*DETAIL:\s+The error, logged in full at the first failure, was: attendance_day rejected for the test\n/,
+	'a failure with the same error is logged in one line with the error');
+
+psql($db, 'DROP TRIGGER reject_day ON otan_enbek.attendance_day');
 is(wait_for($db, "SELECT count(*) FROM otan_enbek.attendance_pending WHERE org_id = $org",
 		'0'), '0', 'the look by naptime refreshes the days once the error is gone');
 is(psql($db, $days), computed_days(), 'with the rows of a computation from scratch');
