@@ -218,8 +218,10 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.describe_signing_key(integer, name)
     TO otan_enbek_admin;
 -- The triggers that mark the days of changed assignments, schedules,
--- organization settings and organization calendar days call it with the
--- privileges of the role that changes those tables: the administrator.
+-- organization settings, organization calendar days and access points call
+-- them with the privileges of the role that changes those tables: the
+-- administrator.
 GRANT EXECUTE ON FUNCTION
-    otan_enbek.attendance_mark_days(integer[], integer[], date[], date[], boolean[])
+    otan_enbek.attendance_mark_days(integer[], integer[], date[], date[], boolean[]),
+    otan_enbek.access_point_mark_days(integer[], integer[], text[], integer[])
     TO otan_enbek_admin;
