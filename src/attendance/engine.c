@@ -71,7 +71,7 @@ typedef struct Punch
 static const char *const anomaly_names[ATT_ANOM_COUNT] = {
 	"missing_entry", "missing_exit", "consecutive_entries",
 	"direction_inferred", "absent", "no_schedule", "outside_employment",
-	"zero_length_pair", "gap"
+	"zero_length_pair", "gap", "outside_window"
 };
 
 /* Returns the name of the anomaly flag with bit number bit_no. */
@@ -324,6 +324,7 @@ place_punch(Engine *e, Punch *p)
 {
 	int32		k_cal = calendar_day(e, p->t);
 	int32		k = window_day(e, p->t, k_cal);
+	bool		in_window = (k >= 0);
 	DayWork    *w;
 
 	if (k < 0)
@@ -353,6 +354,9 @@ place_punch(Engine *e, Punch *p)
 
 	w = &e->work[k];
 	p->day = k;
+	/* Flag a punch in no window that is given to a day with shifts. */
+	if (!in_window && e->days[k].nshifts > 0)
+		w->anomalies |= ATT_ANOM_OUTSIDE_WINDOW;
 	p->dir = p->raw_dir;
 	if (p->dir == ATT_DIR_NONE)
 	{

@@ -254,4 +254,7 @@ att_trace_day(StringInfo trace, const AttDayResult *r, const AttPlanDay *d,
 	if (r->anomalies & ATT_ANOM_ABSENT)
 		att_trace_note(trace, day, "absent",
 					   "A final work day without any punch within the employment dates.");
+	if (r->anomalies & ATT_ANOM_OUTSIDE_WINDOW)
+		att_trace_note(trace, day, "outside_window",
+					   "A punch of the day lies in no shift's attribution window, so no shift explains its time.");
 }
