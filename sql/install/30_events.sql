@@ -65,6 +65,7 @@ CREATE TABLE otan_enbek.skud_event (
     received_at     timestamptz NOT NULL DEFAULT now(),
     raw             text,
     local_time_ambiguous boolean NOT NULL DEFAULT false,
+    clock_jump_sec  integer CHECK (clock_jump_sec > 0),
     PRIMARY KEY (org_id, event_id, occurred_at),
     UNIQUE (org_id, source_id, external_id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
@@ -81,6 +82,8 @@ COMMENT ON COLUMN otan_enbek.skud_event.device_state IS
     'State code as the device sent it: ZKTeco 0 check-in, 1 check-out, 2 break out, 3 break in, 4 overtime in, 5 overtime out, 255 none';
 COMMENT ON COLUMN otan_enbek.skud_event.local_time_ambiguous IS
     'The device sent a local time without a UTC offset that occurred twice, when the zone''s clocks were set back; occurred_at is its first occurrence';
+COMMENT ON COLUMN otan_enbek.skud_event.clock_jump_sec IS
+    'Seconds by which the event''s time is before the latest earlier record of the same device and credential in its ZKTeco log or Hikvision list, when more than 60: the device''s clock was set back; NULL otherwise';
 COMMENT ON COLUMN otan_enbek.skud_event.raw IS
     'The record as read: a log line or a JSON object; personal data for privileged roles only';
 

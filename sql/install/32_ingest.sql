@@ -18,19 +18,21 @@ CREATE FUNCTION otan_enbek.parse_events(format text, content text,
         OUT record_no integer, OUT external_id text, OUT local_time timestamp,
         OUT utc_offset integer, OUT device text, OUT credential_kind text,
         OUT credential text, OUT direction text, OUT device_state smallint,
-        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text)
+        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text,
+        OUT clock_jump_sec integer)
     RETURNS SETOF record
     LANGUAGE C STABLE STRICT PARALLEL SAFE
     SUPPORT otan_enbek.parse_events_support
     AS 'MODULE_PATHNAME', 'otan_enbek_parse_events_text';
 COMMENT ON FUNCTION otan_enbek.parse_events(text, text) IS
-    'Returns the records of a zkteco, hikvision or csv file as rows without storing them; reject_reason is set for a record that cannot be read';
+    'Returns the records of a zkteco, hikvision or csv file as rows without storing them; reject_reason is set for a record that cannot be read, and clock_jump_sec for a zkteco or hikvision record more than 60 s before the latest earlier record of the same device and credential';
 
 CREATE FUNCTION otan_enbek.parse_events(format text, content bytea,
         OUT record_no integer, OUT external_id text, OUT local_time timestamp,
         OUT utc_offset integer, OUT device text, OUT credential_kind text,
         OUT credential text, OUT direction text, OUT device_state smallint,
-        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text)
+        OUT counts_for_attendance boolean, OUT raw text, OUT reject_reason text,
+        OUT clock_jump_sec integer)
     RETURNS SETOF record
     LANGUAGE C STABLE STRICT PARALLEL SAFE
     SUPPORT otan_enbek.parse_events_support
@@ -214,7 +216,7 @@ BEGIN
                    (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
                    p.device,
                    p.credential_kind, p.credential, p.direction, p.device_state,
-                   p.counts_for_attendance, p.raw,
+                   p.counts_for_attendance, p.raw, p.clock_jump_sec,
                    CASE
                        WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
                        WHEN t.occurred_at < not_before THEN
@@ -265,11 +267,13 @@ BEGIN
             INSERT INTO otan_enbek.skud_event AS e
                    (org_id, occurred_at, source_id, external_id, batch_id, line_no,
                     device, credential_kind, credential, employee_id, direction,
-                    device_state, counts_for_attendance, raw, local_time_ambiguous)
+                    device_state, counts_for_attendance, raw, local_time_ambiguous,
+                    clock_jump_sec)
             SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
                    batch.batch_id, p.record_no, p.device, p.credential_kind,
                    p.credential, p.employee_id, p.direction, p.device_state,
-                   p.counts_for_attendance, p.raw, p.local_time_ambiguous
+                   p.counts_for_attendance, p.raw, p.local_time_ambiguous,
+                   p.clock_jump_sec
             FROM (SELECT DISTINCT ON (q.external_id, q.occurred_at)
                          q.*, coalesce(own.employee_id, every.employee_id) AS employee_id
                   FROM parsed AS q

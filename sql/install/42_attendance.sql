@@ -652,6 +652,8 @@ BEGIN
           FOR UPDATE SKIP LOCKED);
     PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
                                                        last_day, fetch_from, fetch_to);
+    PERFORM otan_enbek.attendance_flag_clock_jumps(compute_attendance.org, first_day,
+                                                   last_day, fetch_from, fetch_to);
     -- NOTE: with the flags written by attendance_write_days, stored days
     -- before the period keep their limit flags, even when they are stale
     -- because work_schedule.heavy_work or a stored figure changed since.

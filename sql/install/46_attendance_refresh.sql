@@ -36,7 +36,8 @@ COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, time
     'Work plans of the listed employees, with the rows of attendance_plans for the same arguments, built without its SQL; refresh_attendance uses them';
 
 -- Whether an organization has an event in [fetch_from, fetch_to) without an
--- employee (unassigned) or with an ambiguous local time (not unassigned).
+-- employee (unassigned), or with an ambiguous local time or a clock set back
+-- (not unassigned).
 -- Its first run in a session plans only the partitions of skud_event within
 -- the window, which a kept plan of refresh_attendance would not.
 CREATE FUNCTION otan_enbek.attendance_has_events(org integer, fetch_from timestamptz,
@@ -47,7 +48,7 @@ CREATE FUNCTION otan_enbek.attendance_has_events(org integer, fetch_from timesta
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_has_events';
 COMMENT ON FUNCTION otan_enbek.attendance_has_events(integer, timestamptz, timestamptz,
         boolean) IS
-    'Whether the organization has an event in [fetch_from, fetch_to) without an employee (unassigned) or with an ambiguous local time; refresh_attendance uses it';
+    'Whether the organization has an event in [fetch_from, fetch_to) without an employee (unassigned), or with an ambiguous local time or a clock set back; refresh_attendance uses it';
 
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
@@ -103,7 +104,7 @@ DECLARE
     written_employees integer[];
     overtime_changed boolean;
     flags_carried boolean;
-    has_ambiguous boolean;
+    has_flagged_events boolean;
     has_absence boolean;
     has_rounding boolean;
     n integer;
@@ -311,19 +312,24 @@ BEGIN
             IF n = 0 THEN
                 CONTINUE;
             END IF;
-            has_ambiguous := otan_enbek.attendance_has_events(current_org, fetch_from,
-                                                              fetch_to, false);
-            IF has_ambiguous THEN
+            -- events with an ambiguous local time or a clock set back
+            has_flagged_events := otan_enbek.attendance_has_events(current_org, fetch_from,
+                                                                   fetch_to, false);
+            IF has_flagged_events THEN
                 PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day,
                                                                    last_day, fetch_from,
                                                                    fetch_to,
                                                                    written_employees);
+                PERFORM otan_enbek.attendance_flag_clock_jumps(current_org, first_day,
+                                                               last_day, fetch_from,
+                                                               fetch_to, written_employees);
             END IF;
             -- When no written day changed its overtime or schedule, every
             -- day keeps its overtime limit flags.  The function still runs
-            -- after ambiguous_time was added to a day with carried flags,
-            -- to put the limit flags last, as a full computation does.
-            IF overtime_changed OR (has_ambiguous AND flags_carried) THEN
+            -- after ambiguous_time or clock_jump_back was added to a day
+            -- with carried flags, to put the limit flags last, as a full
+            -- computation does.
+            IF overtime_changed OR (has_flagged_events AND flags_carried) THEN
                 PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day,
                                                                    last_day,
                                                                    written_employees);

@@ -264,6 +264,8 @@ BEGIN
            CASE f.flag
                WHEN 'ambiguous_time' THEN
                    'An event''s local time occurred twice, when the clocks were set back, and was read as its first occurrence.'
+               WHEN 'clock_jump_back' THEN
+                   'An event was recorded after its device''s clock was set back, so its time may be wrong; access_point.clock_skew_sec corrects a device whose clock runs off.'
                WHEN 'overtime_day_limit' THEN
                    'The day''s overtime is more than the Labour Code allows in a day: 2 hours, or 1 hour on heavy or harmful work.'
                WHEN 'overtime_month_limit' THEN
@@ -275,7 +277,8 @@ BEGIN
     WHERE a.org_id = explain_attendance.org
       AND a.employee_id = explain_attendance.employee
       AND a.work_day = explain_attendance.day
-      AND f.flag IN ('ambiguous_time', 'overtime_day_limit', 'overtime_month_limit',
+      AND f.flag IN ('ambiguous_time', 'clock_jump_back', 'overtime_day_limit',
+                     'overtime_month_limit',
                      'overtime_year_limit');
 END
 $$;

@@ -175,6 +175,8 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz),
     otan_enbek.attendance_flag_ambiguous_times(integer, date, date, timestamptz,
                                                timestamptz, integer[]),
+    otan_enbek.attendance_flag_clock_jumps(integer, date, date, timestamptz,
+                                           timestamptz, integer[]),
     otan_enbek.attendance_flag_overtime_limits(integer, date, date, integer[]),
     otan_enbek.attendance_apply_absences(integer, date, date, integer[]),
     otan_enbek.round_local_time(timestamptz, text, integer, text),

@@ -3,10 +3,10 @@
  * refresh_checks.c
  *	  Tests of refresh_attendance on the events near its pending days.
  *
- * refresh_attendance runs resolve_credentials and
- * attendance_flag_ambiguous_times only when their result can differ, that
- * is when an event of the fetch window has no employee or an ambiguous
- * local time.  A partial index of each partition finds such events.  The
+ * refresh_attendance runs resolve_credentials, and the flagging of
+ * ambiguous times and clock jumps, only when their result can differ, that
+ * is when an event of the fetch window has no employee, or an ambiguous
+ * local time or a clock set back.  Partial indexes find such events.  The
  * tests run in C so that their first run in a session plans only the
  * partitions of skud_event within the window (att_execute_saved_pruned).
  *
@@ -27,8 +27,8 @@ PG_FUNCTION_INFO_V1(otan_enbek_attendance_has_events);
  * otan_enbek.attendance_has_events(org, fetch_from, fetch_to, unassigned)
  *
  * Returns whether the organization has an event in [fetch_from, fetch_to)
- * without an employee (unassigned true) or with an ambiguous local time
- * (unassigned false).
+ * without an employee (unassigned true), or with an ambiguous local time or
+ * a clock set back (unassigned false).
  */
 Datum
 otan_enbek_attendance_has_events(PG_FUNCTION_ARGS)
@@ -59,7 +59,8 @@ otan_enbek_attendance_has_events(PG_FUNCTION_ARGS)
 								  " LIMIT 1" :
 								  "SELECT FROM otan_enbek.skud_event e"
 								  " WHERE e.org_id = $1"
-								  "   AND e.local_time_ambiguous"
+								  "   AND (e.local_time_ambiguous"
+								  "        OR e.clock_jump_sec IS NOT NULL)"
 								  "   AND e.occurred_at >= $2"
 								  "   AND e.occurred_at < $3"
 								  " LIMIT 1",

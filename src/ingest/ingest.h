@@ -117,6 +117,10 @@ typedef struct IngestRecord
 	bool		has_device_state;
 	int			device_state;
 	bool		counts_for_attendance;
+	int32_t		clock_jump_sec; /* seconds behind the latest earlier record
+								 * of the same device and credential, 0 when
+								 * not behind; set by the server's clock
+								 * watch (clock_watch.c), not the parsers */
 } IngestRecord;
 
 /* Error that makes the whole content unreadable */

@@ -55,8 +55,12 @@ enum
 	COL_COUNTS_FOR_ATTENDANCE,
 	COL_RAW,
 	COL_REJECT_REASON,
+	COL_CLOCK_JUMP_SEC,
 	PARSE_EVENTS_COLUMNS
 };
+
+/* Columns of parse_events in version 1.0, which has no clock_jump_sec */
+#define PARSE_EVENTS_COLUMNS_1_0 COL_CLOCK_JUMP_SEC
 
 /* State of parse_events while the parser runs */
 typedef struct ParseEventsState
@@ -177,20 +181,24 @@ typedef struct ProgressCallback
 	const char *buf;
 	size_t		len;
 	uint32		records;
+	ClockWatch *watch;			/* NULL when clocks are not watched */
 } ProgressCallback;
 
 /* Records between two progress updates, so that updates cost little */
 #define PROGRESS_RECORDS 1024
 
 /*
- * Passes a record on and, every PROGRESS_RECORDS records, reports the bytes
- * read so far, taken from where the record's raw text ends in the content.
+ * Sets the record's clock_jump_sec, passes the record on and, every
+ * PROGRESS_RECORDS records, reports the bytes read so far, taken from where
+ * the record's raw text ends in the content.
  */
 static void
 call_with_progress(const IngestRecord *record, void *arg)
 {
 	ProgressCallback *pc = (ProgressCallback *) arg;
 
+	/* The record is the parser's own variable, which is not const. */
+	clock_watch_record(pc->watch, unconstify(IngestRecord *, record));
 	pc->callback(record, pc->arg);
 	if (++pc->records % PROGRESS_RECORDS == 0 && record->raw >= pc->buf &&
 		record->raw + record->raw_len <= pc->buf + pc->len)
@@ -204,21 +212,25 @@ call_with_progress(const IngestRecord *record, void *arg)
  */
 void
 ingest_run_parser(text *format_name, const char *buf, size_t len,
-		   IngestRecordCallback callback, void *arg, const char *phase)
+				  IngestRecordCallback callback, void *arg, const char *phase,
+				  bool watch_clocks)
 {
 	IngestFormat format = lookup_format(format_name);
 	IngestError error;
-	ProgressCallback pc = {callback, arg, buf, len, 0};
+	ProgressCallback pc = {callback, arg, buf, len, 0, NULL};
 
 	check_database_encoding();
 	memset(&error, 0, sizeof(error));
 	progress_begin_phase(phase, "bytes", len);
+	if (watch_clocks)
+		pc.watch = clock_watch_start(format);
 	if (!ingest_parse(format, buf, len, call_with_progress, &pc, &error))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("%s", error.message),
 				 errdetail("%s", error.detail),
 				 errhint("%s", format_hint(format))));
+	clock_watch_end(pc.watch);
 	progress_set_done(len);
 }
 
@@ -306,6 +318,11 @@ fill_event_columns(const IngestRecord *record, Timestamp local_time,
 	}
 	values[COL_COUNTS_FOR_ATTENDANCE] = BoolGetDatum(record->counts_for_attendance);
 	nulls[COL_COUNTS_FOR_ATTENDANCE] = false;
+	if (record->clock_jump_sec > 0)
+	{
+		values[COL_CLOCK_JUMP_SEC] = Int32GetDatum(record->clock_jump_sec);
+		nulls[COL_CLOCK_JUMP_SEC] = false;
+	}
 }
 
 /* Parser callback of parse_events: stores one row. */
@@ -355,7 +372,8 @@ parse_events(FunctionCallInfo fcinfo, const char *buf, size_t len)
 	InitMaterializedSRF(fcinfo, 0);
 	state.tuplestore = rsinfo->setResult;
 	state.tupdesc = rsinfo->setDesc;
-	if (state.tupdesc->natts != PARSE_EVENTS_COLUMNS)
+	if (state.tupdesc->natts != PARSE_EVENTS_COLUMNS &&
+		state.tupdesc->natts != PARSE_EVENTS_COLUMNS_1_0)
 		elog(ERROR, "parse_events returns %d columns, expected %d",
 			 state.tupdesc->natts, PARSE_EVENTS_COLUMNS);
 	state.row_context = AllocSetContextCreate(CurrentMemoryContext,
@@ -363,7 +381,7 @@ parse_events(FunctionCallInfo fcinfo, const char *buf, size_t len)
 											  ALLOCSET_DEFAULT_SIZES);
 
 	ingest_run_parser(PG_GETARG_TEXT_PP(0), buf, len, put_record, &state,
-					  "parsing");
+					  "parsing", true);
 
 	MemoryContextDelete(state.row_context);
 	return (Datum) 0;
@@ -518,7 +536,7 @@ otan_enbek_event_months(PG_FUNCTION_ARGS)
 	ingest_check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	ingest_run_parser(PG_GETARG_TEXT_PP(0), VARDATA_ANY(content),
 			   VARSIZE_ANY_EXHDR(content), mark_event_month, &state,
-			   "checking");
+			   "checking", false);
 
 	for (i = 0; i < state.month_count; i++)
 	{

@@ -87,6 +87,7 @@ ingest_record_start(IngestRecord *record, int32_t record_no,
 	record->has_device_state = false;
 	record->device_state = 0;
 	record->counts_for_attendance = true;
+	record->clock_jump_sec = 0;
 }
 
 /*

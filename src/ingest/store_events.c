@@ -115,6 +115,7 @@ typedef struct EventColumns
 	AttrNumber	counts_for_attendance;
 	AttrNumber	raw;
 	AttrNumber	local_time_ambiguous;
+	AttrNumber	clock_jump_sec;
 } EventColumns;
 
 typedef struct IngestState
@@ -228,6 +229,9 @@ add_event(IngestState *state, const IngestRecord *record, TimestampTz at,
 			   BoolGetDatum(record->counts_for_attendance));
 	set_column(slot, col->raw, ingest_raw_text(record, false));
 	set_column(slot, col->local_time_ambiguous, BoolGetDatum(ambiguous));
+	if (record->clock_jump_sec > 0)
+		set_column(slot, col->clock_jump_sec,
+				   Int32GetDatum(record->clock_jump_sec));
 	return event_writer_add(state->writer);
 }
 
@@ -372,6 +376,7 @@ find_columns(IngestState *state)
 	col->raw = event_writer_column(w, "raw", TEXTOID);
 	col->local_time_ambiguous = event_writer_column(w, "local_time_ambiguous",
 													BOOLOID);
+	col->clock_jump_sec = event_writer_column(w, "clock_jump_sec", INT4OID);
 }
 
 /* Orders the keys of employee-days by employee, then date. */
@@ -515,7 +520,7 @@ otan_enbek_ingest_events(PG_FUNCTION_ARGS)
 	ingest_check_utf8(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content));
 	ingest_run_parser(PG_GETARG_TEXT_PP(3), VARDATA_ANY(content),
 					  VARSIZE_ANY_EXHDR(content), store_record, &state,
-					  "parsing");
+					  "parsing", true);
 	if (event_writer_close(state.writer) != state.inserted)
 		elog(ERROR, "ingest_events stored a different number of events than it counted");
 

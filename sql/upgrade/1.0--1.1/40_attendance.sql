@@ -83,7 +83,7 @@ COMMENT ON COLUMN otan_enbek.attendance_day.first_in_rounded IS
 COMMENT ON COLUMN otan_enbek.attendance_day.last_out_rounded IS
     'last_out rounded as the schedule''s rounding_min and rounding_exit set, beside the raw time; NULL without rounding';
 COMMENT ON COLUMN otan_enbek.attendance_day.anomalies IS
-    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates but in a month of the employment: the row keeps the punches and the time present, without norm or work time), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), outside_window (a punch in no shift''s attribution window, given to a day with shifts), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
+    'Flags for HR to review: missing_entry (an exit without an entry), missing_exit (an entry without an exit), consecutive_entries (an entry left unpaired by the next entry), direction_inferred (a punch without direction took the opposite of the previous one), absent (a final work day without any punch; the timesheet shows a documented absence instead), no_schedule (no schedule applies: calendar day), outside_employment (punches on a day outside the employment dates but in a month of the employment: the row keeps the punches and the time present, without norm or work time), zero_length_pair (an exit at the same second as the open entry, ignored), gap (an exit and the next entry leave scheduled time uncovered), outside_window (a punch in no shift''s attribution window, given to a day with shifts), ambiguous_time (an event''s local time occurred twice and was read as the first occurrence), clock_jump_back (an event recorded after its device''s clock was set back, so its time may be wrong), overtime_day_limit, overtime_month_limit, overtime_year_limit (the Labour Code limits: 2 h a day or 1 h on heavy work, 12 h a month, 120 h a year, passed on this day; the hours are kept)';
 
 ALTER TYPE otan_enbek.attendance_plan_shift
     ADD ATTRIBUTE break_after_sec integer,
@@ -650,6 +650,8 @@ BEGIN
           FOR UPDATE SKIP LOCKED);
     PERFORM otan_enbek.attendance_flag_ambiguous_times(compute_attendance.org, first_day,
                                                        last_day, fetch_from, fetch_to);
+    PERFORM otan_enbek.attendance_flag_clock_jumps(compute_attendance.org, first_day,
+                                                   last_day, fetch_from, fetch_to);
     -- NOTE: with the flags written by attendance_write_days, stored days
     -- before the period keep their limit flags, even when they are stale
     -- because work_schedule.heavy_work or a stored figure changed since.
@@ -897,7 +899,7 @@ BEGIN
                    (t.occurred_at AT TIME ZONE src.time_zone)::date AS local_date,
                    p.device,
                    p.credential_kind, p.credential, p.direction, p.device_state,
-                   p.counts_for_attendance, p.raw,
+                   p.counts_for_attendance, p.raw, p.clock_jump_sec,
                    CASE
                        WHEN p.reject_reason IS NOT NULL THEN p.reject_reason
                        WHEN t.occurred_at < not_before THEN
@@ -948,11 +950,13 @@ BEGIN
             INSERT INTO otan_enbek.skud_event AS e
                    (org_id, occurred_at, source_id, external_id, batch_id, line_no,
                     device, credential_kind, credential, employee_id, direction,
-                    device_state, counts_for_attendance, raw, local_time_ambiguous)
+                    device_state, counts_for_attendance, raw, local_time_ambiguous,
+                    clock_jump_sec)
             SELECT src.org_id, p.occurred_at, ingest_bytes.source_id, p.external_id,
                    batch.batch_id, p.record_no, p.device, p.credential_kind,
                    p.credential, p.employee_id, p.direction, p.device_state,
-                   p.counts_for_attendance, p.raw, p.local_time_ambiguous
+                   p.counts_for_attendance, p.raw, p.local_time_ambiguous,
+                   p.clock_jump_sec
             FROM (SELECT DISTINCT ON (q.external_id, q.occurred_at)
                          q.*, coalesce(own.employee_id, every.employee_id) AS employee_id
                   FROM parsed AS q
@@ -1370,7 +1374,8 @@ COMMENT ON FUNCTION otan_enbek.attendance_listed_plans(integer, date, date, time
     'Work plans of the listed employees, with the rows of attendance_plans for the same arguments, built without its SQL; refresh_attendance uses them';
 
 -- Whether an organization has an event in [fetch_from, fetch_to) without an
--- employee (unassigned) or with an ambiguous local time (not unassigned).
+-- employee (unassigned), or with an ambiguous local time or a clock set back
+-- (not unassigned).
 -- Its first run in a session plans only the partitions of skud_event within
 -- the window, which a kept plan of refresh_attendance would not.
 CREATE FUNCTION otan_enbek.attendance_has_events(org integer, fetch_from timestamptz,
@@ -1381,7 +1386,7 @@ CREATE FUNCTION otan_enbek.attendance_has_events(org integer, fetch_from timesta
     AS 'MODULE_PATHNAME', 'otan_enbek_attendance_has_events';
 COMMENT ON FUNCTION otan_enbek.attendance_has_events(integer, timestamptz, timestamptz,
         boolean) IS
-    'Whether the organization has an event in [fetch_from, fetch_to) without an employee (unassigned) or with an ambiguous local time; refresh_attendance uses it';
+    'Whether the organization has an event in [fetch_from, fetch_to) without an employee (unassigned), or with an ambiguous local time or a clock set back; refresh_attendance uses it';
 
 -- Recomputes the pending employee-days of one organization, or of every
 -- organization when org is NULL, and removes them from attendance_pending.
@@ -1437,7 +1442,7 @@ DECLARE
     written_employees integer[];
     overtime_changed boolean;
     flags_carried boolean;
-    has_ambiguous boolean;
+    has_flagged_events boolean;
     has_absence boolean;
     has_rounding boolean;
     n integer;
@@ -1645,19 +1650,24 @@ BEGIN
             IF n = 0 THEN
                 CONTINUE;
             END IF;
-            has_ambiguous := otan_enbek.attendance_has_events(current_org, fetch_from,
-                                                              fetch_to, false);
-            IF has_ambiguous THEN
+            -- events with an ambiguous local time or a clock set back
+            has_flagged_events := otan_enbek.attendance_has_events(current_org, fetch_from,
+                                                                   fetch_to, false);
+            IF has_flagged_events THEN
                 PERFORM otan_enbek.attendance_flag_ambiguous_times(current_org, first_day,
                                                                    last_day, fetch_from,
                                                                    fetch_to,
                                                                    written_employees);
+                PERFORM otan_enbek.attendance_flag_clock_jumps(current_org, first_day,
+                                                               last_day, fetch_from,
+                                                               fetch_to, written_employees);
             END IF;
             -- When no written day changed its overtime or schedule, every
             -- day keeps its overtime limit flags.  The function still runs
-            -- after ambiguous_time was added to a day with carried flags,
-            -- to put the limit flags last, as a full computation does.
-            IF overtime_changed OR (has_ambiguous AND flags_carried) THEN
+            -- after ambiguous_time or clock_jump_back was added to a day
+            -- with carried flags, to put the limit flags last, as a full
+            -- computation does.
+            IF overtime_changed OR (has_flagged_events AND flags_carried) THEN
                 PERFORM otan_enbek.attendance_flag_overtime_limits(current_org, first_day,
                                                                    last_day,
                                                                    written_employees);

@@ -1,0 +1,149 @@
+/*-------------------------------------------------------------------------
+ *
+ * clock_watch.c
+ *	  Finds the records written after a device's clock was set back.
+ *
+ * A device writes its log in the order of its own clock.  Some exports
+ * group the log by person, so the order holds for each person's records
+ * of a device, not between persons.  In a ZKTeco log or a Hikvision
+ * InfoList, take a record whose time is earlier than the latest earlier
+ * record of the same device and credential.  It shows that the clock went
+ * back between them, because it was reset, lost its battery or was
+ * synchronized after running fast.  A step back of CLOCK_JUMP_MIN_SEC or less is not counted,
+ * because some controllers write two readers' records a few seconds out of
+ * order.  The record keeps its time and gets clock_jump_sec, how far behind
+ * it is; so does each later record of that person and device until the
+ * device's time passes the latest time again.
+ *
+ * CSV files are exports of other systems whose order says nothing of a
+ * device's clock, so they are not watched.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "ingest/ingest_pg.h"
+
+/* Steps back of up to this many seconds are not counted. */
+#define CLOCK_JUMP_MIN_SEC 60
+
+/* A device and a credential of a content */
+typedef struct ClockKey
+{
+	bool		has_device;
+	char		device[INGEST_VALUE_SIZE];
+	IngestCredentialKind kind;
+	char		credential[INGEST_VALUE_SIZE];
+} ClockKey;
+
+typedef struct ClockEntry
+{
+	ClockKey	key;
+	int64		latest;			/* seconds since 1970 of the latest record */
+} ClockEntry;
+
+struct ClockWatch
+{
+	HTAB	   *entries;
+	ClockKey	key;			/* lookup key, zeroed once and then reused */
+};
+
+/* Returns the days from 1970-01-01 to a proleptic Gregorian date. */
+static int64
+days_from_civil(int year, int month, int day)
+{
+	int64		y = year - (month <= 2 ? 1 : 0);
+	int64		era = (y >= 0 ? y : y - 399) / 400;
+	int64		year_of_era = y - era * 400;
+	int64		day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 +
+		day - 1;
+	int64		day_of_era = year_of_era * 365 + year_of_era / 4 -
+		year_of_era / 100 + day_of_year;
+
+	return era * 146097 + day_of_era - 719468;
+}
+
+/*
+ * Returns the seconds since 1970-01-01 of a record's time: UTC when the
+ * record carries an offset, else the device's local time.
+ */
+static int64
+record_seconds(const IngestTime *time)
+{
+	int64		seconds = days_from_civil(time->year, time->month, time->day) *
+		SECS_PER_DAY + time->hour * SECS_PER_HOUR +
+		time->minute * SECS_PER_MINUTE + time->second;
+
+	return time->has_offset ? seconds - time->utc_offset_sec : seconds;
+}
+
+/*
+ * Starts watching the records of one content, in the current memory
+ * context.  Returns NULL for a format whose order is not the device's.
+ */
+ClockWatch *
+clock_watch_start(IngestFormat format)
+{
+	ClockWatch *watch;
+	HASHCTL		ctl;
+
+	if (format == INGEST_FORMAT_CSV)
+		return NULL;
+	watch = palloc0(sizeof(ClockWatch));
+	ctl.keysize = sizeof(ClockKey);
+	ctl.entrysize = sizeof(ClockEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	watch->entries = hash_create("otan_enbek clock watch", 256, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return watch;
+}
+
+/*
+ * Sets the clock_jump_sec of a record that was read: the seconds by which
+ * it is behind the latest earlier record of its device and credential,
+ * when more than CLOCK_JUMP_MIN_SEC, else 0.
+ */
+void
+clock_watch_record(ClockWatch *watch, IngestRecord *record)
+{
+	ClockEntry *entry;
+	int64		seconds;
+	bool		found;
+
+	record->clock_jump_sec = 0;
+	if (watch == NULL || record->reject_reason[0] != '\0' ||
+		record->credential[0] == '\0')
+		return;
+
+	/* strncpy zeroes each array after its string, as HASH_BLOBS needs */
+	watch->key.has_device = record->has_device;
+	strncpy(watch->key.device, record->device, INGEST_VALUE_SIZE);
+	watch->key.kind = record->credential_kind;
+	strncpy(watch->key.credential, record->credential, INGEST_VALUE_SIZE);
+
+	seconds = record_seconds(&record->time);
+	entry = hash_search(watch->entries, &watch->key, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->latest = seconds;
+		return;
+	}
+	if (entry->latest - seconds > CLOCK_JUMP_MIN_SEC)
+		record->clock_jump_sec = (int32) Min(entry->latest - seconds,
+											 (int64) PG_INT32_MAX);
+	if (seconds > entry->latest)
+		entry->latest = seconds;
+}
+
+/* Frees the watch of a content. */
+void
+clock_watch_end(ClockWatch *watch)
+{
+	if (watch == NULL)
+		return;
+	hash_destroy(watch->entries);
+	pfree(watch);
+}
