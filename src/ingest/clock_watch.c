@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -29,6 +30,9 @@
 
 /* Steps back of up to this many seconds are not counted. */
 #define CLOCK_JUMP_MIN_SEC 60
+
+/* The largest UTC offset in use (+14:00), which bounds a local time's UTC */
+#define MAX_UTC_OFFSET_SEC (14 * SECS_PER_HOUR)
 
 /* A device and a credential of a content */
 typedef struct ClockKey
@@ -48,6 +52,8 @@ typedef struct ClockEntry
 struct ClockWatch
 {
 	HTAB	   *entries;
+	int64		not_after;		/* seconds since 1970 of the latest time that
+								 * ingest accepts */
 	ClockKey	key;			/* lookup key, zeroed once and then reused */
 };
 
@@ -98,6 +104,9 @@ clock_watch_start(IngestFormat format)
 	ctl.hcxt = CurrentMemoryContext;
 	watch->entries = hash_create("otan_enbek clock watch", 256, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	/* ingest rejects times more than one day after the transaction's start */
+	watch->not_after = GetCurrentTransactionStartTimestamp() / USECS_PER_SEC +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY + SECS_PER_DAY;
 	return watch;
 }
 
@@ -124,7 +133,17 @@ clock_watch_record(ClockWatch *watch, IngestRecord *record)
 	watch->key.kind = record->credential_kind;
 	strncpy(watch->key.credential, record->credential, INGEST_VALUE_SIZE);
 
+	/*
+	 * A record that ingest rejects as more than a day in the future is left
+	 * out, so that it does not mark the valid records after it.  NOTE: the
+	 * zone of a local time is not known here, so a local time counts as
+	 * rejected only when it is late even at UTC+14:00, and a record up to 14
+	 * hours past the limit can still mark later records.
+	 */
 	seconds = record_seconds(&record->time);
+	if (seconds > watch->not_after +
+		(record->time.has_offset ? 0 : MAX_UTC_OFFSET_SEC))
+		return;
 	entry = hash_search(watch->entries, &watch->key, HASH_ENTER, &found);
 	if (!found)
 	{
