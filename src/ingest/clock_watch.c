@@ -51,6 +51,7 @@ typedef struct ClockEntry
 
 struct ClockWatch
 {
+	IngestFormat format;
 	HTAB	   *entries;
 	int64		not_after;		/* seconds since 1970 of the latest time that
 								 * ingest accepts */
@@ -99,6 +100,7 @@ clock_watch_start(IngestFormat format)
 	if (format == INGEST_FORMAT_CSV)
 		return NULL;
 	watch = palloc0(sizeof(ClockWatch));
+	watch->format = format;
 	ctl.keysize = sizeof(ClockKey);
 	ctl.entrysize = sizeof(ClockEntry);
 	ctl.hcxt = CurrentMemoryContext;
@@ -127,9 +129,15 @@ clock_watch_record(ClockWatch *watch, IngestRecord *record)
 		record->credential[0] == '\0')
 		return;
 
-	/* strncpy zeroes each array after its string, as HASH_BLOBS needs */
-	watch->key.has_device = record->has_device;
-	strncpy(watch->key.device, record->device, INGEST_VALUE_SIZE);
+	/*
+	 * strncpy zeroes each array after its string, as HASH_BLOBS needs.  A
+	 * Hikvision response comes from one controller, whose readers share its
+	 * clock, so its device key "doorNo:cardReaderNo" is not part of the key.
+	 */
+	watch->key.has_device = record->has_device &&
+		watch->format != INGEST_FORMAT_HIKVISION;
+	strncpy(watch->key.device, watch->key.has_device ? record->device : "",
+			INGEST_VALUE_SIZE);
 	watch->key.kind = record->credential_kind;
 	strncpy(watch->key.credential, record->credential, INGEST_VALUE_SIZE);
 

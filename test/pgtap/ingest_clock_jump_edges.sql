@@ -1,7 +1,8 @@
 -- Edges of the clock jump watch: a record that ingest rejects as more than
--- a day in the future does not mark the valid records after it.
+-- a day in the future does not mark the valid records after it, and the
+-- readers of one Hikvision controller share its clock.
 BEGIN;
-SELECT plan(5);
+SELECT plan(8);
 
 SET LOCAL timezone = 'Asia/Almaty';
 SET LOCAL client_min_messages = warning;
@@ -53,6 +54,33 @@ SELECT is((SELECT row(inserted_count, duplicate_count, rejected_count)::text
 SELECT is((SELECT count(e.clock_jump_sec) FROM otan_enbek.skud_event e
            WHERE e.org_id = 4752),
           0::bigint, 'the stored events are not marked');
+
+-- One controller with an entry reader and an exit reader: its clock goes
+-- back after the entry at 09:00, and the exit reader writes 08:30.
+CREATE FUNCTION pg_temp.readers() RETURNS text LANGUAGE sql AS $$
+    SELECT $json$
+{"AcsEvent": {"InfoList": [
+  {"major": 5, "minor": 75, "time": "2026-02-06T09:00:00+05:00", "employeeNoString": "1",
+   "doorNo": 1, "cardReaderNo": 1, "serialNo": 11},
+  {"major": 5, "minor": 75, "time": "2026-02-06T08:30:00+05:00", "employeeNoString": "1",
+   "doorNo": 1, "cardReaderNo": 2, "serialNo": 12},
+  {"major": 5, "minor": 75, "time": "2026-02-06T12:00:30+05:00", "employeeNoString": "1",
+   "doorNo": 2, "cardReaderNo": 1, "serialNo": 13},
+  {"major": 5, "minor": 75, "time": "2026-02-06T12:00:00+05:00", "employeeNoString": "1",
+   "doorNo": 1, "cardReaderNo": 2, "serialNo": 14}]}}
+$json$
+$$;
+SELECT is((SELECT array_agg(p.clock_jump_sec ORDER BY p.record_no)
+           FROM otan_enbek.parse_events('hikvision', pg_temp.readers()) p),
+          '{NULL,1800,NULL,NULL}'::integer[],
+          'parse_events: a jump between readers of one controller');
+SELECT is((SELECT inserted_count FROM otan_enbek.ingest(4752, 'hikvision', pg_temp.readers())),
+          4, 'ingest stores the readers'' records');
+SELECT is((SELECT array_agg(e.clock_jump_sec ORDER BY e.line_no)
+           FROM otan_enbek.skud_event e
+           WHERE e.org_id = 4752 AND e.occurred_at >= '2026-02-06'),
+          '{NULL,1800,NULL,NULL}'::integer[],
+          'ingest marks the record behind the other reader');
 
 SELECT * FROM finish();
 ROLLBACK;
