@@ -18,6 +18,12 @@
  * CSV files are exports of other systems whose order says nothing of a
  * device's clock, so they are not watched.
  *
+ * NOTE: two cases with a valid time are marked too.  A backlog that a
+ * controller replays late, listed after newer records of the same content,
+ * is marked when the list is in serialNo order.  A local time repeated
+ * when the zone's clocks go back (no offset in the record) is marked as
+ * well as flagged ambiguous_time.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -144,9 +150,9 @@ clock_watch_record(ClockWatch *watch, IngestRecord *record)
 	/*
 	 * A record that ingest rejects as more than a day in the future is left
 	 * out, so that it does not mark the valid records after it.  NOTE: the
-	 * zone of a local time is not known here, so a local time counts as
-	 * rejected only when it is late even at UTC+14:00, and a record up to 14
-	 * hours past the limit can still mark later records.
+	 * zone of a local time is not known here.  So a local time counts as
+	 * rejected only when it is late even at UTC+14:00, and a record up to
+	 * 14 hours past the limit can still mark later records.
 	 */
 	seconds = record_seconds(&record->time);
 	if (seconds > watch->not_after +
