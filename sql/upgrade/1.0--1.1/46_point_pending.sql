@@ -111,3 +111,20 @@ CREATE TRIGGER access_point_deleted_mark_pending
     AFTER DELETE ON otan_enbek.access_point
     REFERENCING OLD TABLE AS old_point
     FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.access_point_mark_pending();
+
+-- TRUNCATE fires no DELETE trigger and has no transition table, so a
+-- trigger before it marks the days of every access point that it removes.
+CREATE FUNCTION otan_enbek.access_point_truncate_mark_pending() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM otan_enbek.access_point_mark_days(array_agg(p.org_id),
+                array_agg(p.source_id), array_agg(p.device), array_agg(p.clock_skew_sec))
+    FROM otan_enbek.access_point p;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER access_point_truncated_mark_pending
+    BEFORE TRUNCATE ON otan_enbek.access_point
+    FOR EACH STATEMENT EXECUTE FUNCTION otan_enbek.access_point_truncate_mark_pending();
