@@ -1,11 +1,8 @@
 -- Anomaly flags that the engine cannot set from one day's punches: local
 -- times that occurred twice, and the Labour Code limits of overtime.
 
--- Partial index: ambiguous local times are rare, and the flagging below
--- looks for them in every computation.
-CREATE INDEX skud_event_ambiguous
-    ON otan_enbek.skud_event (org_id, occurred_at)
-    WHERE local_time_ambiguous;
+-- The events with an ambiguous local time are found by the partial index
+-- skud_event_flagged (44_attendance_clock_jump.sql).
 
 -- Adds ambiguous_time to the attendance_day rows of first_day..last_day
 -- whose events include one with an ambiguous local time.  fetch_from and

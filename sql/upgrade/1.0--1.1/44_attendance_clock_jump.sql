@@ -3,11 +3,14 @@
 -- an event keeps its time, which may be wrong, so HR reviews the day and
 -- can correct the device with access_point.clock_skew_sec.
 
--- Partial index: clock jumps are rare, and the flagging below looks for
--- them in every computation.
-CREATE INDEX skud_event_clock_jump
+-- Partial index of the events that flag their days: ambiguous local times
+-- and records written after a clock was set back.  Both are rare, and
+-- every computation looks for them.  One index with both conditions lets
+-- the test of refresh_attendance (attendance_has_events) read one index of
+-- each partition.
+CREATE INDEX skud_event_flagged
     ON otan_enbek.skud_event (org_id, occurred_at)
-    WHERE clock_jump_sec IS NOT NULL;
+    WHERE local_time_ambiguous OR clock_jump_sec IS NOT NULL;
 
 -- Adds clock_jump_back to the attendance_day rows of first_day..last_day
 -- whose events include one recorded after its device's clock was set back.
