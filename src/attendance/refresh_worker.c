@@ -191,9 +191,10 @@ refresh_org(int org)
  * a lock timeout.  A refresh that waited too long for its organization's
  * lock is logged at DEBUG1 only: a computation of the organization was
  * running, and the days stay pending.  Any other error of an
- * organization's refresh, started at started_at, holds the organization
- * (see hold_org); it is logged in full unless the organization's previous
- * refresh failed with the same error, which is then named in one line.
+ * organization's refresh, started at started_at, keeps the organization out
+ * of the refreshes at wake-ups (see hold_org).  It is logged in full unless
+ * the organization's previous refresh failed with the same error, which is
+ * then named in one line.
  */
 static bool
 abort_after_error(MemoryContext context, int org, TimestampTz started_at)

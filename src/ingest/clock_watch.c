@@ -12,8 +12,8 @@
  * synchronized after running fast.  A step back of CLOCK_JUMP_MIN_SEC or less is not counted,
  * because some controllers write two readers' records a few seconds out of
  * order.  The record keeps its time and gets clock_jump_sec, how far behind
- * it is; so does each later record of that person and device until the
- * device's time passes the latest time again.
+ * it is.  Each later record of that person and device gets it too, until
+ * the device's time passes the latest time again.
  *
  * CSV files are exports of other systems whose order says nothing of a
  * device's clock, so they are not watched.

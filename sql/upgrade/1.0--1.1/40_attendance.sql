@@ -1035,6 +1035,45 @@ COMMENT ON FUNCTION otan_enbek.ingest_bytes(integer, text, bytea, text) IS
 -- The events with an ambiguous local time are found by the partial index
 -- skud_event_flagged (44_attendance_clock_jump.sql).
 
+-- Adds flag to the attendance_day rows of first_day..last_day, of the listed
+-- employees or (NULL) of all, whose events include one of flagged_ids and
+-- that lack the flag.  The flag goes before the overtime limit flags, which
+-- come last as attendance_flag_overtime_limits appends them.  Returns the
+-- number of rows changed.
+CREATE FUNCTION otan_enbek.attendance_add_event_flag(org integer, first_day date,
+        last_day date, employee_ids integer[], flag text, flagged_ids bigint[])
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    limit_flags constant text[] :=
+        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
+    changed integer;
+BEGIN
+    -- without ids no row can change, and the rows of the period are not read
+    IF flag IS NULL OR coalesce(cardinality(flagged_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    UPDATE otan_enbek.attendance_day a
+    SET anomalies = ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                          WHERE y <> ALL (limit_flags) ORDER BY i)
+                    || ARRAY[flag]
+                    || ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
+                             WHERE y = ANY (limit_flags) ORDER BY i)
+    WHERE a.org_id = attendance_add_event_flag.org
+      AND a.work_day BETWEEN first_day AND last_day
+      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
+      AND a.event_ids && flagged_ids
+      AND NOT flag = ANY (a.anomalies);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION otan_enbek.attendance_add_event_flag(integer, date, date, integer[], text,
+        bigint[]) IS
+    'Adds a flag, before the overtime limit flags, to the attendance days whose events include one of the given event ids; returns the number of rows changed';
+
 -- Adds ambiguous_time to the attendance_day rows of first_day..last_day
 -- whose events include one with an ambiguous local time.  fetch_from and
 -- fetch_to bound the times of the events that those days can contain.
@@ -1046,36 +1085,15 @@ CREATE FUNCTION otan_enbek.attendance_flag_ambiguous_times(org integer, first_da
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-    limit_flags constant text[] :=
-        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
-    ambiguous_ids bigint[];
-    changed integer;
 BEGIN
-    SELECT array_agg(e.event_id) INTO ambiguous_ids
-    FROM otan_enbek.skud_event e
-    WHERE e.org_id = attendance_flag_ambiguous_times.org
-      AND e.local_time_ambiguous
-      AND e.occurred_at >= fetch_from
-      AND e.occurred_at < fetch_to;
-    IF ambiguous_ids IS NULL THEN
-        RETURN 0;
-    END IF;
-    -- ambiguous_time goes before the overtime limit flags, which come last
-    -- as attendance_flag_overtime_limits appends them
-    UPDATE otan_enbek.attendance_day a
-    SET anomalies = ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
-                          WHERE y <> ALL (limit_flags) ORDER BY i)
-                    || '{ambiguous_time}'::text[]
-                    || ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
-                             WHERE y = ANY (limit_flags) ORDER BY i)
-    WHERE a.org_id = attendance_flag_ambiguous_times.org
-      AND a.work_day BETWEEN first_day AND last_day
-      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
-      AND a.event_ids && ambiguous_ids
-      AND NOT 'ambiguous_time' = ANY (a.anomalies);
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
+    RETURN otan_enbek.attendance_add_event_flag(
+        org, first_day, last_day, employee_ids, 'ambiguous_time',
+        ARRAY(SELECT e.event_id
+              FROM otan_enbek.skud_event e
+              WHERE e.org_id = attendance_flag_ambiguous_times.org
+                AND e.local_time_ambiguous
+                AND e.occurred_at >= fetch_from
+                AND e.occurred_at < fetch_to));
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_flag_ambiguous_times(integer, date, date,

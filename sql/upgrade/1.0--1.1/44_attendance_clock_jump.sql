@@ -23,36 +23,15 @@ CREATE FUNCTION otan_enbek.attendance_flag_clock_jumps(org integer, first_day da
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-    limit_flags constant text[] :=
-        '{overtime_day_limit,overtime_month_limit,overtime_year_limit}';
-    jumped_ids bigint[];
-    changed integer;
 BEGIN
-    SELECT array_agg(e.event_id) INTO jumped_ids
-    FROM otan_enbek.skud_event e
-    WHERE e.org_id = attendance_flag_clock_jumps.org
-      AND e.clock_jump_sec IS NOT NULL
-      AND e.occurred_at >= fetch_from
-      AND e.occurred_at < fetch_to;
-    IF jumped_ids IS NULL THEN
-        RETURN 0;
-    END IF;
-    -- clock_jump_back goes before the overtime limit flags, which come last
-    -- as attendance_flag_overtime_limits appends them
-    UPDATE otan_enbek.attendance_day a
-    SET anomalies = ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
-                          WHERE y <> ALL (limit_flags) ORDER BY i)
-                    || '{clock_jump_back}'::text[]
-                    || ARRAY(SELECT y FROM unnest(a.anomalies) WITH ORDINALITY AS u(y, i)
-                             WHERE y = ANY (limit_flags) ORDER BY i)
-    WHERE a.org_id = attendance_flag_clock_jumps.org
-      AND a.work_day BETWEEN first_day AND last_day
-      AND (employee_ids IS NULL OR a.employee_id = ANY (employee_ids))
-      AND a.event_ids && jumped_ids
-      AND NOT 'clock_jump_back' = ANY (a.anomalies);
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
+    RETURN otan_enbek.attendance_add_event_flag(
+        org, first_day, last_day, employee_ids, 'clock_jump_back',
+        ARRAY(SELECT e.event_id
+              FROM otan_enbek.skud_event e
+              WHERE e.org_id = attendance_flag_clock_jumps.org
+                AND e.clock_jump_sec IS NOT NULL
+                AND e.occurred_at >= fetch_from
+                AND e.occurred_at < fetch_to));
 END
 $$;
 COMMENT ON FUNCTION otan_enbek.attendance_flag_clock_jumps(integer, date, date,

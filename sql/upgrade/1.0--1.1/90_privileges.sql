@@ -173,6 +173,7 @@ GRANT EXECUTE ON FUNCTION
     otan_enbek.delivery_status(),
     otan_enbek.delivery_retry_delay(integer, integer),
     otan_enbek.ambiguous_local_times(text, timestamptz, timestamptz),
+    otan_enbek.attendance_add_event_flag(integer, date, date, integer[], text, bigint[]),
     otan_enbek.attendance_flag_ambiguous_times(integer, date, date, timestamptz,
                                                timestamptz, integer[]),
     otan_enbek.attendance_flag_clock_jumps(integer, date, date, timestamptz,
