@@ -15,8 +15,8 @@
  * it is.  Each later record of that person and device gets it too, until
  * the device's time passes the latest time again.
  *
- * CSV files are exports of other systems whose order says nothing of a
- * device's clock, so they are not watched.
+ * CSV files are exports of other systems, in an order that need not be a
+ * device's, so they are not watched.
  *
  * NOTE: two cases with a valid time are marked too.  A backlog that a
  * controller replays late, listed after newer records of the same content,
@@ -52,45 +52,34 @@ typedef struct ClockKey
 typedef struct ClockEntry
 {
 	ClockKey	key;
-	int64		latest;			/* seconds since 1970 of the latest record */
+	int64		latest;			/* seconds since 2000 of the latest record */
 } ClockEntry;
 
 struct ClockWatch
 {
 	IngestFormat format;
 	HTAB	   *entries;
-	int64		not_after;		/* seconds since 1970 of the latest time that
+	int64		not_after;		/* seconds since 2000 of the latest time that
 								 * ingest accepts */
 	ClockKey	key;			/* lookup key, zeroed once and then reused */
 };
 
-/* Returns the days from 1970-01-01 to a proleptic Gregorian date. */
-static int64
-days_from_civil(int year, int month, int day)
-{
-	int64		y = year - (month <= 2 ? 1 : 0);
-	int64		era = (y >= 0 ? y : y - 399) / 400;
-	int64		year_of_era = y - era * 400;
-	int64		day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 +
-		day - 1;
-	int64		day_of_era = year_of_era * 365 + year_of_era / 4 -
-		year_of_era / 100 + day_of_year;
-
-	return era * 146097 + day_of_era - 719468;
-}
-
 /*
- * Returns the seconds since 1970-01-01 of a record's time: UTC when the
- * record carries an offset, else the device's local time.
+ * Sets *seconds to the seconds since 2000-01-01 of a record's time: UTC when
+ * the record carries an offset, else the device's local time.  Returns
+ * false when the time is outside the range of a timestamp.
  */
-static int64
-record_seconds(const IngestTime *time)
+static bool
+record_seconds(const IngestRecord *record, int64 *seconds)
 {
-	int64		seconds = days_from_civil(time->year, time->month, time->day) *
-		SECS_PER_DAY + time->hour * SECS_PER_HOUR +
-		time->minute * SECS_PER_MINUTE + time->second;
+	Timestamp	local_time;
 
-	return time->has_offset ? seconds - time->utc_offset_sec : seconds;
+	if (!ingest_record_local_time(record, &local_time))
+		return false;
+	*seconds = local_time / USECS_PER_SEC;
+	if (record->time.has_offset)
+		*seconds -= record->time.utc_offset_sec;
+	return true;
 }
 
 /*
@@ -114,7 +103,7 @@ clock_watch_start(IngestFormat format)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	/* ingest rejects times more than one day after the transaction's start */
 	watch->not_after = GetCurrentTransactionStartTimestamp() / USECS_PER_SEC +
-		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY + SECS_PER_DAY;
+		SECS_PER_DAY;
 	return watch;
 }
 
@@ -154,8 +143,8 @@ clock_watch_record(ClockWatch *watch, IngestRecord *record)
 	 * rejected only when it is late even at UTC+14:00, and a record up to
 	 * 14 hours past the limit can still mark later records.
 	 */
-	seconds = record_seconds(&record->time);
-	if (seconds > watch->not_after +
+	if (!record_seconds(record, &seconds) ||
+		seconds > watch->not_after +
 		(record->time.has_offset ? 0 : MAX_UTC_OFFSET_SEC))
 		return;
 	entry = hash_search(watch->entries, &watch->key, HASH_ENTER, &found);
