@@ -187,8 +187,7 @@ refresh_org(int org)
 }
 
 /*
- * Ends a transaction that raised an error.  Returns whether the error was
- * a lock timeout.  A refresh that waited too long for its organization's
+ * Ends a transaction that raised an error.  A refresh that waited too long for its organization's
  * lock is logged at DEBUG1 only: a computation of the organization was
  * running, and the days stay pending.  Any other error of an
  * organization's refresh, started at started_at, keeps the organization out
@@ -196,7 +195,7 @@ refresh_org(int org)
  * the organization's previous refresh failed with the same error, which is
  * then named in one line.
  */
-static bool
+static void
 abort_after_error(MemoryContext context, int org, TimestampTz started_at)
 {
 	ErrorData  *error;
@@ -223,7 +222,6 @@ abort_after_error(MemoryContext context, int org, TimestampTz started_at)
 	if (org != 0 && !lock_timeout)
 		hold_org(org, started_at, error);
 	FreeErrorData(error);
-	return lock_timeout;
 }
 
 /* Returns the hold of an organization, or NULL. */
@@ -366,7 +364,7 @@ refresh_pending(MemoryContext context, bool retry_held)
 	}
 	PG_CATCH();
 	{
-		(void) abort_after_error(context, 0, 0);
+		abort_after_error(context, 0, 0);
 	}
 	PG_END_TRY();
 	if (orgs == NIL)
@@ -395,7 +393,7 @@ refresh_pending(MemoryContext context, bool retry_held)
 		PG_CATCH();
 		{
 			refresh_in_progress = false;
-			(void) abort_after_error(context, org, started_at);
+			abort_after_error(context, org, started_at);
 			refresh_stats.failures++;
 		}
 		PG_END_TRY();
