@@ -175,6 +175,7 @@ extern bool delivery_registry_any_due(TimestampTz now);
 extern Oid	delivery_registry_next_to_start(TimestampTz now, long *wait_ms);
 extern void delivery_registry_mark_start_failed(Oid dboid);
 extern const char *delivery_registry_state(Oid dboid, int *pid);
+extern pid_t delivery_registry_stop(Oid dboid);
 extern void delivery_registry_set_refresh_stats(Oid dboid,
 												const WorkerRefreshStats *stats);
 extern bool delivery_registry_refresh_stats(Oid dboid,

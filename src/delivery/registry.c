@@ -48,6 +48,7 @@ typedef struct DeliverySlot
 	Oid			dboid;
 	DeliverySlotState state;
 	pid_t		pid;			/* worker's pid when RUNNING */
+	bool		stop_on_attach; /* a STARTING worker must exit at once */
 	int			pgprocno;		/* worker's PGPROC number when RUNNING */
 	uint64		wake_count;		/* wake-ups requested for this database */
 	TimestampTz not_before;		/* earliest start of a REQUESTED worker */
@@ -183,6 +184,7 @@ allocate_slot(Oid dboid)
 			slot->pgprocno = -1;
 			slot->wake_count = 0;
 			slot->not_before = 0;
+			slot->stop_on_attach = false;
 			memset(&slot->refresh, 0, sizeof(slot->refresh));
 			return slot;
 		}
@@ -236,8 +238,9 @@ delivery_registry_wake(Oid dboid)
  * Attaches the calling worker to the slot of its database.  Returns false
  * when another worker already serves the database (possible after the
  * launcher restarted and started a worker the old launcher had started
- * too) or when no slot is free.  *wake_count receives the slot's count, to
- * be passed back to delivery_registry_detach.
+ * too), when no slot is free, or when delivery_registry_stop asked it to
+ * exit.  *wake_count receives the slot's count, to be passed back to
+ * delivery_registry_detach.
  */
 bool
 delivery_registry_attach(Oid dboid, uint64 *wake_count)
@@ -248,6 +251,13 @@ delivery_registry_attach(Oid dboid, uint64 *wake_count)
 	slot = find_slot(dboid);
 	if (slot != NULL && slot->state == SLOT_RUNNING && slot->pid != MyProcPid)
 	{
+		LWLockRelease(registry->lock);
+		return false;
+	}
+	if (slot != NULL && slot->stop_on_attach)
+	{
+		/* The launcher reaps the exited worker and requests a new one later. */
+		slot->stop_on_attach = false;
 		LWLockRelease(registry->lock);
 		return false;
 	}
@@ -496,6 +506,7 @@ delivery_registry_next_to_start(TimestampTz now, long *wait_ms)
 	if (pick != NULL && starting < DELIVERY_MAX_STARTING)
 	{
 		pick->state = SLOT_STARTING;
+		pick->stop_on_attach = false;
 		dboid = pick->dboid;
 	}
 	LWLockRelease(registry->lock);
@@ -521,12 +532,53 @@ delivery_registry_mark_start_failed(Oid dboid)
 	if (slot != NULL && slot->state == SLOT_STARTING)
 	{
 		slot->state = SLOT_REQUESTED;
+		slot->stop_on_attach = false;
 		slot->not_before =
 			TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										DELIVERY_RESTART_DELAY_MS);
 		registry->rescan_requested = true;
 	}
 	LWLockRelease(registry->lock);
+}
+
+/*
+ * Asks the worker of a database to leave it, for a command that needs the
+ * database without other connections.  Returns the pid of a running
+ * worker, which the caller terminates, or 0.  A worker that is starting
+ * may already be connected without being RUNNING yet, so its slot is
+ * marked to make it exit as soon as it attaches; a requested one is
+ * started DELIVERY_RESTART_DELAY_MS later, after the command.
+ */
+pid_t
+delivery_registry_stop(Oid dboid)
+{
+	DeliverySlot *slot;
+	pid_t		pid = 0;
+
+	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	slot = find_slot(dboid);
+	if (slot != NULL)
+	{
+		switch (slot->state)
+		{
+			case SLOT_RUNNING:
+				pid = slot->pid;
+				break;
+			case SLOT_STARTING:
+				slot->stop_on_attach = true;
+				break;
+			case SLOT_REQUESTED:
+				slot->not_before =
+					Max(slot->not_before,
+						TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													DELIVERY_RESTART_DELAY_MS));
+				break;
+			case SLOT_FREE:
+				break;
+		}
+	}
+	LWLockRelease(registry->lock);
+	return pid;
 }
 
 /*

@@ -8,6 +8,10 @@
  * is connected to the database, and PostgreSQL 15 makes only autovacuum
  * workers leave.  A ProcessUtility hook terminates the delivery worker of
  * the database first and waits up to WORKER_EXIT_WAIT_MS for it to exit.
+ * A worker that is still starting may connect before the command locks
+ * the database, so its registry slot is marked to make it exit as soon as
+ * it attaches, and the command's own wait for other connections lasts
+ * until it has exited.
  * The launcher starts the worker again after DELIVERY_RESTART_DELAY_MS if
  * the database still exists, so a command that fails for another reason
  * pauses delivery for that long only.
@@ -50,23 +54,24 @@ template_name(CreatedbStmt *stmt)
 /*
  * Terminates the delivery worker of a database, if one runs, and waits for
  * it to exit.  The worker puts back what it was sending before it exits.
+ * One that is starting exits when it attaches.
  */
 static void
 stop_worker_of(const char *dbname)
 {
 	Oid			dboid = get_database_oid(dbname, true);
-	int			pid;
+	pid_t		pid;
 	int			waited_ms;
 
 	if (!OidIsValid(dboid))
 		return;
-	(void) delivery_registry_state(dboid, &pid);
+	pid = delivery_registry_stop(dboid);
 	if (pid == 0 || kill(pid, SIGTERM) != 0)
 		return;
 
 	ereport(DEBUG1,
 			(errmsg_internal("otan_enbek stops the delivery worker (pid %d) of database \"%s\"",
-							 pid, dbname)));
+							 (int) pid, dbname)));
 	for (waited_ms = 0; waited_ms < WORKER_EXIT_WAIT_MS; waited_ms += 100)
 	{
 		int			running_pid;

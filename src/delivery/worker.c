@@ -485,7 +485,7 @@ otan_enbek_delivery_worker_main(Datum main_arg)
 	if (!delivery_registry_attach(worker_dboid, &worker_wake_count))
 	{
 		ereport(DEBUG1,
-				(errmsg_internal("otan_enbek delivery worker for database %u exits: another worker serves the database, or no registry slot is free",
+				(errmsg_internal("otan_enbek delivery worker for database %u exits: another worker serves the database, no registry slot is free, or a command needs the database alone",
 								 worker_dboid)));
 		proc_exit(0);
 	}

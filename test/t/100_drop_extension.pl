@@ -7,6 +7,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use IPC::Run qw(start pump finish timeout);
 use OtanTest;
 use Test::More;
 
@@ -56,5 +57,113 @@ is(psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'otan_t_t
 is(psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid"),
 	0, 'its worker is gone');
 drop_database('otan_t_template');
+
+# A psql session that stays connected; ask() runs SQL in it and returns the
+# output, so that the test can look around while new connections block.
+sub session
+{
+	my ($db) = @_;
+	my %s = (in => '', out => '', err => '');
+	$s{handle} = start [ 'psql', '-X', '-q', '-A', '-t', '-d', $db ],
+	  \$s{in}, \$s{out}, \$s{err}, timeout(120);
+	return \%s;
+}
+
+sub ask
+{
+	my ($s, $sql) = @_;
+	$s->{out} = '';
+	$s->{in} .= "$sql;\nSELECT 'end of answer';\n";
+	pump $s->{handle} until $s->{out} =~ /end of answer\n/ || length $s->{err};
+	die "psql failed: $s->{err}" if length $s->{err};
+	(my $answer = $s->{out}) =~ s/end of answer\n//;
+	chomp $answer;
+	return $answer;
+}
+
+# Polls a query in a session until it returns the expected text.
+sub ask_until
+{
+	my ($s, $sql, $expected) = @_;
+	my $result;
+	for (1 .. 600)
+	{
+		$result = ask($s, $sql);
+		last if $result eq $expected;
+		select(undef, undef, undef, 0.1);
+	}
+	return $result;
+}
+
+# DROP DATABASE while the worker is starting.  A worker that has connected
+# but is not yet in the registry has no pid there to terminate.  Holding
+# pg_db_role_setting keeps a new worker inside its connection start, where
+# it reads the database's settings, holding its database lock.  The
+# sessions that the test needs connect before, and the running worker is
+# terminated, so that the launcher starts a new one after its restart
+# delay.
+$db = new_database('otan_t_starting');
+my $dboid = psql('postgres', q{SELECT oid FROM pg_database WHERE datname = 'otan_t_starting'});
+my $log_start = length server_log();
+$pid = running_worker($db);
+my $in_db = session($db);
+my $watch = session('postgres');
+my $dropper = session('postgres');
+ask($in_db, 'SELECT 1');
+my $dropper_pid = ask($dropper, 'SELECT pg_backend_pid()');
+ask($watch, 'BEGIN; LOCK pg_db_role_setting IN ACCESS EXCLUSIVE MODE');
+ask($watch, "SELECT pg_terminate_backend($pid)");
+
+# Tells whether a delivery worker of the database waits for the lock.  It
+# is not yet in pg_stat_activity, so its process title tells what it is.
+sub worker_waits
+{
+	my $pids = ask($watch, q{SELECT string_agg(pid::text, ' ') FROM pg_locks
+		WHERE relation = 'pg_db_role_setting'::regclass AND NOT granted});
+	foreach my $waiting (split / /, $pids)
+	{
+		open my $fh, '<', "/proc/$waiting/cmdline" or next;
+		my $title = <$fh> // '';
+		return 1 if $title =~ /otan_enbek delivery worker for database $dboid\b/;
+	}
+	return 0;
+}
+my $waits = 0;
+for (1 .. 300)
+{
+	last if ($waits = worker_waits());
+	select(undef, undef, undef, 0.1);
+}
+ok($waits, 'a new worker waits in its connection start');
+is(ask($in_db, 'SELECT worker_state FROM otan_enbek.delivery_status()'), 'starting',
+	'the new worker is starting');
+$in_db->{in} .= "\\q\n";
+finish $in_db->{handle};
+
+# The drop waits for the worker's database lock; then the worker goes on.
+$dropper->{in} .= "DROP DATABASE otan_t_starting;\nSELECT 'dropped';\n";
+# pump would wait for output, which comes when the drop ends.
+while (length $dropper->{in})
+{
+	$dropper->{handle}->pump_nb;
+	select(undef, undef, undef, 0.05);
+}
+is(ask_until($watch, qq{SELECT count(*) FROM pg_locks
+		WHERE pid = $dropper_pid AND locktype = 'object'
+		  AND classid = 'pg_database'::regclass AND NOT granted}, '1'),
+	'1', 'DROP DATABASE waits for the starting worker');
+ask($watch, 'COMMIT');
+pump $dropper->{handle} until $dropper->{out} =~ /dropped/ || length $dropper->{err};
+is($dropper->{err}, '', 'database with a starting worker dropped');
+is(ask($watch, q{SELECT count(*) FROM pg_database WHERE datname = 'otan_t_starting'}),
+	'0', 'the database is gone');
+like(substr(server_log(), $log_start), qr/exits: another worker serves the database, no registry slot is free, or a command needs the database alone/,
+	'the starting worker exits when it attaches');
+foreach my $s ($watch, $dropper)
+{
+	$s->{in} .= "\\q\n";
+	finish $s->{handle};
+}
+drop_database('otan_t_starting');
 
 done_testing();
