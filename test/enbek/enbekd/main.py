@@ -145,9 +145,13 @@ def main(argv=None):
         log.error("cannot start: %s", e)
         return 1
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    # SIGTERM and SIGINT are blocked in every thread and taken by sigwait
+    # below.  A handler that set a threading.Event could hang the service:
+    # when the signal interrupts the main thread while it holds the event's
+    # lock inside Event.wait, set() waits for that lock forever.  The
+    # threads started below inherit the mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
 
     processor.start()
     serving = threading.Thread(target=server.serve_forever, name="server", daemon=True)
@@ -160,7 +164,7 @@ def main(argv=None):
              ENDPOINT, args.processing_delay, args.max_size)
     print(f"listening on https://{url_host}:{port}", flush=True)
 
-    stop.wait()
+    signal.sigwait(stop_signals)
     log.info("stopping")
     server.app.stopping.set()
     server.shutdown()
