@@ -101,12 +101,19 @@ worker_handle_sigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
-/* Releases the registry slot; a non-zero code means an error. */
+/*
+ * Releases the registry slot; a non-zero code means an error.  A worker
+ * that stops because delivery is off also requests a scan.  The launcher
+ * may read the configuration only after delivery is on again, and then it
+ * does not detect the switch that would make it scan.
+ */
 static void
 worker_detach(int code, Datum arg pg_attribute_unused())
 {
 	bool		restart = (code != 0 || worker_stop == STOP_TERMINATED);
 
+	if (worker_stop == STOP_DISABLED)
+		delivery_registry_request_rescan();
 	delivery_registry_detach(worker_dboid, restart, worker_wake_count);
 }
 
