@@ -167,6 +167,7 @@ extern void delivery_registry_detach(Oid dboid, bool restart,
 									 uint64 wake_count);
 extern uint64 delivery_registry_wake_count(Oid dboid);
 extern void delivery_registry_set_launcher(bool running);
+extern void delivery_registry_request_rescan(void);
 extern bool delivery_registry_take_rescan(void);
 extern void delivery_registry_forget_starting(void);
 extern List *delivery_registry_request(List *dboids);

@@ -20,7 +20,8 @@
  * Workers are registered with BGW_NEVER_RESTART and restarted by the
  * launcher, which checks first that their database still exists: the
  * postmaster would restart a worker of a dropped database forever.  The
- * launcher itself is restarted by the postmaster when it fails.
+ * launcher itself is restarted by the postmaster when it fails or is
+ * terminated.
  *
  *-------------------------------------------------------------------------
  */
@@ -328,6 +329,14 @@ otan_enbek_launcher_main(Datum main_arg pg_attribute_unused())
 		CHECK_FOR_INTERRUPTS();
 	}
 
+	/*
+	 * The postmaster of PostgreSQL 15 unregisters a background worker that
+	 * exits with status 0, so a launcher terminated by
+	 * pg_terminate_backend() would leave every database without new
+	 * workers until the server restarts.  With status 1 it comes back after
+	 * LAUNCHER_RESTART_SECONDS.  At shutdown the postmaster restarts no
+	 * worker, whatever the status.
+	 */
 	ereport(LOG, (errmsg("otan_enbek delivery launcher stopped")));
-	proc_exit(0);
+	proc_exit(1);
 }

@@ -380,6 +380,18 @@ delivery_registry_set_launcher(bool running)
 	LWLockRelease(registry->lock);
 }
 
+/*
+ * Requests a new scan of pg_database, which the launcher makes once
+ * delivery is enabled.
+ */
+void
+delivery_registry_request_rescan(void)
+{
+	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	registry->rescan_requested = true;
+	LWLockRelease(registry->lock);
+}
+
 /* Returns and clears the request for a new scan of pg_database. */
 bool
 delivery_registry_take_rescan(void)

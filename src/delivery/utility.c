@@ -4,8 +4,9 @@
  *	  Stopping a database's delivery worker before commands that need the
  *	  database without connections.
  *
- * DROP DATABASE and CREATE DATABASE ... TEMPLATE fail while another process
- * is connected to the database, and PostgreSQL 15 makes only autovacuum
+ * DROP DATABASE, CREATE DATABASE ... TEMPLATE, ALTER DATABASE ... RENAME TO
+ * and ALTER DATABASE ... SET TABLESPACE fail while another process is
+ * connected to the database, and PostgreSQL 15 makes only autovacuum
  * workers leave.  A ProcessUtility hook terminates the delivery worker of
  * the database first and waits up to WORKER_EXIT_WAIT_MS for it to exit.
  * A worker that is still starting may connect before the command locks
@@ -49,6 +50,25 @@ template_name(CreatedbStmt *stmt)
 			return defGetString(option);
 	}
 	return NULL;
+}
+
+/*
+ * Tells whether ALTER DATABASE moves the database to another tablespace,
+ * which PostgreSQL refuses while other processes are connected to it.
+ */
+static bool
+sets_tablespace(AlterDatabaseStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *option = lfirst(lc);
+
+		if (strcmp(option->defname, "tablespace") == 0)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -102,6 +122,12 @@ delivery_process_utility(PlannedStmt *pstmt, const char *queryString,
 		if (template_db != NULL)
 			stop_worker_of(template_db);
 	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		stop_worker_of(((RenameStmt *) parsetree)->subname);
+	else if (IsA(parsetree, AlterDatabaseStmt) &&
+			 sets_tablespace((AlterDatabaseStmt *) parsetree))
+		stop_worker_of(((AlterDatabaseStmt *) parsetree)->dbname);
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context,

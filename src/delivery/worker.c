@@ -82,9 +82,11 @@ static WorkerStop worker_stop = STOP_NONE;
 
 /*
  * SIGTERM handler: requests the worker's exit between steps and, during an
- * attendance refresh, also at the refresh's next interrupt check, as die()
- * does for a backend.  A delivery is not cut off, so that the worker
- * records the responses to the requests it sent.
+ * attendance refresh or a pull, also at the next interrupt check, as die()
+ * does for a backend.  A pull's request to a source is aborted at once, and
+ * its transaction is rolled back, so the next pull fetches the same events
+ * again.  A delivery is not cut off, so that the worker records the
+ * responses to the requests it sent.
  */
 static void
 worker_handle_sigterm(SIGNAL_ARGS)
@@ -92,7 +94,7 @@ worker_handle_sigterm(SIGNAL_ARGS)
 	int			save_errno = errno;
 
 	ShutdownRequestPending = true;
-	if (refresh_in_progress)
+	if (refresh_in_progress || pull_in_progress)
 	{
 		InterruptPending = true;
 		ProcDiePending = true;
@@ -101,12 +103,19 @@ worker_handle_sigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
-/* Releases the registry slot; a non-zero code means an error. */
+/*
+ * Releases the registry slot; a non-zero code means an error.  A worker
+ * that stops because delivery is off also requests a scan.  The launcher
+ * may read the configuration only after delivery is on again, and then it
+ * does not detect the switch that would make it scan.
+ */
 static void
 worker_detach(int code, Datum arg pg_attribute_unused())
 {
 	bool		restart = (code != 0 || worker_stop == STOP_TERMINATED);
 
+	if (worker_stop == STOP_DISABLED)
+		delivery_registry_request_rescan();
 	delivery_registry_detach(worker_dboid, restart, worker_wake_count);
 }
 

@@ -25,6 +25,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/interrupt.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -35,6 +36,7 @@
 
 bool		otan_enbek_pull_in_worker = true;
 int			otan_enbek_pull_naptime_s = 60;
+volatile sig_atomic_t pull_in_progress = false;
 
 /* Defines otan_enbek.pull_in_worker and otan_enbek.pull_naptime. */
 void
@@ -212,15 +214,27 @@ try_list_due_orgs(MemoryContext context)
 	return orgs;
 }
 
+/*
+ * The flag is set before the check of ShutdownRequestPending, so that a
+ * SIGTERM that arrives in between is seen by one of the two.
+ */
 static void
 try_run_org_pull(const char *dbname, int org, MemoryContext context)
 {
+	pull_in_progress = true;
+	if (ShutdownRequestPending)
+	{
+		pull_in_progress = false;
+		return;
+	}
 	PG_TRY();
 	{
 		run_org_pull(dbname, org);
+		pull_in_progress = false;
 	}
 	PG_CATCH();
 	{
+		pull_in_progress = false;
 		report_and_abort(context);
 	}
 	PG_END_TRY();
@@ -266,6 +280,8 @@ pull_run_due_sources(const char *dbname)
 	foreach(lc, orgs)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			break;
 		try_run_org_pull(dbname, lfirst_int(lc), context);
 	}
 	list_free(orgs);

@@ -1,12 +1,13 @@
 # The worker of a database gets out of the way of the commands that need
-# the database alone: DROP EXTENSION makes it exit, and DROP DATABASE and
-# CREATE DATABASE ... TEMPLATE stop it first, so that neither needs
-# WITH (FORCE).
+# the database alone: DROP EXTENSION makes it exit, and DROP DATABASE,
+# CREATE DATABASE ... TEMPLATE, ALTER DATABASE ... RENAME TO and ... SET
+# TABLESPACE stop it first, so that DROP DATABASE needs no WITH (FORCE).
 use strict;
 use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use File::Temp qw(tempdir);
 use IPC::Run qw(start pump finish timeout);
 use OtanTest;
 use Test::More;
@@ -165,5 +166,33 @@ foreach my $s ($watch, $dropper)
 	finish $s->{handle};
 }
 drop_database('otan_t_starting');
+
+# ALTER DATABASE ... RENAME TO and ... SET TABLESPACE fail too while another
+# process is connected, so the worker of the database is stopped first and
+# comes back when the launcher restarts it.
+drop_database('otan_t_renamed');
+$db = new_database('otan_t_rename');
+$pid = running_worker($db);
+psql('postgres', 'ALTER DATABASE otan_t_rename RENAME TO otan_t_renamed');
+is(psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'otan_t_renamed'}),
+	1, 'database with a running worker renamed');
+$db = 'otan_t_renamed';
+is(wait_for($db, "SELECT worker_state = 'running' AND worker_pid <> $pid FROM otan_enbek.delivery_status()",
+		't'),
+	't', 'the renamed database gets a new worker');
+
+my $tablespace_dir = tempdir('tablespace.XXXXXX', DIR => $ENV{OTAN_WORK}, CLEANUP => 1);
+psql('postgres', 'DROP TABLESPACE IF EXISTS otan_t_space');
+psql('postgres', "CREATE TABLESPACE otan_t_space LOCATION '$tablespace_dir'");
+$pid = running_worker($db);
+psql('postgres', 'ALTER DATABASE otan_t_renamed SET TABLESPACE otan_t_space');
+is(psql('postgres', q{SELECT spcname FROM pg_database d JOIN pg_tablespace t
+		ON t.oid = d.dattablespace WHERE datname = 'otan_t_renamed'}),
+	'otan_t_space', 'database with a running worker moved to a tablespace');
+is(wait_for($db, "SELECT worker_state = 'running' AND worker_pid <> $pid FROM otan_enbek.delivery_status()",
+		't'),
+	't', 'the moved database gets a new worker');
+drop_database('otan_t_renamed');
+psql('postgres', 'DROP TABLESPACE otan_t_space');
 
 done_testing();
