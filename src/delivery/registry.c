@@ -238,7 +238,7 @@ delivery_registry_wake(Oid dboid)
  * Attaches the calling worker to the slot of its database.  Returns false
  * when another worker already serves the database (possible after the
  * launcher restarted and started a worker the old launcher had started
- * too), when no slot is free, or when delivery_registry_stop asked it to
+ * too), when no slot is free, or when delivery_registry_stop requested its
  * exit.  *wake_count receives the slot's count, to be passed back to
  * delivery_registry_detach.
  */
@@ -556,10 +556,10 @@ delivery_registry_mark_start_failed(Oid dboid)
 /*
  * Asks the worker of a database to leave it, for a command that needs the
  * database without other connections.  Returns the pid of a running
- * worker, which the caller terminates, or 0.  A worker that is starting
- * may already be connected without being RUNNING yet, so its slot is
- * marked to make it exit as soon as it attaches; a requested one is
- * started DELIVERY_RESTART_DELAY_MS later, after the command.
+ * worker, which the caller terminates, or 0.  A starting worker may be
+ * connected before it is RUNNING, so its slot is marked and the worker
+ * exits when it attaches.  A requested worker is started
+ * DELIVERY_RESTART_DELAY_MS later, after the command.
  */
 pid_t
 delivery_registry_stop(Oid dboid)

@@ -9,10 +9,9 @@
  * connected to the database, and PostgreSQL 15 makes only autovacuum
  * workers leave.  A ProcessUtility hook terminates the delivery worker of
  * the database first and waits up to WORKER_EXIT_WAIT_MS for it to exit.
- * A worker that is still starting may connect before the command locks
- * the database, so its registry slot is marked to make it exit as soon as
- * it attaches, and the command's own wait for other connections lasts
- * until it has exited.
+ * A starting worker may connect before the command locks the database.
+ * Its registry slot is marked so that it exits when it attaches, and the
+ * command waits for other connections until it has exited.
  * The launcher starts the worker again after DELIVERY_RESTART_DELAY_MS if
  * the database still exists, so a command that fails for another reason
  * pauses delivery for that long only.
@@ -54,7 +53,7 @@ template_name(CreatedbStmt *stmt)
 
 /*
  * Tells whether ALTER DATABASE moves the database to another tablespace,
- * which PostgreSQL refuses while other processes are connected to it.
+ * which PostgreSQL rejects while other processes are connected to it.
  */
 static bool
 sets_tablespace(AlterDatabaseStmt *stmt)
