@@ -48,7 +48,7 @@ typedef struct DeliverySlot
 	Oid			dboid;
 	DeliverySlotState state;
 	pid_t		pid;			/* worker's pid when RUNNING */
-	bool		stop_on_attach; /* a STARTING worker must exit at once */
+	bool		stop_on_attach; /* exit request for a STARTING worker */
 	int			pgprocno;		/* worker's PGPROC number when RUNNING */
 	uint64		wake_count;		/* wake-ups requested for this database */
 	TimestampTz not_before;		/* earliest start of a REQUESTED worker */
@@ -554,7 +554,7 @@ delivery_registry_mark_start_failed(Oid dboid)
 }
 
 /*
- * Asks the worker of a database to leave it, for a command that needs the
+ * Requests the exit of a database's worker, for a command that needs the
  * database without other connections.  Returns the pid of a running
  * worker, which the caller terminates, or 0.  A starting worker may be
  * connected before it is RUNNING, so its slot is marked and the worker

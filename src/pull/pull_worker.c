@@ -215,8 +215,9 @@ try_list_due_orgs(MemoryContext context)
 }
 
 /*
- * The flag is set before the check of ShutdownRequestPending, so that a
- * SIGTERM that arrives in between is seen by one of the two.
+ * Runs the pull of one organization with pull_in_progress set, and reports
+ * its error.  The flag is set before the check of ShutdownRequestPending,
+ * so a SIGTERM in between either prevents the pull or aborts it.
  */
 static void
 try_run_org_pull(const char *dbname, int org, MemoryContext context)

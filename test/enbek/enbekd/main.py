@@ -145,11 +145,10 @@ def main(argv=None):
         log.error("cannot start: %s", e)
         return 1
 
-    # SIGTERM and SIGINT are blocked in every thread and taken by sigwait
-    # below.  A handler that set a threading.Event could hang the service:
-    # when the signal interrupts the main thread while it holds the event's
-    # lock inside Event.wait, set() waits for that lock forever.  The
-    # threads started below inherit the mask.
+    # SIGTERM and SIGINT are blocked here, so the threads started below
+    # inherit the mask, and sigwait takes them.  A handler that set a
+    # threading.Event could hang, because the signal can interrupt the main
+    # thread while it holds the event's lock in Event.wait.
     stop_signals = {signal.SIGTERM, signal.SIGINT}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
 
